@@ -1,0 +1,16 @@
+// The `formscore` command: a thin client of the library; each subcommand lives in its own file.
+
+import { Command } from 'commander';
+import { VERSION } from '../version.js';
+
+const program = new Command('formscore')
+  .description('Train, evaluate and export the form scorer (layer 2) of the exercise-coaching app')
+  .version(VERSION)
+  .showHelpAfterError();
+
+// Subcommands register themselves here, one import per command file.
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  console.error(`formscore: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
