@@ -2,3 +2,4 @@
 
 export * from './data/exercises.js';
 export * from './nn/architecture.js';
+export * from './evaluate/metrics.js';
