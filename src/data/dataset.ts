@@ -1,0 +1,138 @@
+// Loads one exercise's training data: synthetic reps from `formscore generate` plus
+// real annotated reps when present, split 70/15/15 and turned into model inputs.
+//
+// Splits are stratified by quartile of the overall score (computed separately for the
+// synthetic and the real reps) so that validation and test see the same spread of
+// good and bad reps as training, and real reps land in every split.
+
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Exercise, FRAMES, N_ANGLES, N_SCORES } from './exercises.js';
+import { readNpyFloat32 } from './npy.js';
+import { toFeatures } from './features.js';
+import { augmentBatch } from './augment.js';
+import { Random } from '../util/random.js';
+
+export interface Split {
+  x: Float32Array; // (N, 90, 18) model input
+  y: Float32Array; // (N, 6) scores in [0, 1]
+  sequences: Float32Array; // (N, 90, 9) degrees
+  n: number;
+}
+
+export interface Dataset {
+  train: Split;
+  val: Split;
+  test: Split;
+  /** Real annotated reps included (spread over the three splits). */
+  realCount: number;
+}
+
+export interface LoadDatasetOptions {
+  /** Root of the data folder; default 'data' (reads `<dataDir>/generated/<ex>` and `<dataDir>/real/<ex>`). */
+  dataDir?: string;
+  /** Seed of the split and of the augmentation; default 42. */
+  seed?: number;
+  /** Augmented copies appended to the training split (0 = none); default 0. */
+  augment?: number;
+  /** Include `<dataDir>/real/<ex>` when it exists; default true. */
+  includeReal?: boolean;
+}
+
+export const SPLIT_FRACTIONS = { train: 0.7, val: 0.15, test: 0.15 } as const;
+
+const REP_SIZE = FRAMES * N_ANGLES;
+
+/** Whether annotated real reps exist for the exercise. */
+export function hasRealData(exercise: Exercise, dataDir = 'data'): boolean {
+  const dir = join(dataDir, 'real', exercise);
+  return existsSync(join(dir, 'sequences.npy')) && existsSync(join(dir, 'scores.npy'));
+}
+
+/** Reads a (sequences, scores) pair and checks their shapes against each other. */
+export function readRepFolder(dir: string): { sequences: Float32Array; scores: Float32Array; n: number } {
+  const seqPath = join(dir, 'sequences.npy');
+  const scorePath = join(dir, 'scores.npy');
+  const seq = readNpyFloat32(seqPath, [-1, FRAMES, N_ANGLES]);
+  const sc = readNpyFloat32(scorePath, [-1, N_SCORES]);
+  if (seq.shape[0] !== sc.shape[0]) {
+    throw new Error(`${scorePath}: has ${sc.shape[0]} rows but ${seqPath} has ${seq.shape[0]} reps`);
+  }
+  return { sequences: seq.data, scores: sc.data, n: seq.shape[0] };
+}
+
+export function loadDataset(exercise: Exercise, opts: LoadDatasetOptions = {}): Dataset {
+  const dataDir = opts.dataDir ?? 'data';
+  const seed = opts.seed ?? 42;
+  const augment = opts.augment ?? 0;
+  const includeReal = opts.includeReal ?? true;
+
+  const synthDir = join(dataDir, 'generated', exercise);
+  if (!existsSync(join(synthDir, 'sequences.npy')) || !existsSync(join(synthDir, 'scores.npy'))) {
+    throw new Error(`no synthetic data for ${exercise} in ${synthDir}; run: formscore generate --exercise ${exercise}` +
+      (dataDir === 'data' ? '' : ` --out ${join(dataDir, 'generated')}`));
+  }
+  const sources = [readRepFolder(synthDir)];
+  let realCount = 0;
+  if (includeReal && hasRealData(exercise, dataDir)) {
+    const real = readRepFolder(join(dataDir, 'real', exercise));
+    realCount = real.n;
+    sources.push(real);
+  }
+
+  const rng = new Random(seed);
+  const parts = { train: [] as [number, number][], val: [] as [number, number][], test: [] as [number, number][] };
+  sources.forEach((src, s) => {
+    const split = stratifiedSplit(src.scores, src.n, rng);
+    for (const name of ['train', 'val', 'test'] as const) for (const i of split[name]) parts[name].push([s, i]);
+  });
+
+  const gather = (refs: [number, number][]) => {
+    const n = refs.length;
+    const sequences = new Float32Array(n * REP_SIZE);
+    const y = new Float32Array(n * N_SCORES);
+    refs.forEach(([s, i], j) => {
+      sequences.set(sources[s].sequences.subarray(i * REP_SIZE, (i + 1) * REP_SIZE), j * REP_SIZE);
+      for (let d = 0; d < N_SCORES; d++) y[j * N_SCORES + d] = clip01(sources[s].scores[i * N_SCORES + d] / 100);
+    });
+    return { sequences, y, n };
+  };
+  const finish = (g: { sequences: Float32Array; y: Float32Array; n: number }): Split => ({
+    x: toFeatures(g.sequences, g.n),
+    y: g.y,
+    sequences: g.sequences,
+    n: g.n,
+  });
+
+  // Mix synthetic and real reps within each split so that batches see both.
+  for (const name of ['train', 'val', 'test'] as const) rng.shuffle(parts[name]);
+  let train: { sequences: Float32Array; y: Float32Array; n: number } = gather(parts.train);
+  if (augment > 0) {
+    const aug = augmentBatch(train.sequences, train.y, train.n, augment, new Random((seed ^ 0x5eed) >>> 0));
+    train = { sequences: aug.sequences, y: aug.labels, n: aug.n };
+  }
+  return { train: finish(train), val: finish(gather(parts.val)), test: finish(gather(parts.test)), realCount };
+}
+
+/**
+ * Indices of a 70/15/15 split, stratified by quartile of the overall score (column 5).
+ * Quartiles are by rank, so each holds a quarter of the reps even when scores tie.
+ */
+export function stratifiedSplit(scores: Float32Array, n: number, rng: Random): { train: number[]; val: number[]; test: number[] } {
+  const order = Array.from({ length: n }, (_, i) => i);
+  const overall = (i: number) => scores[i * N_SCORES + N_SCORES - 1];
+  order.sort((a, b) => overall(a) - overall(b) || a - b);
+  const out = { train: [] as number[], val: [] as number[], test: [] as number[] };
+  for (let q = 0; q < 4; q++) {
+    const stratum = order.slice(Math.floor((q * n) / 4), Math.floor(((q + 1) * n) / 4));
+    rng.shuffle(stratum);
+    const nTrain = Math.round(stratum.length * SPLIT_FRACTIONS.train);
+    const nVal = Math.round(stratum.length * SPLIT_FRACTIONS.val);
+    out.train.push(...stratum.slice(0, nTrain));
+    out.val.push(...stratum.slice(nTrain, nTrain + nVal));
+    out.test.push(...stratum.slice(nTrain + nVal));
+  }
+  return out;
+}
+
+const clip01 = (x: number) => (x < 0 ? 0 : x > 1 ? 1 : x);
