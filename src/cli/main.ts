@@ -2,6 +2,7 @@
 
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
+import { registerGenerate } from './generate.js';
 
 const program = new Command('formscore')
   .description('Train, evaluate and export the form scorer (layer 2) of the exercise-coaching app')
@@ -9,6 +10,7 @@ const program = new Command('formscore')
   .showHelpAfterError();
 
 // Subcommands register themselves here, one import per command file.
+registerGenerate(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`formscore: ${err instanceof Error ? err.message : String(err)}`);
