@@ -11,3 +11,6 @@ export * from './data/augment.js';
 export * from './data/synthetic.js';
 export * from './data/dataset.js';
 export * from './data/poselog.js';
+export * from './annotate/store.js';
+export * from './annotate/queue.js';
+export * from './annotate/server.js';

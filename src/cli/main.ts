@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { registerGenerate } from './generate.js';
+import { registerAnnotate } from './annotate.js';
 
 const program = new Command('formscore')
   .description('Train, evaluate and export the form scorer (layer 2) of the exercise-coaching app')
@@ -11,6 +12,7 @@ const program = new Command('formscore')
 
 // Subcommands register themselves here, one import per command file.
 registerGenerate(program);
+registerAnnotate(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`formscore: ${err instanceof Error ? err.message : String(err)}`);

@@ -1,0 +1,79 @@
+// `formscore annotate`: the local web page where experts score real reps.
+
+import { spawn } from 'node:child_process';
+import { userInfo } from 'node:os';
+import type { Command } from 'commander';
+import { EXERCISES, isExercise } from '../data/exercises.js';
+import { startAnnotateServer } from '../annotate/server.js';
+
+/** Opens `url` in the default browser when the platform has a way to; failure is ignored. */
+function openBrowser(url: string): void {
+  const [cmd, args] =
+    process.platform === 'darwin' ? ['open', [url]]
+      : process.platform === 'win32' ? ['cmd', ['/c', 'start', '""', url]]
+        : ['xdg-open', [url]];
+  try {
+    const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
+    child.on('error', () => undefined); // no browser here: the printed URL is enough
+    child.unref();
+  } catch {
+    // as above
+  }
+}
+
+function defaultAnnotator(): string {
+  try {
+    const name = userInfo().username;
+    return /^[\p{L}\p{N}][\p{L}\p{N} ._'-]{0,63}$/u.test(name) ? name : 'expert';
+  } catch {
+    return 'expert';
+  }
+}
+
+export function registerAnnotate(program: Command): void {
+  program
+    .command('annotate')
+    .description(
+      'Serve a local page (127.0.0.1 only) where an expert scores real reps from a pose-log CSV on the six ' +
+        'dimensions. Every Save writes data/real/<exercise>/annotations.csv (the record of truth) and the reps ' +
+        'it refers to, and rebuilds sequences.npy (N, 90, 9) and scores.npy (N, 6) for training.',
+    )
+    .requiredOption('--exercise <name>', `exercise to annotate (${EXERCISES.join(', ')}); the page can switch`)
+    .option('--input <file>', 'pose-log CSV exported by the app (or open one in the page)')
+    .option('--annotator <name>', 'your name, stored with every score (default: your login name)')
+    .option('--port <n>', 'port to listen on (default: a free port)', '0')
+    .option('--no-open', 'do not open a browser; just print the URL')
+    .option('--data-dir <dir>', 'data folder; annotations go to <dir>/real/<exercise>/', 'data')
+    .addHelpText(
+      'after',
+      '\nKeys in the page: 1-6 pick a score slider, arrows adjust it, R starts from the rule scores,\n' +
+        'Enter saves and moves on, N jumps to the next unannotated rep. Ctrl-C stops the server.',
+    )
+    .action(async (opts: { exercise: string; input?: string; annotator?: string; port: string; open: boolean; dataDir: string }) => {
+      if (!isExercise(opts.exercise)) {
+        throw new Error(`unknown exercise "${opts.exercise}" (expected one of: ${EXERCISES.join(', ')})`);
+      }
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: "${opts.port}" is not a port number (0-65535)`);
+      const server = await startAnnotateServer({
+        exercise: opts.exercise,
+        input: opts.input,
+        annotator: opts.annotator ?? defaultAnnotator(),
+        port,
+        dataDir: opts.dataDir,
+      });
+      console.log(`formscore annotate: ${server.url}`);
+      console.log(`saving to ${opts.dataDir}/real/<exercise>/ — press Ctrl-C to stop`);
+      if (opts.open) openBrowser(server.url);
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          void server.close().then(resolve);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+      console.log('formscore annotate: stopped');
+    });
+}
