@@ -91,8 +91,10 @@ export function decodeNpy(bytes: Uint8Array, name = '<npy>'): NpyArray {
   if (bytes.length - dataStart < byteCount) {
     throw corrupt(`shape (${shape.join(', ')}) needs ${byteCount} data bytes, file has ${bytes.length - dataStart}`);
   }
-  // Copy into a fresh, aligned buffer: the file's data offset need not be a multiple of 8.
-  const raw = bytes.slice(dataStart, dataStart + byteCount);
+  // Copy into a fresh, aligned buffer: the file's data offset need not be a multiple of 8
+  // (and a Node Buffer's slice() would share the pooled memory instead of copying).
+  const raw = new Uint8Array(byteCount);
+  raw.set(bytes.subarray(dataStart, dataStart + byteCount));
   let data: Float32Array | Uint8Array;
   if (kind === 'u1') data = raw;
   else if (kind === 'f4') data = new Float32Array(raw.buffer, 0, count);

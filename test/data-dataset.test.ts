@@ -1,0 +1,129 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { hasRealData, loadDataset, stratifiedSplit, type Split } from '../src/data/dataset.js';
+import { generateSynthetic } from '../src/data/synthetic.js';
+import { toFeatures } from '../src/data/features.js';
+import { writeNpy } from '../src/data/npy.js';
+import { Random } from '../src/util/random.js';
+import { tempDir } from './helpers/fixtures.js';
+
+const N = 1000;
+
+function makeDataDir(): string {
+  const root = tempDir();
+  const d = generateSynthetic('squat', N, 42);
+  const dir = join(root, 'generated', 'squat');
+  writeNpy(join(dir, 'sequences.npy'), d.sequences, [N, 90, 9]);
+  writeNpy(join(dir, 'scores.npy'), d.scores, [N, 6]);
+  writeNpy(join(dir, 'tiers.npy'), d.tiers, [N]);
+  return root;
+}
+
+const root = makeDataDir();
+
+/** Quartile (0-3) of each rep's overall score within the whole synthetic set. */
+function quartileOf(values: number[]): (v: number) => number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const cuts = [1, 2, 3].map((q) => sorted[Math.floor((q * sorted.length) / 4)]);
+  return (v) => cuts.filter((c) => v >= c).length;
+}
+
+/** A rep's identity: a few of its angles (jitter makes them unique). */
+const repKey = (seq: Float32Array, i: number) => Array.from(seq.subarray(i * 810 + 396, i * 810 + 405)).join(',');
+
+const overalls = (s: Split) => Array.from({ length: s.n }, (_, i) => s.y[i * 6 + 5]);
+
+test('dataset: 70/15/15 split, every quartile of the overall score proportionally in each split', () => {
+  const ds = loadDataset('squat', { dataDir: root, seed: 1 });
+  assert.equal(ds.realCount, 0);
+  assert.equal(ds.train.n + ds.val.n + ds.test.n, N);
+  assert.ok(Math.abs((100 * ds.train.n) / N - 70) <= 1, `train ${ds.train.n}`);
+  assert.ok(Math.abs((100 * ds.val.n) / N - 15) <= 1, `val ${ds.val.n}`);
+  assert.ok(Math.abs((100 * ds.test.n) / N - 15) <= 1, `test ${ds.test.n}`);
+
+  const all = [...overalls(ds.train), ...overalls(ds.val), ...overalls(ds.test)];
+  const q = quartileOf(all);
+  for (const split of [ds.train, ds.val, ds.test]) {
+    const counts = [0, 0, 0, 0];
+    for (const v of overalls(split)) counts[q(v)]++;
+    for (const c of counts) assert.ok(Math.abs(c / split.n - 0.25) <= 0.02, `quartile counts ${counts} of ${split.n}`);
+  }
+});
+
+test('dataset: shapes, scores in [0,1], features match the sequences, deterministic per seed', () => {
+  const a = loadDataset('squat', { dataDir: root, seed: 7 });
+  const b = loadDataset('squat', { dataDir: root, seed: 7 });
+  const c = loadDataset('squat', { dataDir: root, seed: 8 });
+  for (const s of [a.train, a.val, a.test]) {
+    assert.equal(s.x.length, s.n * 90 * 18);
+    assert.equal(s.y.length, s.n * 6);
+    assert.equal(s.sequences.length, s.n * 90 * 9);
+    for (const v of s.y) assert.ok(v >= 0 && v <= 1);
+    assert.deepEqual(s.x, toFeatures(s.sequences, s.n));
+  }
+  assert.deepEqual(a.test.y, b.test.y);
+  assert.deepEqual(a.train.sequences, b.train.sequences);
+  assert.notDeepEqual(a.test.y, c.test.y);
+  // No rep is in two splits.
+  const key = (s: Split) => Array.from({ length: s.n }, (_, i) => repKey(s.sequences, i));
+  const seen = new Set([...key(a.train), ...key(a.val), ...key(a.test)]);
+  assert.equal(seen.size, N);
+});
+
+test('dataset: augmentation appends copies to train only, labels kept', () => {
+  const plain = loadDataset('squat', { dataDir: root, seed: 3 });
+  const aug = loadDataset('squat', { dataDir: root, seed: 3, augment: 2 });
+  assert.equal(aug.train.n, plain.train.n * 3);
+  assert.equal(aug.val.n, plain.val.n);
+  assert.deepEqual(aug.test.y, plain.test.y);
+  assert.deepEqual(aug.train.y.subarray(0, plain.train.y.length), plain.train.y);
+  assert.deepEqual(aug.train.y.subarray(plain.train.y.length, 2 * plain.train.y.length), plain.train.y);
+  for (const v of aug.train.sequences) assert.ok(v >= 0 && v <= 180);
+});
+
+test('dataset: real reps are mixed into every split when present; includeReal=false leaves them out', () => {
+  const local = makeDataDir();
+  assert.equal(hasRealData('squat', local), false);
+  const real = generateSynthetic('squat', 40, 99);
+  writeNpy(join(local, 'real', 'squat', 'sequences.npy'), real.sequences, [40, 90, 9]);
+  writeNpy(join(local, 'real', 'squat', 'scores.npy'), real.scores, [40, 6]);
+  assert.equal(hasRealData('squat', local), true);
+  const ds = loadDataset('squat', { dataDir: local, seed: 5 });
+  assert.equal(ds.realCount, 40);
+  assert.equal(ds.train.n + ds.val.n + ds.test.n, N + 40);
+  const realKeys = new Set(Array.from({ length: 40 }, (_, i) => repKey(real.sequences, i)));
+  for (const s of [ds.train, ds.val, ds.test]) {
+    let count = 0;
+    for (let i = 0; i < s.n; i++) if (realKeys.has(repKey(s.sequences, i))) count++;
+    assert.ok(count >= 4, `real reps in split: ${count}`);
+  }
+  const synthOnly = loadDataset('squat', { dataDir: local, seed: 5, includeReal: false });
+  assert.equal(synthOnly.realCount, 0);
+  assert.equal(synthOnly.train.n + synthOnly.val.n + synthOnly.test.n, N);
+});
+
+test('dataset: missing data names the command to run; shape mismatches name the file', () => {
+  const empty = tempDir();
+  assert.throws(() => loadDataset('lunge', { dataDir: empty }), /run: formscore generate --exercise lunge/);
+  const bad = tempDir();
+  const dir = join(bad, 'generated', 'plank');
+  mkdirSync(dir, { recursive: true });
+  writeNpy(join(dir, 'sequences.npy'), new Float32Array(2 * 90 * 9), [2, 90, 9]);
+  writeNpy(join(dir, 'scores.npy'), new Float32Array(3 * 6), [3, 6]);
+  assert.throws(() => loadDataset('plank', { dataDir: bad }), (e: Error) =>
+    e.message.includes(join(dir, 'scores.npy')) && /3 rows but .* 2 reps/.test(e.message));
+  writeNpy(join(dir, 'scores.npy'), new Float32Array(2 * 5), [2, 5]);
+  assert.throws(() => loadDataset('plank', { dataDir: bad }), (e: Error) =>
+    e.message === `${join(dir, 'scores.npy')}: expected shape (N, 6), found (2, 5)`);
+});
+
+test('stratifiedSplit: small sets still cover all indices exactly once', () => {
+  for (const n of [0, 1, 3, 7, 10, 33]) {
+    const scores = Float32Array.from({ length: n * 6 }, (_, i) => (i * 37) % 101);
+    const s = stratifiedSplit(scores, n, new Random(1));
+    const all = [...s.train, ...s.val, ...s.test].sort((a, b) => a - b);
+    assert.deepEqual(all, Array.from({ length: n }, (_, i) => i));
+  }
+});
