@@ -1,0 +1,444 @@
+// Keras-style training callbacks: small classes with one job each, reacting only to
+// the epoch-end logs {loss, mae, val_loss, val_mae, lr} (plus train begin/end where
+// Keras has them). Every class has a getConfig() whose result, passed back to the
+// constructor, builds the same callback, and getState()/setState() for the counters
+// a resumed run must continue from (Keras keeps those in memory only; we write them
+// into the `_last` checkpoint so `formscore train --resume` is exact).
+
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { NamedWeights } from '../nn/architecture.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { EventFileWriter } from './tensorboard.js';
+
+/** The epoch-end logs, losses and MAE on the [0, 1] scale of the network's outputs. */
+export interface EpochLogs {
+  loss: number;
+  mae: number;
+  val_loss: number;
+  val_mae: number;
+  lr: number;
+}
+export type LogName = keyof EpochLogs;
+export const LOG_NAMES: readonly LogName[] = ['loss', 'mae', 'val_loss', 'val_mae', 'lr'];
+
+/** What a callback may touch of the model (FormScorer has all of it; tests use fakes). */
+export interface CallbackModel {
+  getWeights(): NamedWeights;
+  setWeights(weights: NamedWeights): void;
+  learningRate: number;
+  /** Writes a whole checkpoint folder atomically. */
+  save(dir: string, training?: Record<string, unknown>): void;
+}
+
+/** Like Keras's `callback.params`. */
+export interface TrainingParams {
+  epochs: number;
+  steps: number;
+  /** The first epoch index of this run (0 unless resumed). */
+  initialEpoch: number;
+}
+
+export abstract class Callback {
+  model!: CallbackModel;
+  params: TrainingParams = { epochs: 0, steps: 0, initialEpoch: 0 };
+  /** Set by a callback to end training after this epoch (Keras: `model.stop_training`). */
+  stopTraining = false;
+
+  setModel(model: CallbackModel): void {
+    this.model = model;
+  }
+
+  setParams(params: TrainingParams): void {
+    this.params = params;
+  }
+
+  onTrainBegin(): void | Promise<void> {}
+  onEpochEnd(_epoch: number, _logs: EpochLogs): void | Promise<void> {}
+  onTrainEnd(): void | Promise<void> {}
+
+  abstract getConfig(): Record<string, unknown>;
+
+  /** Counters a resumed run continues from; JSON-serialisable. */
+  getState(): Record<string, unknown> {
+    return {};
+  }
+
+  setState(_state: Record<string, unknown>): void {}
+}
+
+type Mode = 'min' | 'max';
+
+// Keras's "monitor_op": `current` improves on `reference` by more than `minDelta`.
+function improves(mode: Mode, current: number, reference: number, minDelta: number): boolean {
+  if (!Number.isFinite(current)) return false;
+  return mode === 'min' ? current + minDelta < reference : current - minDelta > reference;
+}
+
+const worst = (mode: Mode) => (mode === 'min' ? Infinity : -Infinity);
+
+// JSON has no Infinity; states keep "no best yet" as null.
+const toJson = (x: number): number | null => (Number.isFinite(x) ? x : null);
+const fromJson = (x: unknown, fallback: number): number => (typeof x === 'number' ? x : fallback);
+
+function monitored(logs: EpochLogs, monitor: string): number {
+  const value = (logs as unknown as Record<string, number>)[monitor];
+  if (value === undefined) throw new Error(`callback monitors "${monitor}", which is not in the logs (${Object.keys(logs).join(', ')})`);
+  return value;
+}
+
+// ---------------------------------------------------------------------------
+
+export interface ModelCheckpointConfig {
+  /** Folder for the best model. */
+  filepath: string;
+  /** Folder for the model at the end of training (after EarlyStopping restored the best weights if it runs first). */
+  finalFilepath?: string | null;
+  monitor?: string;
+  mode?: Mode;
+  saveBestOnly?: boolean;
+  /** Written into every checkpoint's training record (e.g. exercise and phase). */
+  metadata?: Record<string, unknown>;
+}
+
+/**
+ * Saves the model whenever the monitored value improves (Keras `save_best_only`,
+ * strict improvement, no min_delta), and once more at the end of training if
+ * `finalFilepath` is set. Saves go through `model.save`, which writes the whole
+ * folder atomically, so a crash never leaves a broken checkpoint behind.
+ */
+export class ModelCheckpoint extends Callback {
+  readonly filepath: string;
+  readonly finalFilepath: string | null;
+  readonly monitor: string;
+  readonly mode: Mode;
+  readonly saveBestOnly: boolean;
+  readonly metadata: Record<string, unknown>;
+  best: number;
+  bestEpoch = -1;
+
+  constructor(config: ModelCheckpointConfig) {
+    super();
+    this.filepath = config.filepath;
+    this.finalFilepath = config.finalFilepath ?? null;
+    this.monitor = config.monitor ?? 'val_mae';
+    this.mode = config.mode ?? 'min';
+    this.saveBestOnly = config.saveBestOnly ?? true;
+    this.metadata = config.metadata ?? {};
+    this.best = worst(this.mode);
+  }
+
+  onEpochEnd(epoch: number, logs: EpochLogs): void {
+    const current = monitored(logs, this.monitor);
+    if (this.saveBestOnly && !improves(this.mode, current, this.best, 0)) return;
+    if (improves(this.mode, current, this.best, 0)) {
+      this.best = current;
+      this.bestEpoch = epoch;
+    }
+    this.model.save(this.filepath, { ...this.metadata, epoch, logs: { ...logs }, monitor: this.monitor, best: this.best });
+  }
+
+  onTrainEnd(): void {
+    if (!this.finalFilepath) return;
+    this.model.save(this.finalFilepath, { ...this.metadata, bestEpoch: this.bestEpoch, monitor: this.monitor, best: toJson(this.best) });
+  }
+
+  getConfig(): Record<string, unknown> {
+    return {
+      filepath: this.filepath, finalFilepath: this.finalFilepath, monitor: this.monitor, mode: this.mode,
+      saveBestOnly: this.saveBestOnly, metadata: { ...this.metadata },
+    };
+  }
+
+  getState(): Record<string, unknown> {
+    return { best: toJson(this.best), bestEpoch: this.bestEpoch };
+  }
+
+  setState(s: Record<string, unknown>): void {
+    this.best = fromJson(s.best, worst(this.mode));
+    this.bestEpoch = fromJson(s.bestEpoch, -1);
+  }
+}
+
+// ---------------------------------------------------------------------------
+
+export interface EarlyStoppingConfig {
+  monitor?: string;
+  minDelta?: number;
+  patience?: number;
+  mode?: Mode;
+  restoreBestWeights?: boolean;
+}
+
+/**
+ * Stops training when `monitor` has not improved by more than `minDelta` for
+ * `patience` epochs (Keras 3 semantics: the wait counter counts every epoch, is
+ * reset on improvement, and stopping needs wait >= patience). With
+ * `restoreBestWeights`, the weights of the best epoch are put back at the end of
+ * training, also when training ran all its epochs.
+ */
+export class EarlyStopping extends Callback {
+  readonly monitor: string;
+  readonly minDelta: number;
+  readonly patience: number;
+  readonly mode: Mode;
+  readonly restoreBestWeights: boolean;
+  wait = 0;
+  best: number;
+  bestEpoch = -1;
+  stoppedEpoch = -1;
+  bestWeights: NamedWeights | null = null;
+
+  constructor(config: EarlyStoppingConfig = {}) {
+    super();
+    this.monitor = config.monitor ?? 'val_mae';
+    this.minDelta = Math.abs(config.minDelta ?? 0);
+    this.patience = config.patience ?? 10;
+    this.mode = config.mode ?? 'min';
+    this.restoreBestWeights = config.restoreBestWeights ?? true;
+    this.best = worst(this.mode);
+  }
+
+  onEpochEnd(epoch: number, logs: EpochLogs): void {
+    const current = monitored(logs, this.monitor);
+    // Keras keeps the first epoch's weights even if it is not an improvement (NaN loss).
+    if (this.restoreBestWeights && this.bestWeights === null) this.bestWeights = copyWeights(this.model.getWeights());
+    this.wait += 1;
+    if (improves(this.mode, current, this.best, this.minDelta)) {
+      this.best = current;
+      this.bestEpoch = epoch;
+      if (this.restoreBestWeights) this.bestWeights = copyWeights(this.model.getWeights());
+      this.wait = 0;
+      return;
+    }
+    if (this.wait >= this.patience && epoch > 0) {
+      this.stoppedEpoch = epoch;
+      this.stopTraining = true;
+    }
+  }
+
+  onTrainEnd(): void {
+    if (this.restoreBestWeights && this.bestWeights !== null) this.model.setWeights(this.bestWeights);
+  }
+
+  getConfig(): Record<string, unknown> {
+    return { monitor: this.monitor, minDelta: this.minDelta, patience: this.patience, mode: this.mode, restoreBestWeights: this.restoreBestWeights };
+  }
+
+  getState(): Record<string, unknown> {
+    return { wait: this.wait, best: toJson(this.best), bestEpoch: this.bestEpoch, stoppedEpoch: this.stoppedEpoch };
+  }
+
+  /** The best weights are not in the state (they are the `_best` checkpoint); the trainer hands them over. */
+  setState(s: Record<string, unknown>): void {
+    this.wait = fromJson(s.wait, 0);
+    this.best = fromJson(s.best, worst(this.mode));
+    this.bestEpoch = fromJson(s.bestEpoch, -1);
+    this.stoppedEpoch = fromJson(s.stoppedEpoch, -1);
+  }
+}
+
+function copyWeights(w: NamedWeights): NamedWeights {
+  const out: NamedWeights = new Map();
+  for (const [name, data] of w) out.set(name, Float32Array.from(data));
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+
+export interface ReduceLROnPlateauConfig {
+  monitor?: string;
+  factor?: number;
+  patience?: number;
+  mode?: Mode;
+  minDelta?: number;
+  cooldown?: number;
+  minLr?: number;
+}
+
+/**
+ * Multiplies the learning rate by `factor` once `monitor` has not improved by more
+ * than `minDelta` for `patience` epochs, never going under `minLr` (Keras semantics:
+ * after a reduction the wait restarts and `cooldown` epochs pass before counting).
+ */
+export class ReduceLROnPlateau extends Callback {
+  readonly monitor: string;
+  readonly factor: number;
+  readonly patience: number;
+  readonly mode: Mode;
+  readonly minDelta: number;
+  readonly cooldown: number;
+  readonly minLr: number;
+  wait = 0;
+  cooldownCounter = 0;
+  best: number;
+
+  constructor(config: ReduceLROnPlateauConfig = {}) {
+    super();
+    this.monitor = config.monitor ?? 'val_mae';
+    this.factor = config.factor ?? 0.5;
+    if (!(this.factor < 1)) throw new Error(`ReduceLROnPlateau: factor must be < 1 (got ${this.factor})`);
+    this.patience = config.patience ?? 5;
+    this.mode = config.mode ?? 'min';
+    this.minDelta = config.minDelta ?? 1e-4;
+    this.cooldown = config.cooldown ?? 0;
+    this.minLr = config.minLr ?? 1e-7;
+    this.best = worst(this.mode);
+  }
+
+  onEpochEnd(_epoch: number, logs: EpochLogs): void {
+    const current = monitored(logs, this.monitor);
+    if (this.cooldownCounter > 0) {
+      this.cooldownCounter -= 1;
+      this.wait = 0;
+    }
+    if (improves(this.mode, current, this.best, this.minDelta)) {
+      this.best = current;
+      this.wait = 0;
+    } else if (this.cooldownCounter <= 0) {
+      this.wait += 1;
+      if (this.wait >= this.patience) {
+        const oldLr = this.model.learningRate;
+        // Compared in float32 like Keras, so a rate already at the minimum stays put.
+        if (Math.fround(oldLr) > Math.fround(this.minLr)) {
+          this.model.learningRate = Math.max(oldLr * this.factor, this.minLr);
+          this.cooldownCounter = this.cooldown;
+          this.wait = 0;
+        }
+      }
+    }
+  }
+
+  getConfig(): Record<string, unknown> {
+    return {
+      monitor: this.monitor, factor: this.factor, patience: this.patience, mode: this.mode,
+      minDelta: this.minDelta, cooldown: this.cooldown, minLr: this.minLr,
+    };
+  }
+
+  getState(): Record<string, unknown> {
+    return { wait: this.wait, cooldownCounter: this.cooldownCounter, best: toJson(this.best) };
+  }
+
+  setState(s: Record<string, unknown>): void {
+    this.wait = fromJson(s.wait, 0);
+    this.cooldownCounter = fromJson(s.cooldownCounter, 0);
+    this.best = fromJson(s.best, worst(this.mode));
+  }
+}
+
+// ---------------------------------------------------------------------------
+
+export const CSV_COLUMNS = ['epoch', ...LOG_NAMES] as const;
+
+export interface CSVLoggerConfig {
+  filename: string;
+  separator?: string;
+  /** Keep earlier rows (Keras `append`); a resumed run also drops rows of epochs it redoes. */
+  append?: boolean;
+}
+
+/**
+ * One row per epoch (epoch index from 0, like Keras) appended as soon as the epoch
+ * ends, so the file is useful while training runs and after a crash. A fresh run
+ * starts the file anew; an appending run keeps the rows before its first epoch and
+ * writes no second header.
+ */
+export class CSVLogger extends Callback {
+  readonly filename: string;
+  readonly separator: string;
+  readonly append: boolean;
+
+  constructor(config: CSVLoggerConfig) {
+    super();
+    this.filename = config.filename;
+    this.separator = config.separator ?? ',';
+    this.append = config.append ?? false;
+  }
+
+  onTrainBegin(): void {
+    const header = CSV_COLUMNS.join(this.separator);
+    let kept: string[] = [];
+    if (this.append && existsSync(this.filename)) {
+      const lines = readFileSync(this.filename, 'utf8').split('\n');
+      // Rows of epochs this run will redo (written just before an interruption) go,
+      // and so does a half-written last line.
+      kept = lines.slice(1).filter((line) => {
+        const cells = line.split(this.separator);
+        return cells.length === CSV_COLUMNS.length && Number(cells[0]) < this.params.initialEpoch;
+      });
+    }
+    writeFileAtomic(this.filename, [header, ...kept].join('\n') + '\n');
+  }
+
+  onEpochEnd(epoch: number, logs: EpochLogs): void {
+    mkdirSync(dirname(this.filename), { recursive: true });
+    const row = [String(epoch), ...LOG_NAMES.map((k) => formatNumber(logs[k]))];
+    appendFileSync(this.filename, row.join(this.separator) + '\n');
+  }
+
+  getConfig(): Record<string, unknown> {
+    return { filename: this.filename, separator: this.separator, append: this.append };
+  }
+}
+
+// Shortest text that reads back as the same float64 (Keras writes repr()).
+const formatNumber = (x: number) => (Number.isFinite(x) ? String(x) : x > 0 ? 'inf' : x < 0 ? '-inf' : 'nan');
+
+/** Reads a history CSV written by CSVLogger into rows of numbers. */
+export function readHistoryCsv(filename: string, separator = ','): (EpochLogs & { epoch: number })[] {
+  const lines = readFileSync(filename, 'utf8').split('\n').filter((l) => l.length > 0);
+  const header = lines[0]?.split(separator) ?? [];
+  return lines.slice(1).map((line, i) => {
+    const cells = line.split(separator);
+    if (cells.length !== header.length) throw new Error(`${filename}: row ${i + 1}: expected ${header.length} fields, got ${cells.length}`);
+    const row: Record<string, number> = {};
+    header.forEach((name, j) => {
+      const v = cells[j] === 'nan' ? NaN : cells[j] === 'inf' ? Infinity : cells[j] === '-inf' ? -Infinity : Number(cells[j]);
+      if (Number.isNaN(v) && cells[j] !== 'nan') throw new Error(`${filename}: row ${i + 1}: field ${name}: not a number: "${cells[j]}"`);
+      row[name] = v;
+    });
+    return row as unknown as EpochLogs & { epoch: number };
+  });
+}
+
+// ---------------------------------------------------------------------------
+
+export interface TensorBoardConfig {
+  logDir: string;
+}
+
+/**
+ * Scalars for the five logs, one event per epoch with the epoch index as the step,
+ * into a new event file in `logDir` per run (TensorBoard merges the files of a folder).
+ * View with `tensorboard --logdir models/logs`.
+ */
+export class TensorBoard extends Callback {
+  readonly logDir: string;
+  private writer: EventFileWriter | null = null;
+
+  constructor(config: TensorBoardConfig) {
+    super();
+    this.logDir = config.logDir;
+  }
+
+  /** The event file of this run (null before training begins). */
+  get eventFile(): string | null {
+    return this.writer?.path ?? null;
+  }
+
+  onTrainBegin(): void {
+    this.writer = new EventFileWriter(this.logDir);
+  }
+
+  onEpochEnd(epoch: number, logs: EpochLogs): void {
+    if (!this.writer) this.writer = new EventFileWriter(this.logDir);
+    const scalars: Record<string, number> = {};
+    for (const k of LOG_NAMES) scalars[k] = logs[k];
+    this.writer.addScalars(epoch, scalars);
+  }
+
+  getConfig(): Record<string, unknown> {
+    return { logDir: this.logDir };
+  }
+}

@@ -1,0 +1,66 @@
+// The three training phases of the seed project, and where each phase's files live.
+
+import { join } from 'node:path';
+import type { TrainableLayer } from '../nn/architecture.js';
+
+export type Phase = 1 | 2 | 3;
+export const PHASE_NUMBERS: readonly Phase[] = [1, 2, 3];
+
+export interface PhaseConfig {
+  phase: Phase;
+  name: string;
+  /** Real annotated reps (data/real/<ex>/) join the synthetic ones. */
+  includeReal: boolean;
+  /** Augmented copies appended to the training split (1 = training data ×2). */
+  augment: number;
+  /** Layers whose weights stay fixed. */
+  frozen: readonly TrainableLayer[];
+  learningRate: number;
+  epochs: number;
+  batchSize: number;
+  /** Phases whose final model this phase starts from, first found wins; empty = a fresh model. */
+  startsFrom: readonly Phase[];
+  /** Target best validation MAE on the 0–100 scale. */
+  targetMae: number;
+}
+
+export const PHASES: Record<Phase, PhaseConfig> = {
+  1: {
+    phase: 1, name: 'pre-train', includeReal: false, augment: 1, frozen: [],
+    learningRate: 1e-3, epochs: 50, batchSize: 64, startsFrom: [], targetMae: 15,
+  },
+  2: {
+    phase: 2, name: 'fine-tune', includeReal: true, augment: 0, frozen: ['conv1', 'conv2'],
+    learningRate: 1e-4, epochs: 30, batchSize: 32, startsFrom: [1], targetMae: 10,
+  },
+  3: {
+    phase: 3, name: 'full fine-tune', includeReal: true, augment: 0, frozen: [],
+    learningRate: 1e-5, epochs: 20, batchSize: 32, startsFrom: [2, 1], targetMae: 8,
+  },
+};
+
+export function parsePhase(value: string): Phase {
+  const p = Number(value);
+  if (p === 1 || p === 2 || p === 3) return p;
+  throw new Error(`unknown phase "${value}" (expected 1, 2 or 3)`);
+}
+
+/** Files of one exercise's phase under the models folder. */
+export interface PhasePaths {
+  best: string; // models/saved/<ex>_phase<p>_best/
+  final: string; // models/saved/<ex>_phase<p>_final/
+  last: string; // models/saved/<ex>_phase<p>_last/ (resume point, written every epoch)
+  history: string; // models/logs/<ex>_phase<p>_history.csv
+  tensorboard: string; // models/logs/<ex>_phase<p>/
+}
+
+export function phasePaths(modelsDir: string, exercise: string, phase: Phase): PhasePaths {
+  const stem = `${exercise}_phase${phase}`;
+  return {
+    best: join(modelsDir, 'saved', `${stem}_best`),
+    final: join(modelsDir, 'saved', `${stem}_final`),
+    last: join(modelsDir, 'saved', `${stem}_last`),
+    history: join(modelsDir, 'logs', `${stem}_history.csv`),
+    tensorboard: join(modelsDir, 'logs', stem),
+  };
+}
