@@ -53,12 +53,12 @@ const csvField = (s: string): string => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g
 
 /**
  * A file name from the page or the command line reduced to a safe storage key: the
- * last path component only, characters outside [A-Za-z0-9._-] replaced, no leading
+ * last path component only, characters outside [A-Za-z0-9._~-] replaced, no leading
  * dots. The key names files inside reps/, so it must never contain a path.
  */
 export function sourceKey(name: string): string {
   const base = name.split(/[\\/]/).pop() ?? '';
-  const key = base.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '').slice(0, 120);
+  const key = base.replace(/[^A-Za-z0-9._~-]/g, '_').replace(/^\.+/, '').slice(0, 120);
   return key === '' ? 'upload.csv' : key;
 }
 

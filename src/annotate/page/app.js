@@ -68,6 +68,7 @@ function chartSpec() {
           },
           strokeDash: {
             field: 'side', type: 'nominal', title: 'side',
+            legend: { symbolType: 'stroke', symbolSize: 300, symbolStrokeWidth: 2 },
             scale: { domain: ['left', 'right', 'centre'], range: [[1, 0], [6, 4], [1, 0]] },
           },
           detail: { field: 'angle' },

@@ -1,0 +1,189 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { AnnotationStore, checkScores, formatAnnotations, sourceKey } from '../src/annotate/store.js';
+import { WriteQueue } from '../src/annotate/queue.js';
+import { readNpy } from '../src/data/npy.js';
+import { readPoseLog } from '../src/data/poselog.js';
+import { icc21 } from '../src/evaluate/metrics.js';
+import { fixture, tempDir } from './helpers/fixtures.js';
+
+const session = () => readPoseLog(fixture('poselog', 'squat_session.csv'));
+const S = (depth: number, rest = 50) => ({ depth, stability: rest, symmetry: rest, tempo: rest, alignment: rest, overall: rest });
+
+/** Every file under `dir`, relative, sorted. */
+function listFiles(dir: string, prefix = ''): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? listFiles(join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`]).sort();
+}
+
+test('store: a save writes annotations.csv, the source reps and the training arrays', () => {
+  const dir = tempDir();
+  const src = session();
+  const store = new AnnotationStore(dir, 'squat');
+  const key = store.resolveSource('squat_session.csv', src);
+  assert.equal(key, 'squat_session.csv');
+  store.save(key, src, '3', 'ana', S(80));
+  assert.deepEqual(listFiles(store.dir), [
+    'annotations.csv', 'reps/squat_session.csv.json', 'reps/squat_session.csv.npy',
+    'scores.npy', 'sequences.npy', 'sequences_index.csv',
+  ]);
+  const lines = readFileSync(store.annotationsPath, 'utf8').trim().split('\n');
+  assert.equal(lines[0], 'source_file,rep_id,rep_index,annotator,time,depth,stability,symmetry,tempo,alignment,overall');
+  assert.match(lines[1], /^squat_session\.csv,3,2,ana,\d{4}-\d\d-\d\dT[\d:.]+Z,80,50,50,50,50,50$/);
+  const seq = readNpy(join(store.dir, 'sequences.npy'));
+  const scores = readNpy(join(store.dir, 'scores.npy'));
+  assert.deepEqual(seq.shape, [1, 90, 9]);
+  assert.deepEqual(scores.shape, [1, 6]);
+  assert.deepEqual(Array.from(seq.data), Array.from(src.reps[2].sequence));
+  assert.deepEqual(Array.from(scores.data), [80, 50, 50, 50, 50, 50]);
+  assert.deepEqual(readNpy(join(store.dir, 'reps', 'squat_session.csv.npy')).shape, [12, 90, 9]);
+  rmSync(dir, { recursive: true });
+});
+
+test('store: changing a score replaces the row; a second annotator is kept and averaged', () => {
+  const dir = tempDir();
+  const src = session();
+  const store = new AnnotationStore(dir, 'squat');
+  const key = store.resolveSource('squat_session.csv', src);
+  store.save(key, src, '1', 'ana', S(60));
+  store.save(key, src, '2', 'ana', S(70));
+  store.save(key, src, '1', 'ana', S(64)); // changed: replaces, not appends
+  store.save(key, src, '1', 'ben', S(80, 70));
+  const rows = store.rows();
+  assert.equal(rows.length, 3);
+  const keys = rows.map((r) => `${r.sourceFile}/${r.repId}/${r.annotator}`);
+  assert.equal(new Set(keys).size, keys.length, 'no duplicate keys');
+  assert.deepEqual(rows.find((r) => r.repId === '1' && r.annotator === 'ana')!.scores, [64, 50, 50, 50, 50, 50]);
+  const scores = readNpy(join(store.dir, 'scores.npy'));
+  const seq = readNpy(join(store.dir, 'sequences.npy'));
+  assert.deepEqual(scores.shape, [2, 6]); // one row per (source, rep), not per annotator
+  assert.deepEqual(seq.shape, [2, 90, 9]);
+  assert.deepEqual(Array.from(scores.data.subarray(0, 6)), [72, 60, 60, 60, 60, 60]); // mean of ana and ben
+  assert.deepEqual(Array.from(scores.data.subarray(6, 12)), [70, 50, 50, 50, 50, 50]);
+  assert.deepEqual(Array.from(seq.data.subarray(810, 1620)), Array.from(src.reps[1].sequence));
+  const index = readFileSync(join(store.dir, 'sequences_index.csv'), 'utf8');
+  assert.match(index, /^row,source_file,rep_id,rep_index,annotators\n0,squat_session\.csv,1,0,ana ben\n1,squat_session\.csv,2,1,ana\n$/);
+  rmSync(dir, { recursive: true });
+});
+
+test('store: refused scores throw a message naming the dimension and nothing is written', () => {
+  const dir = tempDir();
+  const src = session();
+  const store = new AnnotationStore(dir, 'squat');
+  const bad: [unknown, RegExp][] = [
+    [S(101), /depth: 101 is outside 0-100/],
+    [S(-1), /depth: -1 is outside/],
+    [{ ...S(50), tempo: 'abc' }, /tempo: "abc" is not a number/],
+    [{ ...S(50), tempo: '50' }, /tempo: "50" is not a number/],
+    [{ ...S(50), overall: Number.NaN }, /overall: null is not a number|overall: NaN|overall: .*not a number/],
+    [{ depth: 50 }, /stability: missing score/],
+    [[1, 2, 3], /all six dimensions/],
+    [null, /all six dimensions/],
+  ];
+  for (const [scores, message] of bad) {
+    assert.throws(() => store.save('squat_session.csv', src, '1', 'ana', scores), message);
+  }
+  assert.throws(() => store.save('squat_session.csv', src, '99', 'ana', S(50)), /has no rep "99"/);
+  assert.throws(() => store.save('squat_session.csv', src, '1', '../ana', S(50)), /annotator/);
+  assert.throws(() => store.save('../x.csv', src, '1', 'ana', S(50)), /not a plain file name/);
+  assert.equal(existsSync(join(dir, 'real')), false);
+  assert.deepEqual(checkScores([0, 100, 0.5, 99.9, 1, 2]), [0, 100, 0.5, 99.9, 1, 2]);
+  rmSync(dir, { recursive: true });
+});
+
+test('store: the reps live beside the annotations, so a moved source loses nothing; same name, other reps gets its own key', () => {
+  const dir = tempDir();
+  const src = session();
+  const store = new AnnotationStore(dir, 'squat');
+  store.save(store.resolveSource('session.csv', src), src, '5', 'ana', S(40));
+  // A fresh store (a later session) rebuilds from annotations.csv + reps/ alone.
+  unlinkSync(join(store.dir, 'sequences.npy'));
+  const later = new AnnotationStore(dir, 'squat');
+  assert.equal(later.needsRebuild(), true);
+  assert.equal(later.rebuild(), 1);
+  assert.equal(later.needsRebuild(), false);
+  assert.deepEqual(Array.from(readNpy(join(store.dir, 'sequences.npy')).data), Array.from(src.reps[4].sequence));
+  // Re-opening the same file finds its key; another file with the same name does not overwrite it.
+  assert.equal(later.resolveSource('/elsewhere/session.csv', src), 'session.csv');
+  const other = readPoseLog(fixture('poselog', 'squat_with_one_frame_rep.csv'));
+  const key2 = later.resolveSource('session.csv', other);
+  assert.equal(key2, 'session~2.csv');
+  later.save(key2, other, '3', 'ana', S(90));
+  assert.equal(later.resolveSource('session.csv', other), 'session~2.csv');
+  assert.throws(() => later.save('session.csv', other, '1', 'ana', S(1)), /different reps/);
+  assert.deepEqual(readNpy(join(store.dir, 'scores.npy')).shape, [2, 6]);
+  rmSync(dir, { recursive: true });
+});
+
+test('store: a save that cannot complete leaves the files as they were (atomic, no temporary files)', () => {
+  const dir = tempDir();
+  const src = session();
+  const store = new AnnotationStore(dir, 'squat');
+  store.save('a.csv', src, '1', 'ana', S(10));
+  store.save('a.csv', src, '2', 'ana', S(20));
+  const before = new Map(listFiles(store.dir).map((f) => [f, readFileSync(join(store.dir, f))]));
+  // Damage: the reps of a.csv disappear. A save for another source must refuse before writing.
+  unlinkSync(join(store.dir, 'reps', 'a.csv.npy'));
+  before.delete('reps/a.csv.npy');
+  assert.throws(() => store.save('b.csv', src, '1', 'ana', S(30)), /a\.csv\.npy: missing/);
+  const after = listFiles(store.dir);
+  assert.deepEqual(after, [...before.keys()].sort());
+  for (const f of after) assert.deepEqual(readFileSync(join(store.dir, f)), before.get(f), f);
+  assert.equal(after.some((f) => f.endsWith('.tmp')), false);
+  rmSync(dir, { recursive: true });
+});
+
+test('store: inter-rater ICC(2,1) per dimension once two annotators share reps', () => {
+  const dir = tempDir();
+  const src = session();
+  const store = new AnnotationStore(dir, 'squat');
+  const ana = [60, 70, 80, 90], ben = [62, 75, 78, 95];
+  ana.forEach((v, i) => store.save('s.csv', src, String(i + 1), 'ana', S(v, 50 + i)));
+  assert.equal(store.interRater(), null);
+  ben.forEach((v, i) => store.save('s.csv', src, String(i + 1), 'ben', S(v, 50 + i)));
+  store.save('s.csv', src, '9', 'ben', S(5)); // only ben: not a shared rep
+  const r = store.interRater()!;
+  assert.deepEqual(r.annotators, ['ana', 'ben']);
+  assert.equal(r.reps, 4);
+  assert.ok(Math.abs(r.icc.depth! - icc21(ana.map((a, i) => [a, ben[i]]))) < 1e-12);
+  assert.ok(r.icc.depth! > 0.8 && r.icc.depth! < 1);
+  assert.ok(Math.abs(r.icc.stability! - 1) < 1e-12); // identical ratings
+  // A third annotator on one rep only: the best-overlapping pair is used.
+  store.save('s.csv', src, '1', 'cy', S(10));
+  assert.deepEqual(store.interRater()!.annotators, ['ana', 'ben']);
+  rmSync(dir, { recursive: true });
+});
+
+test('store: source keys are plain file names, never paths', () => {
+  assert.equal(sourceKey('../../etc/passwd'), 'passwd');
+  assert.equal(sourceKey('/abs/path/x.csv'), 'x.csv');
+  assert.equal(sourceKey('C:\\Users\\me\\y.csv'), 'y.csv');
+  assert.equal(sourceKey('..'), 'upload.csv');
+  assert.equal(sourceKey('.hidden.csv'), 'hidden.csv');
+  assert.equal(sourceKey('my session (1).csv'), 'my_session__1_.csv');
+  assert.equal(sourceKey(''), 'upload.csv');
+  assert.ok(formatAnnotations([]).startsWith('source_file,'));
+});
+
+test('WriteQueue: tasks never overlap, run in order, and a failure does not block the next', async () => {
+  const q = new WriteQueue();
+  const log: string[] = [];
+  let running = 0;
+  const task = (name: string, ms: number, fail = false) => async () => {
+    running++;
+    assert.equal(running, 1, 'two tasks overlapped');
+    log.push(`start ${name}`);
+    await new Promise((r) => setTimeout(r, ms));
+    log.push(`end ${name}`);
+    running--;
+    if (fail) throw new Error(`${name} failed`);
+    return name;
+  };
+  const results = await Promise.allSettled([q.run(task('a', 20)), q.run(task('b', 1, true)), q.run(task('c', 5))]);
+  assert.deepEqual(log, ['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
+  assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+  await q.idle();
+});
