@@ -1,0 +1,103 @@
+// Reduces results and data files to the rows each figure plots (specs.ts): histogram
+// bins instead of raw scores, per-panel captions, long-format curves.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { ANGLES, DIMENSIONS, FRAMES, N_ANGLES, N_SCORES, type Exercise } from '../../data/exercises.js';
+import { readNpy } from '../../data/npy.js';
+import { mae, pearson } from '../metrics.js';
+import { column, type TestPredictions } from '../evaluation.js';
+import type { AngleRow, BinRow, CaptionRow, ErrorBinRow, HistoryRow, ScatterRow, ScoreBinRow } from './specs.js';
+
+/** Counts of `values` in `bins` equal bins over [lo, hi]; values outside go to the end bins. */
+export function histogram(values: ArrayLike<number>, lo: number, hi: number, bins: number): BinRow[] {
+  const width = (hi - lo) / bins;
+  const counts = new Array<number>(bins).fill(0);
+  for (let i = 0; i < values.length; i++) {
+    const b = Math.floor((values[i] - lo) / width);
+    counts[b < 0 ? 0 : b >= bins ? bins - 1 : b]++;
+  }
+  return counts.map((count, b) => ({ bin0: round(lo + b * width), bin1: round(lo + (b + 1) * width), count }));
+}
+
+const round = (x: number, digits = 4) => Number(x.toFixed(digits));
+
+/** Points and "r · MAE" captions of scatter_<ex>. */
+export function scatterRows(p: TestPredictions): { points: ScatterRow[]; captions: CaptionRow[] } {
+  const points: ScatterRow[] = [];
+  const captions: CaptionRow[] = DIMENSIONS.map((dimension, d) => {
+    const t = column(p.truth, p.n, d), y = column(p.network, p.n, d);
+    for (let i = 0; i < p.n; i++) points.push({ dimension, actual: round(t[i], 2), predicted: round(y[i], 2) });
+    return { dimension, caption: `r = ${pearson(y, t).toFixed(3)} · MAE = ${mae(y, t).toFixed(2)}` };
+  });
+  return { points, captions };
+}
+
+/** Error histograms and "bias · σ" captions of error_dist_<ex>, on one symmetric range. */
+export function errorRows(p: TestPredictions, bins = 30): { bins: ErrorBinRow[]; captions: CaptionRow[] } {
+  const errors = DIMENSIONS.map((_, d) => {
+    const t = column(p.truth, p.n, d), y = column(p.network, p.n, d);
+    return y.map((v, i) => v - t[i]);
+  });
+  let maxAbs = 1;
+  for (const e of errors) for (const v of e) maxAbs = Math.max(maxAbs, Math.abs(v));
+  const range = Math.ceil(maxAbs / 5) * 5;
+  const rows: ErrorBinRow[] = [];
+  const captions = DIMENSIONS.map((dimension, d) => {
+    const e = errors[d];
+    const bias = e.reduce((a, b) => a + b, 0) / e.length;
+    const sigma = Math.sqrt(e.reduce((a, b) => a + (b - bias) ** 2, 0) / Math.max(1, e.length - 1));
+    for (const b of histogram(e, -range, range, bins)) rows.push({ ...b, dimension });
+    return { dimension, caption: `bias = ${bias.toFixed(2)} · σ = ${sigma.toFixed(2)}` };
+  });
+  return { bins: rows, captions };
+}
+
+/** Reads `models/logs/<ex>_phase<p>_history.csv` (epoch, loss, mae, val_loss, val_mae, lr). */
+export function readHistory(path: string): HistoryRow[] {
+  const records = parse(readFileSync(path, 'utf8'), { columns: true, skip_empty_lines: true, bom: true, trim: true }) as Record<string, string>[];
+  const fields = ['epoch', 'loss', 'mae', 'val_loss', 'val_mae', 'lr'] as const;
+  return records.map((rec, i) => {
+    const row = {} as Record<(typeof fields)[number], number>;
+    for (const f of fields) {
+      if (!(f in rec)) throw new Error(`${path}: missing column "${f}"`);
+      const v = Number(rec[f]);
+      if (rec[f] === '' || !Number.isFinite(v)) throw new Error(`${path}: data row ${i + 1}, column ${f}: not a number ("${rec[f]}")`);
+      row[f] = v;
+    }
+    return row;
+  });
+}
+
+/** Score histograms (10-point bins) of `<dataDir>/generated/<ex>/scores.npy`; null when missing. */
+export function generatedScoreRows(dataDir: string, exercise: Exercise): { bins: ScoreBinRow[]; n: number } | null {
+  const path = join(dataDir, 'generated', exercise, 'scores.npy');
+  if (!existsSync(path)) return null;
+  const { data, shape } = readNpy(path);
+  if (shape.length !== 2 || shape[1] !== N_SCORES) throw new Error(`${path}: expected shape (N, ${N_SCORES}), found (${shape.join(', ')})`);
+  const n = shape[0];
+  const bins = DIMENSIONS.flatMap((dimension, d) =>
+    histogram(column(Float32Array.from(data), n, d), 0, 100, 10).map((b) => ({ ...b, exercise, dimension })));
+  return { bins, n };
+}
+
+/** Tier index of 'good' in tiers.npy (0 excellent, 1 good, 2 acceptable, 3 poor). */
+export const GOOD_TIER = 1;
+
+/** The nine angle curves of the first 'good' synthetic rep; null when the data is missing. */
+export function sampleRepRows(dataDir: string, exercise: Exercise): AngleRow[] | null {
+  const dir = join(dataDir, 'generated', exercise);
+  if (!existsSync(join(dir, 'sequences.npy')) || !existsSync(join(dir, 'tiers.npy'))) return null;
+  const tiers = readNpy(join(dir, 'tiers.npy')).data;
+  const seqs = readNpy(join(dir, 'sequences.npy'));
+  let rep = Array.prototype.findIndex.call(tiers, (t: number) => t === GOOD_TIER);
+  if (rep < 0) rep = 0; // a tiny data set may hold no 'good' rep; show its first
+  if (seqs.shape[0] <= rep) return null;
+  const rows: AngleRow[] = [];
+  const base = rep * FRAMES * N_ANGLES;
+  ANGLES.forEach((angle, a) => {
+    for (let t = 0; t < FRAMES; t++) rows.push({ exercise, angle, frame: t, degrees: round(seqs.data[base + t * N_ANGLES + a], 2) });
+  });
+  return rows;
+}

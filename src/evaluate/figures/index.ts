@@ -1,0 +1,89 @@
+// `formscore plot`: every figure of a phase as SVG and PNG in evaluation/figures/.
+// buildFigures is shared with the report, which embeds the same specs interactively.
+
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TopLevelSpec } from 'vega-lite';
+import type { Exercise } from '../../data/exercises.js';
+import { phasePaths, type Phase } from '../../train/phases.js';
+import { collectPhaseData, type PhaseData } from '../comparison.js';
+import type { PhaseOptions } from '../evaluation.js';
+import {
+  errorDistSpec, hybridComparisonSpec, maeHeatmapSpec, sampleRepsSpec, scatterSpec, scoreDistributionsSpec,
+  trainingCurvesSpec, type ScoreBinRow, type AngleRow,
+} from './specs.js';
+import { errorRows, generatedScoreRows, readHistory, sampleRepRows, scatterRows } from './data.js';
+import { writeFigure } from './render.js';
+
+export * from './specs.js';
+export * from './data.js';
+export * from './render.js';
+export { FONT_FAMILY, FONT_FILES, FontWidths } from './font.js';
+
+/** Report sections a figure belongs to, in page order. */
+export type Section = 'dataset' | 'samples' | 'training' | 'evaluation' | 'comparison';
+
+export interface Figure { name: string; section: Section; title: string; spec: TopLevelSpec }
+
+export interface FigureInputs {
+  exercises: readonly Exercise[];
+  dataDir?: string;
+  modelsDir?: string;
+  log?: (line: string) => void;
+}
+
+/** The figures that the available data supports; says what is missing for the rest. */
+export function buildFigures(data: PhaseData, opts: FigureInputs): Figure[] {
+  const log = opts.log ?? console.log;
+  const dataDir = opts.dataDir ?? 'data', modelsDir = opts.modelsDir ?? 'models';
+  const figures: Figure[] = [];
+
+  const scoreBins: ScoreBinRow[] = [], counts: Record<string, number> = {}, angles: AngleRow[] = [];
+  for (const ex of opts.exercises) {
+    const scores = generatedScoreRows(dataDir, ex);
+    if (!scores) { log(`no synthetic data for ${ex} in ${join(dataDir, 'generated', ex)}: left out of score_distributions and sample_reps`); continue; }
+    scoreBins.push(...scores.bins);
+    counts[ex] = scores.n;
+    angles.push(...(sampleRepRows(dataDir, ex) ?? []));
+  }
+  if (scoreBins.length) figures.push({ name: 'score_distributions', section: 'dataset', title: 'Score distributions', spec: scoreDistributionsSpec(scoreBins, counts) });
+  if (angles.length) figures.push({ name: 'sample_reps', section: 'samples', title: 'Sample reps', spec: sampleRepsSpec(angles) });
+
+  for (const ex of opts.exercises) {
+    const history = phasePaths(modelsDir, ex, data.phase as Phase).history;
+    if (!existsSync(history)) { log(`no training history ${history}: no training_curves_${ex}`); continue; }
+    const rows = readHistory(history);
+    if (rows.length === 0) { log(`${history} has no epochs yet: no training_curves_${ex}`); continue; }
+    figures.push({ name: `training_curves_${ex}`, section: 'training', title: `Training curves: ${ex}`, spec: trainingCurvesSpec(ex, data.phase, rows) });
+  }
+
+  for (const p of data.predictions) {
+    const s = scatterRows(p), e = errorRows(p);
+    figures.push({ name: `scatter_${p.exercise}`, section: 'evaluation', title: `Predicted vs actual: ${p.exercise}`, spec: scatterSpec(p.exercise, s.points, s.captions) });
+    figures.push({ name: `error_dist_${p.exercise}`, section: 'evaluation', title: `Error distribution: ${p.exercise}`, spec: errorDistSpec(p.exercise, e.bins, e.captions) });
+  }
+  if (data.metrics.length) {
+    figures.push({ name: 'mae_heatmap', section: 'evaluation', title: 'MAE heatmap', spec: maeHeatmapSpec(data.metrics, data.phase) });
+  }
+  if (data.comparison.length) {
+    figures.push({ name: 'hybrid_comparison', section: 'comparison', title: 'Rule vs network vs hybrid', spec: hybridComparisonSpec(data.comparison) });
+  }
+  return figures;
+}
+
+/** `formscore plot`: renders every figure to `<outDir>/figures/<name>.{svg,png}`. */
+export async function runPlot(opts: PhaseOptions & { outDir?: string }): Promise<{ written: string[]; figures: Figure[] }> {
+  const log = opts.log ?? console.log;
+  const data = await collectPhaseData(opts);
+  const figures = buildFigures(data, opts);
+  const dir = join(opts.outDir ?? 'evaluation', 'figures');
+  const written: string[] = [];
+  for (const f of figures) {
+    const t0 = Date.now();
+    const paths = await writeFigure(dir, f.name, f.spec);
+    written.push(paths.svg, paths.png);
+    log(`wrote ${paths.png} and .svg (${Date.now() - t0} ms)`);
+  }
+  if (figures.length === 0) log('nothing to plot: no synthetic data, no training history and no models for this phase');
+  return { written, figures };
+}
