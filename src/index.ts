@@ -2,6 +2,7 @@
 
 export * from './data/exercises.js';
 export * from './nn/architecture.js';
+export * from './nn/model.js';
 export * from './evaluate/metrics.js';
 export * from './data/npy.js';
 export * from './data/scores.js';

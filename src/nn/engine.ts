@@ -1,0 +1,407 @@
+// The WebAssembly engine of the form scorer: one wasm instance, one linear memory.
+//
+// llm.c layout: parameters, gradients and both Adam moments are four equal regions
+// (each weight a named view at the same offset in every region, Keras layout, the
+// order of WEIGHT_SPECS), then weight-derived scratch (transposed kernels for the
+// backward products), then the activations, laid out once per batch capacity and
+// reused by every step. The kernels (src/nn/wasm/kernels.ts) allocate nothing.
+
+import { readFileSync } from 'node:fs';
+import { FRAMES, N_FEATURES, N_SCORES } from '../data/exercises.js';
+import {
+  CONV1_KERNEL, CONV2_KERNEL, CONV_FILTERS, DENSE_UNITS, DROPOUT_RATE, LSTM_UNITS, type NamedWeights,
+  POOLED_FRAMES, TRAINABLE_LAYERS, type TrainableLayer, WEIGHT_SPECS, sizeOf,
+} from './architecture.js';
+
+const T = FRAMES; // 90
+const TP = POOLED_FRAMES; // 45
+const CIN = N_FEATURES; // 18
+const F = CONV_FILTERS; // 64
+const H = LSTM_UNITS; // 64
+const H4 = 4 * H;
+const D = DENSE_UNITS; // 128
+const S = N_SCORES; // 6
+const PAD1 = Math.floor((CONV1_KERNEL - 1) / 2); // 2 zero rows before conv1's input
+const PAD2 = Math.floor((CONV2_KERNEL - 1) / 2); // 1 zero row before conv2's input
+const XROWS = T + CONV1_KERNEL - 1; // 94 padded input rows
+const A1ROWS = T + CONV2_KERNEL - 1; // 92 padded conv1 output rows
+// conv2's output gradient sits in a buffer padded for the flipped-kernel input gradient:
+// (k-1-pad) rows before, pad rows after (see conv1dBackward in the kernels)
+const D2BEFORE = CONV2_KERNEL - 1 - PAD2;
+const PAGE = 65536;
+
+/** What the kernels export (pointers are byte offsets into the instance's memory). */
+interface Kernels {
+  memory: WebAssembly.Memory;
+  heapBase(): number;
+  gemm(M: number, N: number, K: number, A: number, rsA: number, csA: number, B: number, ldb: number, C: number, ldc: number, acc: number): void;
+  transpose(R: number, C: number, src: number, dst: number): void;
+  zero(x: number, n: number): void;
+  addInto(y: number, x: number, n: number): void;
+  conv1dForward(B: number, T: number, Cin: number, Cout: number, k: number, Xpad: number, W: number, bias: number, Y: number, sy: number): void;
+  conv1dBackward(B: number, T: number, Cin: number, Cout: number, k: number, pad: number, Xpad: number, Y: number, sy: number, dY: number, sdy: number, dW: number, dBias: number, Wflip: number, dX: number): void;
+  conv1dFlipKernel(k: number, Cin: number, Cout: number, W: number, Wflip: number): void;
+  maxPool1dForward(B: number, Tout: number, C: number, X: number, Y: number, arg: number): void;
+  maxPool1dBackward(B: number, Tout: number, C: number, dY: number, arg: number, dX: number, sdx: number): void;
+  dropoutForward(B: number, S: number, rate: number, seed: number, sampleOffset: number, X: number, Y: number, mask: number): void;
+  mulInto(n: number, x: number, mask: number, y: number): void;
+  lstmForward(B: number, T: number, In: number, H: number, X: number, W: number, U: number, bias: number, G: number, Cs: number, Hs: number, ldh: number, reverse: number): void;
+  lstmBackward(B: number, T: number, In: number, H: number, X: number, WT: number, UT: number, G: number, Cs: number, Hs: number, ldh: number, dHs: number, dG: number, dh: number, dc: number, dW: number, dU: number, dBias: number, dX: number, accumulateDX: number, reverse: number): void;
+  bidirectionalLastForward(B: number, T: number, H: number, Hs: number, Y: number): void;
+  bidirectionalLastBackward(B: number, T: number, H: number, dY: number, dHs: number): void;
+  denseForward(B: number, In: number, Out: number, X: number, W: number, bias: number, Y: number, act: number): void;
+  denseBackward(B: number, In: number, Out: number, X: number, WT: number, Y: number, dY: number, dW: number, dBias: number, dX: number, act: number): void;
+  mseLoss(n: number, P: number, Y: number, dP: number, normalizer: number, out: number): void;
+  adamUpdate(n: number, w: number, g: number, m: number, v: number, alpha: number, beta1: number, beta2: number, eps: number): void;
+}
+
+let compiled: WebAssembly.Module | null = null;
+
+/** The compiled kernels (built by `npm run build` next to this file), compiled once per thread. */
+export function kernelModule(): WebAssembly.Module {
+  if (!compiled) {
+    const url = new URL('./formscore.wasm', import.meta.url);
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(url);
+    } catch {
+      throw new Error(`engine: ${url.pathname} is missing; run "npm run build" (it compiles src/nn/wasm with AssemblyScript)`);
+    }
+    compiled = new WebAssembly.Module(new Uint8Array(bytes));
+  }
+  return compiled;
+}
+
+export const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 } as const;
+
+/** Per-weight location: float offset into each of the four parameter-sized regions. */
+interface Slot {
+  offset: number;
+  size: number;
+}
+
+/** Options of one forward pass. */
+export interface ForwardOptions {
+  training?: boolean;
+  /** Dropout seed of this step (32-bit). */
+  seed?: number;
+  /** Index of this slice's first sample within the whole batch (keeps dropout masks split-independent). */
+  sampleOffset?: number;
+}
+
+const align = (bytes: number, to = 64): number => Math.ceil(bytes / to) * to;
+
+export class Engine {
+  readonly k: Kernels;
+  /** Float offsets of each weight within a parameter-sized region. */
+  readonly slots: Map<string, Slot>;
+  /** Floats per parameter-sized region (weights aligned to 4 floats). */
+  readonly regionFloats: number;
+  readonly params: number; // byte pointers of the four regions
+  readonly grads: number;
+  readonly adamM: number;
+  readonly adamV: number;
+  private readonly layerRange: Record<TrainableLayer, { offset: number; size: number }>;
+  // weight-derived scratch
+  private readonly conv2Flip: number;
+  private readonly lstmT: { WT: number; UT: number; In: number; name: string }[];
+  private readonly dense1T: number;
+  private readonly scoresT: number;
+  private readonly lossOut: number;
+  private readonly activationsBase: number;
+  private cap = 0;
+  private a!: Record<string, number>; // activation pointers for the current capacity
+
+  constructor(capacity = 64) {
+    const instance = new WebAssembly.Instance(kernelModule(), { env: { abort: () => { throw new Error('wasm abort'); } } });
+    this.k = instance.exports as unknown as Kernels;
+    this.slots = new Map();
+    let off = 0;
+    const layerRange = {} as Record<TrainableLayer, { offset: number; size: number }>;
+    for (const spec of WEIGHT_SPECS) {
+      const size = sizeOf(spec.shape);
+      this.slots.set(spec.name, { offset: off, size });
+      const r = layerRange[spec.layer];
+      if (!r) layerRange[spec.layer] = { offset: off, size };
+      off += Math.ceil(size / 4) * 4;
+      layerRange[spec.layer].size = off - layerRange[spec.layer].offset;
+    }
+    this.layerRange = layerRange;
+    this.regionFloats = off;
+    let p = align(this.k.heapBase());
+    const take = (floats: number): number => {
+      const at = p;
+      p = align(p + floats * 4);
+      return at;
+    };
+    this.params = take(off);
+    this.grads = take(off);
+    this.adamM = take(off);
+    this.adamV = take(off);
+    this.conv2Flip = take(CONV2_KERNEL * F * F);
+    this.lstmT = [];
+    for (const [layer, lstm, In] of [['bilstm1', 'lstm1', F], ['bilstm2', 'lstm2', 2 * H]] as const) {
+      for (const dir of ['forward', 'backward']) {
+        this.lstmT.push({ WT: take(H4 * In), UT: take(H4 * H), In, name: `${layer}/${dir}_${lstm}` });
+      }
+    }
+    this.dense1T = take(D * 2 * H);
+    this.scoresT = take(S * D);
+    this.lossOut = take(4);
+    this.activationsBase = p;
+    this.ensureCapacity(capacity);
+  }
+
+  get capacity(): number {
+    return this.cap;
+  }
+
+  /** Lays the activations out for batches of up to n samples (grows memory once; never shrinks). */
+  ensureCapacity(n: number): void {
+    if (n <= this.cap) return;
+    let p = this.activationsBase;
+    const a: Record<string, number> = {};
+    const take = (name: string, floats: number): void => {
+      a[name] = p;
+      p = align(p + floats * 4);
+    };
+    const B = n;
+    take('xpad', B * XROWS * CIN); // (B, 94, 18) zero rows around each sample
+    take('y', B * S); // targets (B, 6)
+    take('a1pad', B * A1ROWS * F); // conv1 out (B, 92, 64) zero row around
+    take('a2', B * T * F); // conv2 out (B, 90, 64)
+    take('poolArg', Math.ceil((B * TP * F) / 4)); // (B, 45, 64) bytes
+    take('pool', B * TP * F);
+    take('mask1', B * TP * F);
+    take('d1', B * TP * F); // drop1 out (B, 45, 64)
+    for (const l of ['1', '2']) {
+      take(`g${l}f`, B * TP * H4); // gates (B, 45, 256)
+      take(`g${l}b`, B * TP * H4);
+      take(`c${l}f`, B * TP * H); // cells (B, 45, 64)
+      take(`c${l}b`, B * TP * H);
+      take(`h${l}`, B * TP * 2 * H); // hidden states (B, 45, 128) [fwd, bwd]
+    }
+    take('o2', B * 2 * H); // bilstm2 last-step output (B, 128)
+    take('e1', B * D); // dense1 out
+    take('mask2', B * D);
+    take('e1d', B * D); // drop2 out
+    take('out', B * S); // scores (B, 6)
+    // gradients of activations
+    take('dOut', B * S);
+    take('dE1d', B * D);
+    take('dE1', B * D);
+    take('dO2', B * 2 * H);
+    take('dH2', B * TP * 2 * H);
+    take('dG', B * TP * H4);
+    take('dh', B * H);
+    take('dc', B * H);
+    take('dH1', B * TP * 2 * H);
+    take('dD1', B * TP * F);
+    take('dA2pad', B * A1ROWS * F); // (B, 92, 64) zero row around
+    take('dA1', B * T * F);
+    const need = p;
+    const have = this.k.memory.buffer.byteLength;
+    if (need > have) this.k.memory.grow(Math.ceil((need - have) / PAGE));
+    // padding rows must read as zero; the forward/backward passes never write them
+    this.k.zero(this.activationsBase, (need - this.activationsBase) / 4);
+    this.a = a;
+    this.cap = n;
+  }
+
+  private f32(ptr: number, n: number): Float32Array {
+    return new Float32Array(this.k.memory.buffer, ptr, n);
+  }
+
+  /** A live view of one region (params / grads / m / v); invalid after memory grows. */
+  region(which: 'params' | 'grads' | 'm' | 'v'): Float32Array {
+    const ptr = { params: this.params, grads: this.grads, m: this.adamM, v: this.adamV }[which];
+    return this.f32(ptr, this.regionFloats);
+  }
+
+  /** Copies named weights (WEIGHT_SPECS names, Keras layout) into a region. */
+  writeNamed(which: 'params' | 'm' | 'v', w: NamedWeights): void {
+    const r = this.region(which);
+    for (const spec of WEIGHT_SPECS) {
+      const src = w.get(spec.name);
+      const slot = this.slots.get(spec.name)!;
+      if (!src) throw new Error(`weights: missing "${spec.name}"`);
+      if (src.length !== slot.size) {
+        throw new Error(`weights: "${spec.name}" has ${src.length} values, expected ${slot.size} (shape [${spec.shape}])`);
+      }
+      r.set(src, slot.offset);
+    }
+  }
+
+  /** Copies a region out as named weights. */
+  readNamed(which: 'params' | 'grads' | 'm' | 'v'): NamedWeights {
+    const r = this.region(which);
+    const out: NamedWeights = new Map();
+    for (const spec of WEIGHT_SPECS) {
+      const slot = this.slots.get(spec.name)!;
+      out.set(spec.name, r.slice(slot.offset, slot.offset + slot.size));
+    }
+    return out;
+  }
+
+  private w(name: string): number {
+    return this.params + this.slots.get(name)!.offset * 4;
+  }
+
+  private g(name: string): number {
+    return this.grads + this.slots.get(name)!.offset * 4;
+  }
+
+  /** Writes n samples of x (n, 90, 18) into the padded input buffer. */
+  setInput(x: Float32Array<ArrayBufferLike>, n: number): void {
+    if (x.length < n * T * CIN) throw new Error(`engine input: ${x.length} values, expected ${n}×${T}×${CIN}`);
+    this.ensureCapacity(n);
+    const buf = this.f32(this.a.xpad, n * XROWS * CIN);
+    for (let b = 0; b < n; b++) buf.set(x.subarray(b * T * CIN, (b + 1) * T * CIN), (b * XROWS + PAD1) * CIN);
+  }
+
+  setTargets(y: Float32Array<ArrayBufferLike>, n: number): void {
+    if (y.length < n * S) throw new Error(`engine targets: ${y.length} values, expected ${n}×${S}`);
+    this.f32(this.a.y, n * S).set(y.subarray(0, n * S));
+  }
+
+  /** Forward pass over the n samples set by setInput; returns a view of the scores (n, 6). */
+  forward(n: number, opts: ForwardOptions = {}): Float32Array {
+    const { k, a } = this;
+    const training = opts.training ?? false;
+    const seed = (opts.seed ?? 0) >>> 0;
+    const off = opts.sampleOffset ?? 0;
+    // conv1 writes inside its padded buffer (row PAD2 of each sample) so conv2 reads it as is
+    k.conv1dForward(n, T, CIN, F, CONV1_KERNEL, a.xpad, this.w('conv1/kernel'), this.w('conv1/bias'), a.a1pad + PAD2 * F * 4, A1ROWS * F);
+    k.conv1dForward(n, T, F, F, CONV2_KERNEL, a.a1pad, this.w('conv2/kernel'), this.w('conv2/bias'), a.a2, T * F);
+    k.maxPool1dForward(n, TP, F, a.a2, a.pool, a.poolArg);
+    let lstmIn = a.pool;
+    if (training) {
+      k.dropoutForward(n, TP * F, DROPOUT_RATE, seed ^ 0x1d1d1d1d, off, a.pool, a.d1, a.mask1);
+      lstmIn = a.d1;
+    }
+    this.lstmLayer(n, 0, lstmIn, F, a.g1f, a.c1f, a.g1b, a.c1b, a.h1);
+    this.lstmLayer(n, 2, a.h1, 2 * H, a.g2f, a.c2f, a.g2b, a.c2b, a.h2);
+    k.bidirectionalLastForward(n, TP, H, a.h2, a.o2);
+    k.denseForward(n, 2 * H, D, a.o2, this.w('dense1/kernel'), this.w('dense1/bias'), a.e1, 1);
+    let denseIn = a.e1;
+    if (training) {
+      k.dropoutForward(n, D, DROPOUT_RATE, seed ^ 0x2e2e2e2e, off, a.e1, a.e1d, a.mask2);
+      denseIn = a.e1d;
+    }
+    k.denseForward(n, D, S, denseIn, this.w('scores/kernel'), this.w('scores/bias'), a.out, 2);
+    this.lastTraining = training;
+    return this.f32(a.out, n * S);
+  }
+
+  private lastTraining = false;
+
+  private lstmLayer(n: number, first: number, X: number, In: number, gf: number, cf: number, gb: number, cb: number, Hs: number): void {
+    const [fw, bw] = [this.lstmT[first], this.lstmT[first + 1]];
+    this.k.lstmForward(n, TP, In, H, X, this.w(`${fw.name}/kernel`), this.w(`${fw.name}/recurrent_kernel`), this.w(`${fw.name}/bias`), gf, cf, Hs, 2 * H, 0);
+    this.k.lstmForward(n, TP, In, H, X, this.w(`${bw.name}/kernel`), this.w(`${bw.name}/recurrent_kernel`), this.w(`${bw.name}/bias`), gb, cb, Hs + H * 4, 2 * H, 1);
+  }
+
+  /** Transposed kernels for the backward products; call after the weights change. */
+  prepareBackward(): void {
+    const { k } = this;
+    k.conv1dFlipKernel(CONV2_KERNEL, F, F, this.w('conv2/kernel'), this.conv2Flip);
+    for (const l of this.lstmT) {
+      k.transpose(l.In, H4, this.w(`${l.name}/kernel`), l.WT);
+      k.transpose(H, H4, this.w(`${l.name}/recurrent_kernel`), l.UT);
+    }
+    k.transpose(2 * H, D, this.w('dense1/kernel'), this.dense1T);
+    k.transpose(D, S, this.w('scores/kernel'), this.scoresT);
+  }
+
+  /**
+   * MSE loss of the last forward pass against the targets, then the backward pass:
+   * ADDS the gradient of sum(errors²)/normalizer into the gradient region (zero it first
+   * with zeroGrads). Layers with trainable[layer] === false get no weight gradient and,
+   * when nothing below needs it, no backward pass at all. Returns the sums of squared
+   * and absolute errors.
+   */
+  backward(n: number, normalizer: number, trainable?: Partial<Record<TrainableLayer, boolean>>): { se: number; ae: number } {
+    const { k, a } = this;
+    const on = (l: TrainableLayer) => trainable?.[l] !== false;
+    const training = this.lastTraining;
+    k.mseLoss(n * S, a.out, a.y, a.dOut, normalizer, this.lossOut);
+    const loss = new Float64Array(k.memory.buffer, this.lossOut, 2);
+    const result = { se: loss[0], ae: loss[1] };
+    // how deep the backward pass must go: down to the lowest trainable layer
+    const lowest = TRAINABLE_LAYERS.findIndex(on);
+    if (lowest < 0) return result;
+    const needBelow = (layer: TrainableLayer) => lowest < TRAINABLE_LAYERS.indexOf(layer);
+    // a frozen layer still passes gradients down but its own are discarded: compute into them anyway
+    // (cheap) only when the layer is on the path; the optimizer never applies frozen gradients.
+    const dScoresIn = !needBelow('scores') ? 0 : training ? a.dE1d : a.dE1;
+    k.denseBackward(n, D, S, training ? a.e1d : a.e1, this.scoresT, a.out, a.dOut, this.g('scores/kernel'), this.g('scores/bias'), dScoresIn, 2);
+    if (!needBelow('scores')) return result;
+    if (training) k.mulInto(n * D, a.dE1d, a.mask2, a.dE1);
+    k.denseBackward(n, 2 * H, D, a.o2, this.dense1T, a.e1, a.dE1, this.g('dense1/kernel'), this.g('dense1/bias'), needBelow('dense1') ? a.dO2 : 0, 1);
+    if (!needBelow('dense1')) return result;
+    k.bidirectionalLastBackward(n, TP, H, a.dO2, a.dH2);
+    const below2 = needBelow('bilstm2');
+    this.lstmLayerBackward(n, 2, a.h1, 2 * H, a.g2f, a.c2f, a.g2b, a.c2b, a.h2, a.dH2, below2 ? a.dH1 : 0);
+    if (!below2) return result;
+    const lstmIn = training ? a.d1 : a.pool;
+    const below1 = needBelow('bilstm1');
+    this.lstmLayerBackward(n, 0, lstmIn, F, a.g1f, a.c1f, a.g1b, a.c1b, a.h1, a.dH1, below1 ? a.dD1 : 0);
+    if (!below1) return result;
+    if (training) k.mulInto(n * TP * F, a.dD1, a.mask1, a.dD1);
+    // pool gradient lands inside conv2's padded output-gradient buffer
+    const dA2 = a.dA2pad + D2BEFORE * F * 4;
+    k.maxPool1dBackward(n, TP, F, a.dD1, a.poolArg, dA2, A1ROWS * F);
+    const conv1On = on('conv1');
+    k.conv1dBackward(n, T, F, F, CONV2_KERNEL, PAD2, a.a1pad, a.a2, T * F, dA2, A1ROWS * F, this.g('conv2/kernel'), this.g('conv2/bias'), this.conv2Flip, conv1On ? a.dA1 : 0);
+    if (!conv1On) return result;
+    k.conv1dBackward(n, T, CIN, F, CONV1_KERNEL, PAD1, a.xpad, a.a1pad + PAD2 * F * 4, A1ROWS * F, a.dA1, T * F, this.g('conv1/kernel'), this.g('conv1/bias'), 0, 0);
+    return result;
+  }
+
+  private lstmLayerBackward(n: number, first: number, X: number, In: number, gf: number, cf: number, gb: number, cb: number, Hs: number, dHs: number, dX: number): void {
+    const { k, a } = this;
+    const fw = this.lstmT[first];
+    const bw = this.lstmT[first + 1];
+    k.lstmBackward(n, TP, In, H, X, fw.WT, fw.UT, gf, cf, Hs, 2 * H, dHs, a.dG, a.dh, a.dc,
+      this.g(`${fw.name}/kernel`), this.g(`${fw.name}/recurrent_kernel`), this.g(`${fw.name}/bias`), dX, 0, 0);
+    k.lstmBackward(n, TP, In, H, X, bw.WT, bw.UT, gb, cb, Hs + H * 4, 2 * H, dHs + H * 4, a.dG, a.dh, a.dc,
+      this.g(`${bw.name}/kernel`), this.g(`${bw.name}/recurrent_kernel`), this.g(`${bw.name}/bias`), dX, 1, 1);
+  }
+
+  zeroGrads(): void {
+    this.k.zero(this.grads, this.regionFloats);
+  }
+
+  /** grads += other (a gradient region copied in from another engine), fixed order by the caller. */
+  addGrads(other: Float32Array): void {
+    const g = this.region('grads');
+    for (let i = 0; i < this.regionFloats; i++) g[i] += other[i];
+  }
+
+  /** One Adam update (Keras form) of the trainable layers; step counts from 1. */
+  adam(learningRate: number, step: number, trainable: Record<TrainableLayer, boolean>): void {
+    const alpha = (learningRate * Math.sqrt(1 - Math.pow(ADAM.beta2, step))) / (1 - Math.pow(ADAM.beta1, step));
+    for (const layer of TRAINABLE_LAYERS) {
+      if (!trainable[layer]) continue;
+      const r = this.layerRange[layer];
+      const o = r.offset * 4;
+      this.k.adamUpdate(r.size, this.params + o, this.grads + o, this.adamM + o, this.adamV + o, alpha, ADAM.beta1, ADAM.beta2, ADAM.epsilon);
+    }
+  }
+
+  /** Inference over any number of samples in capacity-sized chunks: x (n, 90, 18) -> (n, 6). */
+  predict<O extends Float32Array<ArrayBufferLike>>(x: Float32Array<ArrayBufferLike>, n: number, out: O): O {
+    const chunk = this.cap;
+    for (let s = 0; s < n; s += chunk) {
+      const m = Math.min(chunk, n - s);
+      this.setInput(x.subarray(s * T * CIN, (s + m) * T * CIN), m);
+      out.set(this.forward(m), s * S);
+    }
+    return out;
+  }
+
+  /** Views of the last forward pass's dropout masks (tests). */
+  dropoutMasks(n: number): { drop1: Float32Array; drop2: Float32Array } {
+    return { drop1: this.f32(this.a.mask1, n * TP * F).slice(), drop2: this.f32(this.a.mask2, n * D).slice() };
+  }
+}

@@ -1,0 +1,240 @@
+// FormScorer: the form-scorer network as a small Keras-like model object on the
+// WebAssembly engine. Keras initialisers, per-layer `trainable`, predict / evaluate /
+// one Adam step per call, checkpoints in the TF.js Layers format (src/nn/checkpoint.ts).
+// Training is data parallel: the batch is split into `threads` contiguous slices, the
+// main thread computes slice 0 and worker threads the rest, gradients are summed in
+// slice order, one Adam update runs here. Dropout masks are a hash of (seed, step,
+// sample index in the batch), so they do not depend on the split.
+
+import { availableParallelism } from 'node:os';
+import { FRAMES, N_FEATURES, N_SCORES } from '../data/exercises.js';
+import { type NamedWeights, PARAM_COUNT, TRAINABLE_LAYERS, type TrainableLayer } from './architecture.js';
+import { type AdamState, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { Engine } from './engine.js';
+import { initWeights } from './init.js';
+import { WorkerPool, splitBatch } from './parallel.js';
+
+export interface FormScorerOptions {
+  /** Seed of the initial weights and of the dropout masks (default 0). */
+  seed?: number;
+  /** Threads for training and batch inference (default: os.availableParallelism()). */
+  threads?: number;
+}
+
+const SAMPLE = FRAMES * N_FEATURES;
+/** Samples per round of batch inference across the threads. */
+const PREDICT_CHUNK = 256;
+const DEFAULT_LEARNING_RATE = 0.001; // Keras Adam default
+
+// 32-bit mix of (seed, step): the dropout seed of one training step
+function stepSeed(seed: number, step: number): number {
+  let h = (seed ^ Math.imul(step + 1, 0x9e3779b9)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+function checkBatch(what: string, x: Float32Array, n: number, y?: Float32Array): void {
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${what}: n = ${n} is not a whole number >= 0`);
+  if (x.length !== n * SAMPLE) throw new Error(`${what}: x has ${x.length} values, expected n×${FRAMES}×${N_FEATURES} = ${n * SAMPLE}`);
+  if (y && y.length !== n * N_SCORES) throw new Error(`${what}: y has ${y.length} values, expected n×${N_SCORES} = ${n * N_SCORES}`);
+}
+
+export class FormScorer {
+  /** Per-layer trainable flags; frozen layers get no update and keep their Adam state. */
+  readonly trainable: Record<TrainableLayer, boolean>;
+  learningRate = DEFAULT_LEARNING_RATE;
+  readonly threads: number;
+  readonly seed: number;
+  private step = 0; // Adam updates done
+  private readonly engine: Engine;
+  private pool: WorkerPool | null = null;
+  private disposed = false;
+
+  private constructor(weights: NamedWeights, opts: FormScorerOptions) {
+    const threads = opts.threads ?? availableParallelism();
+    if (!Number.isInteger(threads) || threads < 1) throw new Error(`FormScorer: threads = ${threads} is not a whole number >= 1`);
+    this.threads = threads;
+    this.seed = (opts.seed ?? 0) >>> 0;
+    this.trainable = Object.fromEntries(TRAINABLE_LAYERS.map((l) => [l, true])) as Record<TrainableLayer, boolean>;
+    this.engine = new Engine(64);
+    this.engine.writeNamed('params', weights);
+  }
+
+  private async startWorkers(): Promise<void> {
+    if (this.threads > 1) this.pool = await WorkerPool.start(this.threads - 1, this.engine.regionFloats);
+  }
+
+  /** A new model with Keras initial weights drawn from `seed`. */
+  static async create(opts: FormScorerOptions = {}): Promise<FormScorer> {
+    return FormScorer.fromWeights(initWeights(opts.seed ?? 0), opts);
+  }
+
+  /** A model with the given weights (WEIGHT_SPECS names and shapes); fresh optimizer state. */
+  static async fromWeights(weights: NamedWeights, opts: FormScorerOptions = {}): Promise<FormScorer> {
+    const model = new FormScorer(weights, opts);
+    await model.startWorkers();
+    return model;
+  }
+
+  /** A checkpoint folder (saveCheckpoint / save): weights, trainable flags and optimizer state. */
+  static async load(dir: string, opts: FormScorerOptions = {}): Promise<FormScorer> {
+    const ckpt = loadCheckpoint(dir);
+    const model = await FormScorer.fromWeights(ckpt.weights, opts);
+    for (const l of TRAINABLE_LAYERS) model.trainable[l] = ckpt.trainable[l] !== false;
+    if (ckpt.optimizer) model.setOptimizerState(ckpt.optimizer);
+    return model;
+  }
+
+  /** Writes a checkpoint folder atomically (weights, optimizer state, trainable flags, `training` metadata). */
+  save(dir: string, training?: Record<string, unknown>): void {
+    saveCheckpoint(dir, this.getWeights(), { optimizer: this.getOptimizerState(), training, trainable: { ...this.trainable } });
+  }
+
+  getWeights(): NamedWeights {
+    return this.engine.readNamed('params');
+  }
+
+  setWeights(w: NamedWeights): void {
+    this.engine.writeNamed('params', w);
+  }
+
+  setTrainable(layer: TrainableLayer, on: boolean): void {
+    if (!TRAINABLE_LAYERS.includes(layer)) throw new Error(`setTrainable: unknown layer "${layer}" (one of ${TRAINABLE_LAYERS.join(', ')})`);
+    this.trainable[layer] = on;
+  }
+
+  paramCount(): number {
+    return PARAM_COUNT;
+  }
+
+  getOptimizerState(): AdamState {
+    return { step: this.step, learningRate: this.learningRate, m: this.engine.readNamed('m'), v: this.engine.readNamed('v') };
+  }
+
+  setOptimizerState(s: AdamState): void {
+    if (!Number.isInteger(s.step) || s.step < 0) throw new Error(`setOptimizerState: step ${s.step} is not a whole number >= 0`);
+    this.engine.writeNamed('m', s.m);
+    this.engine.writeNamed('v', s.v);
+    this.step = s.step;
+    this.learningRate = s.learningRate;
+  }
+
+  private alive(what: string): void {
+    if (this.disposed) throw new Error(`FormScorer.${what}: the model was disposed`);
+  }
+
+  /** Scores in [0, 1]: x (n, 90, 18) -> (n, 6). No dropout. */
+  async predict(x: Float32Array, n: number): Promise<Float32Array> {
+    this.alive('predict');
+    checkBatch('predict', x, n);
+    const out = new Float32Array(n * N_SCORES);
+    const pool = this.pool;
+    if (!pool || n < 2 * this.threads) return this.engine.predict(x, n, out);
+    await pool.ensureCapacity(PREDICT_CHUNK);
+    this.syncWeights(pool);
+    for (let s = 0; s < n; s += PREDICT_CHUNK) {
+      const m = Math.min(PREDICT_CHUNK, n - s);
+      const slices = splitBatch(m, this.threads);
+      pool.x.set(x.subarray((s + slices[1].start) * SAMPLE, (s + m) * SAMPLE), slices[1].start * SAMPLE);
+      const running = pool.run(slices.slice(1).map((sl) => ({ type: 'predict' as const, ...sl })));
+      this.engine.predict(x.subarray(s * SAMPLE, (s + slices[0].count) * SAMPLE), slices[0].count, out.subarray(s * N_SCORES));
+      await running;
+      out.set(pool.y.subarray(slices[1].start * N_SCORES, m * N_SCORES), (s + slices[1].start) * N_SCORES);
+    }
+    return out;
+  }
+
+  /** MSE loss and MAE over n samples with targets y (n, 6) in [0, 1]. */
+  async evaluate(x: Float32Array, y: Float32Array, n: number, batch = PREDICT_CHUNK): Promise<{ loss: number; mae: number }> {
+    this.alive('evaluate');
+    checkBatch('evaluate', x, n, y);
+    if (n === 0) return { loss: NaN, mae: NaN };
+    let se = 0;
+    let ae = 0;
+    for (let s = 0; s < n; s += batch) {
+      const m = Math.min(batch, n - s);
+      const p = await this.predict(x.subarray(s * SAMPLE, (s + m) * SAMPLE), m);
+      for (let i = 0; i < m * N_SCORES; i++) {
+        const e = p[i] - y[s * N_SCORES + i];
+        se += e * e;
+        ae += Math.abs(e);
+      }
+    }
+    return { loss: se / (n * N_SCORES), mae: ae / (n * N_SCORES) };
+  }
+
+  private syncWeights(pool: WorkerPool): void {
+    pool.weights.set(this.engine.region('params'));
+  }
+
+  /** The batch gradient (of the mean loss) left in the engine's gradient region; returns loss and MAE. */
+  private async gradients(x: Float32Array, y: Float32Array, n: number): Promise<{ loss: number; mae: number }> {
+    const seed = stepSeed(this.seed, this.step);
+    const normalizer = n * N_SCORES;
+    const trainable = { ...this.trainable };
+    const engine = this.engine;
+    const pool = this.pool;
+    const slices = pool ? splitBatch(n, this.threads) : [{ start: 0, count: n }];
+    let running: Promise<{ se: number; ae: number }[]> | null = null;
+    if (pool && slices.length > 1) {
+      await pool.ensureCapacity(n);
+      this.syncWeights(pool);
+      pool.x.set(x.subarray(slices[1].start * SAMPLE, n * SAMPLE), slices[1].start * SAMPLE);
+      pool.y.set(y.subarray(slices[1].start * N_SCORES, n * N_SCORES), slices[1].start * N_SCORES);
+      running = pool.run(slices.slice(1).map((sl) => ({ type: 'train' as const, ...sl, normalizer, seed, trainable })));
+    }
+    // slice 0 on this thread while the workers run theirs
+    const m = slices[0].count;
+    engine.ensureCapacity(Math.max(m, 1));
+    engine.zeroGrads();
+    let se = 0;
+    let ae = 0;
+    if (m > 0) {
+      engine.setInput(x.subarray(0, m * SAMPLE), m);
+      engine.setTargets(y.subarray(0, m * N_SCORES), m);
+      engine.forward(m, { training: true, seed, sampleOffset: 0 });
+      engine.prepareBackward();
+      ({ se, ae } = engine.backward(m, normalizer, trainable));
+    }
+    if (running) {
+      const results = await running;
+      const g = engine.region('grads');
+      results.forEach((r, i) => {
+        se += r.se;
+        ae += r.ae;
+        if (slices[i + 1].count === 0) return;
+        const gi = pool!.grads(i);
+        for (let j = 0; j < g.length; j++) g[j] += gi[j];
+      });
+    }
+    return { loss: se / normalizer, mae: ae / normalizer };
+  }
+
+  /** One Adam step on a batch (dropout on); returns the batch's loss and MAE before the update. */
+  async trainStep(x: Float32Array, y: Float32Array, n: number): Promise<{ loss: number; mae: number }> {
+    this.alive('trainStep');
+    checkBatch('trainStep', x, n, y);
+    if (n === 0) throw new Error('trainStep: empty batch');
+    const result = await this.gradients(x, y, n);
+    this.step += 1;
+    this.engine.adam(this.learningRate, this.step, this.trainable);
+    return result;
+  }
+
+  /** The gradient of the batch's mean loss by weight name, without updating (tests, diagnostics). */
+  async computeGradients(x: Float32Array, y: Float32Array, n: number): Promise<{ loss: number; mae: number; grads: NamedWeights }> {
+    this.alive('computeGradients');
+    checkBatch('computeGradients', x, n, y);
+    const r = await this.gradients(x, y, n);
+    return { ...r, grads: this.engine.readNamed('grads') };
+  }
+
+  /** Ends the worker threads; the model is unusable afterwards. */
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    const pool = this.pool;
+    this.pool = null;
+    if (pool) await pool.dispose();
+  }
+}

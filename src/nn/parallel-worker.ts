@@ -1,0 +1,53 @@
+// One data-parallel training worker: its own wasm engine; reads the weights and its
+// slice of the batch from shared memory, writes its gradient sums (or predictions)
+// back to shared memory, replies with the slice's error sums. See parallel.ts.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { FRAMES, N_FEATURES, N_SCORES } from '../data/exercises.js';
+import { Engine } from './engine.js';
+import type { WorkerBuffers, WorkerReply, WorkerTask } from './parallel.js';
+
+const SAMPLE = FRAMES * N_FEATURES;
+let buffers = workerData as WorkerBuffers;
+const engine = new Engine(32);
+let weights = new Float32Array(buffers.weights);
+let grads = new Float32Array(buffers.grads);
+let x = new Float32Array(buffers.x);
+let y = new Float32Array(buffers.y);
+
+function handle(task: WorkerTask | { type: 'buffers'; buffers: WorkerBuffers }): WorkerReply {
+  if (task.type === 'buffers') {
+    buffers = task.buffers;
+    weights = new Float32Array(buffers.weights);
+    grads = new Float32Array(buffers.grads);
+    x = new Float32Array(buffers.x);
+    y = new Float32Array(buffers.y);
+    return { ok: true, se: 0, ae: 0 };
+  }
+  const { start, count } = task;
+  if (count === 0) return { ok: true, se: 0, ae: 0 };
+  engine.region('params').set(weights);
+  if (task.type === 'predict') {
+    // in capacity-sized chunks: inference never grows the activations
+    engine.predict(x.subarray(start * SAMPLE, (start + count) * SAMPLE), count, y.subarray(start * N_SCORES, (start + count) * N_SCORES));
+    return { ok: true, se: 0, ae: 0 };
+  }
+  engine.setInput(x.subarray(start * SAMPLE, (start + count) * SAMPLE), count);
+  engine.setTargets(y.subarray(start * N_SCORES, (start + count) * N_SCORES), count);
+  engine.forward(count, { training: true, seed: task.seed, sampleOffset: start });
+  engine.prepareBackward();
+  engine.zeroGrads();
+  const { se, ae } = engine.backward(count, task.normalizer, task.trainable);
+  grads.set(engine.region('grads'));
+  return { ok: true, se, ae };
+}
+
+parentPort!.on('message', (task: WorkerTask) => {
+  let reply: WorkerReply;
+  try {
+    reply = handle(task);
+  } catch (err) {
+    reply = { ok: false, error: err instanceof Error ? err.message : String(err) };
+  }
+  parentPort!.postMessage(reply);
+});
