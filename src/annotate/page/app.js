@@ -243,7 +243,8 @@ function renderIcc(icc) {
     th.textContent = dim;
     const td = document.createElement('td');
     td.id = `icc-${dim}`;
-    td.textContent = icc.icc[dim] === null ? '–' : icc.icc[dim].toFixed(2);
+    const v = icc.icc[dim];
+    td.textContent = v === null ? '–' : (Math.abs(v) < 0.005 ? 0 : v).toFixed(2); // no "-0.00"
     tr.append(th, td);
     body.append(tr);
   }
@@ -332,7 +333,9 @@ async function importFile(file) {
     await loadReps();
     say(`Opened ${res.name}: ${res.reps} reps.`, 'good');
   } catch (err) {
-    showError(`Could not open ${file.name}: ${err.message}. Nothing was saved.`);
+    // The importer's messages start with the file name; say it once.
+    const message = err.message.replace(/^[^:\n]+\.csv: /i, '');
+    showError(`Could not open ${file.name}: ${message}. Nothing was saved.`);
   }
 }
 
