@@ -2,6 +2,9 @@
 
 export * from './data/exercises.js';
 export * from './nn/architecture.js';
+export { initWeights } from './nn/init.js';
+export { type AdamState, type Checkpoint, type CheckpointExtra, formScorerTopology, loadCheckpoint, saveCheckpoint } from './nn/checkpoint.js';
+export { referenceForward } from './nn/reference/network.js';
 export * from './nn/model.js';
 export * from './evaluate/metrics.js';
 export * from './data/npy.js';

@@ -1,0 +1,337 @@
+// Checkpoints in the TensorFlow.js Layers format, so `tf.loadLayersModel` of
+// @tensorflow/tfjs loads a formscore model as it is, plus what TF.js has no place
+// for: the Adam state (to resume training), training metadata and per-layer
+// trainable flags. Folder layout:
+//   model.json     format "layers-model", modelTopology (the functional model config as
+//                  tfjs-layers 4.22 serialises it), weightsManifest → weights.bin,
+//                  and a "formscore" block (optimizer manifest, training, trainable)
+//   weights.bin    float32 little-endian, WEIGHT_SPECS order
+//   optimizer.bin  float32 little-endian: Adam m for every weight, then v (WEIGHT_SPECS order)
+// The folder is written atomically: a crash leaves the old checkpoint or the new one.
+
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { FRAMES, N_FEATURES, N_SCORES } from '../data/exercises.js';
+import { writeDirAtomic } from '../util/atomic.js';
+import { VERSION } from '../version.js';
+import {
+  CONV1_KERNEL, CONV2_KERNEL, CONV_FILTERS, DENSE_UNITS, DROPOUT_RATE, LSTM_UNITS, type NamedWeights, POOL_SIZE,
+  TRAINABLE_LAYERS, type TrainableLayer, WEIGHT_SPECS, sizeOf,
+} from './architecture.js';
+import { ADAM_DEFAULTS } from './reference/layers.js';
+
+/** Adam optimizer state: `step` updates done so far (the next update uses step + 1). */
+export interface AdamState {
+  step: number;
+  learningRate: number;
+  m: NamedWeights;
+  v: NamedWeights;
+}
+
+export interface CheckpointExtra {
+  optimizer?: AdamState;
+  training?: Record<string, unknown>;
+  trainable?: Partial<Record<TrainableLayer, boolean>>;
+}
+
+export interface Checkpoint {
+  weights: NamedWeights;
+  optimizer?: AdamState;
+  training?: Record<string, unknown>;
+  /** Per-layer trainable flags (from the topology; true when a layer says nothing). */
+  trainable: Record<TrainableLayer, boolean>;
+}
+
+export const MODEL_JSON = 'model.json';
+export const WEIGHTS_BIN = 'weights.bin';
+export const OPTIMIZER_BIN = 'optimizer.bin';
+export const MODEL_NAME = 'form_scorer';
+/** Version of the "formscore" block in model.json. */
+export const CHECKPOINT_FORMAT_VERSION = 1;
+
+interface ManifestWeight {
+  name: string;
+  shape: number[];
+  dtype: string;
+}
+interface ManifestGroup {
+  paths: string[];
+  weights: ManifestWeight[];
+}
+
+// --- topology ----------------------------------------------------------------
+// Built by hand (no tfjs import at run time: loading it costs a second and a banner);
+// test/nn-checkpoint.test.ts compares it with tfjs-layers' own model.toJSON().
+
+const glorotUniform = () => ({
+  class_name: 'VarianceScaling',
+  config: { scale: 1, mode: 'fan_avg', distribution: 'uniform', seed: null },
+});
+const zeros = () => ({ class_name: 'Zeros', config: {} });
+const inbound = (from: string) => [[[from, 0, 0, {}]]];
+
+function conv1d(name: string, kernel: number, from: string, trainable: boolean) {
+  return {
+    name, class_name: 'Conv1D',
+    config: {
+      filters: CONV_FILTERS, kernel_initializer: glorotUniform(), kernel_regularizer: null, kernel_constraint: null,
+      kernel_size: [kernel], strides: [1], padding: 'same', dilation_rate: [1], activation: 'relu', use_bias: true,
+      bias_initializer: zeros(), bias_regularizer: null, activity_regularizer: null, bias_constraint: null,
+      name, trainable,
+    },
+    inbound_nodes: inbound(from),
+  };
+}
+
+function dropout(name: string, from: string) {
+  return {
+    name, class_name: 'Dropout',
+    config: { rate: DROPOUT_RATE, noise_shape: null, seed: null, name, trainable: true },
+    inbound_nodes: inbound(from),
+  };
+}
+
+function bidirectional(name: string, lstm: string, returnSequences: boolean, from: string, trainable: boolean) {
+  return {
+    name, class_name: 'Bidirectional',
+    config: {
+      merge_mode: 'concat',
+      layer: {
+        class_name: 'LSTM',
+        config: {
+          // tfjs-layers keeps the wrapped layer's own flag (true) and freezes through the wrapper
+          name: lstm, trainable: true, units: LSTM_UNITS, activation: 'tanh', recurrent_activation: 'sigmoid', use_bias: true,
+          kernel_initializer: glorotUniform(),
+          recurrent_initializer: { class_name: 'Orthogonal', config: { gain: 1, seed: null } },
+          bias_initializer: zeros(), unit_forget_bias: true, kernel_regularizer: null, recurrent_regularizer: null,
+          bias_regularizer: null, activity_regularizer: null, kernel_constraint: null, recurrent_constraint: null,
+          bias_constraint: null, dropout: 0, recurrent_dropout: 0, implementation: null,
+          return_sequences: returnSequences, return_state: false, go_backwards: false, stateful: false, unroll: false,
+        },
+      },
+      name, trainable,
+    },
+    inbound_nodes: inbound(from),
+  };
+}
+
+function dense(name: string, units: number, activation: string, from: string, trainable: boolean) {
+  return {
+    name, class_name: 'Dense',
+    config: {
+      units, activation, use_bias: true, kernel_initializer: glorotUniform(), bias_initializer: zeros(),
+      kernel_regularizer: null, bias_regularizer: null, activity_regularizer: null, kernel_constraint: null,
+      bias_constraint: null, name, trainable,
+    },
+    inbound_nodes: inbound(from),
+  };
+}
+
+/** The form scorer's functional-model config, as tfjs-layers 4.22 `model.toJSON(null, false)` returns it. */
+export function formScorerTopology(trainable: Partial<Record<TrainableLayer, boolean>> = {}) {
+  const on = (layer: TrainableLayer) => trainable[layer] ?? true;
+  return {
+    class_name: 'Model',
+    config: {
+      name: MODEL_NAME,
+      layers: [
+        {
+          name: 'input', class_name: 'InputLayer',
+          config: { batch_input_shape: [null, FRAMES, N_FEATURES], dtype: 'float32', sparse: false, name: 'input' },
+          inbound_nodes: [],
+        },
+        conv1d('conv1', CONV1_KERNEL, 'input', on('conv1')),
+        conv1d('conv2', CONV2_KERNEL, 'conv1', on('conv2')),
+        {
+          name: 'pool', class_name: 'MaxPooling1D',
+          config: { pool_size: [POOL_SIZE], padding: 'valid', strides: [POOL_SIZE], name: 'pool', trainable: true },
+          inbound_nodes: inbound('conv2'),
+        },
+        dropout('drop1', 'pool'),
+        bidirectional('bilstm1', 'lstm1', true, 'drop1', on('bilstm1')),
+        bidirectional('bilstm2', 'lstm2', false, 'bilstm1', on('bilstm2')),
+        dense('dense1', DENSE_UNITS, 'relu', 'bilstm2', on('dense1')),
+        dropout('drop2', 'dense1'),
+        dense('scores', N_SCORES, 'sigmoid', 'drop2', on('scores')),
+      ],
+      input_layers: [['input', 0, 0]],
+      output_layers: [['scores', 0, 0]],
+    },
+    keras_version: 'tfjs-layers 4.22.0',
+    backend: 'tensor_flow.js',
+  };
+}
+
+// --- binary helpers ----------------------------------------------------------
+
+/** Concatenates `arrays` as float32 little-endian (explicit, so big-endian hosts write the same bytes). */
+function packFloat32(arrays: Float32Array[]): Uint8Array {
+  const total = arrays.reduce((n, a) => n + a.length, 0);
+  const bytes = new Uint8Array(total * 4);
+  const view = new DataView(bytes.buffer);
+  let o = 0;
+  for (const a of arrays) for (let i = 0; i < a.length; i++, o += 4) view.setFloat32(o, a[i], true);
+  return bytes;
+}
+
+function unpackFloat32(bytes: Uint8Array, byteOffset: number, count: number): Float32Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset + byteOffset, count * 4);
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
+  return out;
+}
+
+function checkWeights(what: string, weights: NamedWeights): void {
+  for (const spec of WEIGHT_SPECS) {
+    const w = weights.get(spec.name);
+    if (!w) throw new Error(`saveCheckpoint: ${what} has no "${spec.name}"`);
+    if (w.length !== sizeOf(spec.shape)) {
+      throw new Error(`saveCheckpoint: ${what} "${spec.name}" has ${w.length} values, expected ${sizeOf(spec.shape)} (shape [${spec.shape}])`);
+    }
+  }
+}
+
+const manifestOf = (prefix = ''): ManifestWeight[] =>
+  WEIGHT_SPECS.map((s) => ({ name: prefix + s.name, shape: [...s.shape], dtype: 'float32' }));
+
+// --- save ----------------------------------------------------------------------
+
+/** Writes the checkpoint folder `dir` atomically (replacing any previous one only once complete). */
+export function saveCheckpoint(dir: string, weights: NamedWeights, extra: CheckpointExtra = {}): void {
+  checkWeights('weights', weights);
+  const trainable = Object.fromEntries(TRAINABLE_LAYERS.map((l) => [l, extra.trainable?.[l] ?? true]));
+  const files: Record<string, Uint8Array | string> = {
+    [WEIGHTS_BIN]: packFloat32(WEIGHT_SPECS.map((s) => weights.get(s.name)!)),
+  };
+  const formscore: Record<string, unknown> = {
+    version: CHECKPOINT_FORMAT_VERSION,
+    formscoreVersion: VERSION,
+    trainable,
+    training: extra.training ?? {},
+  };
+  const opt = extra.optimizer;
+  if (opt) {
+    checkWeights('optimizer m', opt.m);
+    checkWeights('optimizer v', opt.v);
+    if (!Number.isInteger(opt.step) || opt.step < 0) throw new Error(`saveCheckpoint: optimizer step ${opt.step} is not a whole number >= 0`);
+    if (!(opt.learningRate > 0)) throw new Error(`saveCheckpoint: optimizer learningRate ${opt.learningRate} is not positive`);
+    files[OPTIMIZER_BIN] = packFloat32([
+      ...WEIGHT_SPECS.map((s) => opt.m.get(s.name)!),
+      ...WEIGHT_SPECS.map((s) => opt.v.get(s.name)!),
+    ]);
+    formscore.optimizer = {
+      name: 'adam',
+      step: opt.step,
+      learningRate: opt.learningRate,
+      beta1: ADAM_DEFAULTS.beta1,
+      beta2: ADAM_DEFAULTS.beta2,
+      epsilon: ADAM_DEFAULTS.epsilon,
+      weightsManifest: [{ paths: [OPTIMIZER_BIN], weights: [...manifestOf('m/'), ...manifestOf('v/')] }],
+    };
+  }
+  const modelJson = {
+    format: 'layers-model',
+    generatedBy: `formscore ${VERSION}`,
+    convertedBy: null,
+    modelTopology: formScorerTopology(trainable),
+    weightsManifest: [{ paths: [WEIGHTS_BIN], weights: manifestOf() }],
+    formscore,
+  };
+  files[MODEL_JSON] = JSON.stringify(modelJson, null, 1) + '\n';
+  writeDirAtomic(dir, files);
+}
+
+// --- load ----------------------------------------------------------------------
+
+/**
+ * Reads the tensors of a weights manifest (TF.js shards concatenated per group) and
+ * returns those named in WEIGHT_SPECS (after stripping `prefix`), checking shapes.
+ */
+function readManifest(dir: string, groups: unknown, prefix: string, what: string): NamedWeights {
+  if (!Array.isArray(groups)) throw new Error(`checkpoint ${join(dir, MODEL_JSON)}: ${what} is not a list`);
+  const found: NamedWeights = new Map();
+  for (const group of groups as ManifestGroup[]) {
+    if (!group || !Array.isArray(group.paths) || !Array.isArray(group.weights)) {
+      throw new Error(`checkpoint ${join(dir, MODEL_JSON)}: ${what} group without "paths" and "weights"`);
+    }
+    const parts: Uint8Array[] = [];
+    for (const p of group.paths) {
+      const file = join(dir, p);
+      if (!existsSync(file)) throw new Error(`checkpoint ${file}: file missing`);
+      parts.push(readFileSync(file));
+    }
+    const bytes = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    const expected = group.weights.reduce((n, w) => n + sizeOf(w.shape) * 4, 0);
+    const fileNames = group.paths.map((p) => join(dir, p)).join(' + ');
+    if (bytes.length !== expected) {
+      throw new Error(`checkpoint ${fileNames}: ${bytes.length} bytes, the manifest needs ${expected}`);
+    }
+    let offset = 0;
+    for (const w of group.weights) {
+      if (w.dtype !== 'float32') throw new Error(`checkpoint ${fileNames}: "${w.name}" is ${w.dtype}, only float32 is supported`);
+      const count = sizeOf(w.shape);
+      if (w.name.startsWith(prefix)) found.set(w.name.slice(prefix.length), unpackFloat32(bytes, offset, count));
+      offset += count * 4;
+    }
+  }
+  const weights: NamedWeights = new Map();
+  for (const spec of WEIGHT_SPECS) {
+    const w = found.get(spec.name);
+    if (!w) throw new Error(`checkpoint ${join(dir, MODEL_JSON)}: ${what} has no weight "${prefix}${spec.name}"`);
+    if (w.length !== sizeOf(spec.shape)) {
+      throw new Error(`checkpoint ${join(dir, MODEL_JSON)}: "${prefix}${spec.name}" has ${w.length} values, expected shape [${spec.shape}]`);
+    }
+    weights.set(spec.name, w);
+  }
+  return weights;
+}
+
+/** Trainable flags from the topology's layer configs (Bidirectional carries its own). */
+function trainableFromTopology(topology: unknown): Record<TrainableLayer, boolean> {
+  const flags = Object.fromEntries(TRAINABLE_LAYERS.map((l) => [l, true])) as Record<TrainableLayer, boolean>;
+  const layers = (topology as { config?: { layers?: { name?: string; config?: { trainable?: unknown } }[] } })?.config?.layers;
+  if (Array.isArray(layers)) {
+    for (const layer of layers) {
+      const name = layer?.name as TrainableLayer;
+      if (TRAINABLE_LAYERS.includes(name) && layer.config?.trainable === false) flags[name] = false;
+    }
+  }
+  return flags;
+}
+
+/** Reads a checkpoint folder written by saveCheckpoint (or a TF.js `model.save` of the form scorer). */
+export function loadCheckpoint(dir: string): Checkpoint {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`checkpoint ${dir}: folder not found`);
+  const jsonPath = join(dir, MODEL_JSON);
+  if (!existsSync(jsonPath)) throw new Error(`checkpoint ${jsonPath}: file missing`);
+  let model: Record<string, unknown>;
+  try {
+    model = JSON.parse(readFileSync(jsonPath, 'utf8'));
+  } catch (err) {
+    throw new Error(`checkpoint ${jsonPath}: not valid JSON (${(err as Error).message.split('\n')[0]})`);
+  }
+  if (!model || typeof model !== 'object' || model.format !== 'layers-model') {
+    throw new Error(`checkpoint ${jsonPath}: format is ${JSON.stringify(model?.format)}, expected "layers-model"`);
+  }
+  const weights = readManifest(dir, model.weightsManifest, '', 'weightsManifest');
+  const result: Checkpoint = { weights, trainable: trainableFromTopology(model.modelTopology) };
+  const block = model.formscore as Record<string, unknown> | undefined;
+  if (block && typeof block === 'object') {
+    if (block.training && typeof block.training === 'object') result.training = block.training as Record<string, unknown>;
+    const opt = block.optimizer as Record<string, unknown> | undefined;
+    if (opt) {
+      const step = opt.step as number;
+      const learningRate = opt.learningRate as number;
+      if (!Number.isInteger(step) || step < 0 || !(learningRate > 0)) {
+        throw new Error(`checkpoint ${jsonPath}: formscore.optimizer needs a whole "step" >= 0 and a positive "learningRate"`);
+      }
+      result.optimizer = {
+        step,
+        learningRate,
+        m: readManifest(dir, opt.weightsManifest, 'm/', 'formscore.optimizer.weightsManifest'),
+        v: readManifest(dir, opt.weightsManifest, 'v/', 'formscore.optimizer.weightsManifest'),
+      };
+    }
+  }
+  return result;
+}
