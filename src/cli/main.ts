@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { registerGenerate } from './generate.js';
 import { registerAnnotate } from './annotate.js';
+import { registerBench } from './bench.js';
 
 const program = new Command('formscore')
   .description('Train, evaluate and export the form scorer (layer 2) of the exercise-coaching app')
@@ -13,6 +14,7 @@ const program = new Command('formscore')
 // Subcommands register themselves here, one import per command file.
 registerGenerate(program);
 registerAnnotate(program);
+registerBench(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`formscore: ${err instanceof Error ? err.message : String(err)}`);

@@ -1,0 +1,279 @@
+// (b) The WebAssembly kernels against the plain TypeScript reference (src/nn/reference):
+// every kernel's forward output and gradients, then the whole network, within 1e-5
+// relative (max |wasm - ref| / max |ref| per tensor; the reference runs in float64).
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { WEIGHT_SPECS } from '../src/nn/architecture.js';
+import { Engine, kernelModule } from '../src/nn/engine.js';
+import { initWeights } from '../src/nn/init.js';
+import {
+  adamUpdate, conv1dBackward, conv1dForward, denseBackward, denseForward, lstmBackward, lstmCache, lstmForward,
+  maxPool1dBackward, maxPool1dForward, mseLoss, networkLossAndGrads,
+} from '../src/nn/reference/index.js';
+import { Random } from '../src/util/random.js';
+
+const TOL = 1e-5;
+
+/** max |a - b| / max |b| */
+function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length, 'length');
+  let d = 0;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    d = Math.max(d, Math.abs(a[i] - b[i]));
+    m = Math.max(m, Math.abs(b[i]));
+  }
+  return m === 0 ? d : d / m;
+}
+
+function close(what: string, a: ArrayLike<number>, b: ArrayLike<number>, tol = TOL): void {
+  const e = relErr(a, b);
+  assert.ok(e <= tol, `${what}: relative error ${e.toExponential(2)} > ${tol}`);
+}
+
+/** A bare kernel instance with a bump allocator: puts test tensors into wasm memory. */
+class Wasm {
+  readonly k: Engine['k'];
+  private p: number;
+  constructor() {
+    this.k = new WebAssembly.Instance(kernelModule(), { env: { abort: () => { throw new Error('abort'); } } }).exports as unknown as Engine['k'];
+    this.p = Math.ceil(this.k.heapBase() / 64) * 64;
+  }
+  alloc(n: number): number {
+    const at = this.p;
+    this.p += Math.ceil((n * 4) / 64) * 64 + 64;
+    const need = this.p - this.k.memory.buffer.byteLength;
+    if (need > 0) this.k.memory.grow(Math.ceil(need / 65536));
+    new Float32Array(this.k.memory.buffer, at, n).fill(0);
+    return at;
+  }
+  put(a: ArrayLike<number>): number {
+    const at = this.alloc(a.length);
+    new Float32Array(this.k.memory.buffer, at, a.length).set(a);
+    return at;
+  }
+  get(ptr: number, n: number): Float32Array {
+    return new Float32Array(this.k.memory.buffer, ptr, n).slice();
+  }
+}
+
+const rng = new Random(20261123);
+const rand = (n: number, scale = 1): Float64Array => Float64Array.from({ length: n }, () => rng.uniform(-scale, scale));
+const f32 = (a: ArrayLike<number>) => Float32Array.from(a);
+
+describe('wasm kernels vs TypeScript reference', () => {
+  it('gemm: A·B, Aᵀ·B and overlapping rows, odd sizes, accumulate', () => {
+    const w = new Wasm();
+    for (const [M, N, K] of [[1, 1, 1], [5, 13, 7], [9, 24, 3], [4, 8, 16], [7, 6, 33]]) {
+      const A = rand(M * K);
+      const B = rand(K * N);
+      const C0 = rand(M * N);
+      const ref = new Float64Array(M * N);
+      for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
+        let s = C0[i * N + j];
+        for (let k = 0; k < K; k++) s += A[i * K + k] * B[k * N + j];
+        ref[i * N + j] = s;
+      }
+      const pa = w.put(A), pb = w.put(B), pc = w.put(C0);
+      w.k.gemm(M, N, K, pa, K, 1, pb, N, pc, N, 1);
+      close(`gemm NN ${M}x${N}x${K}`, w.get(pc, M * N), ref);
+      // the same product with A stored transposed (K, M): rsA = 1, csA = M
+      const At = new Float64Array(K * M);
+      for (let i = 0; i < M; i++) for (let k = 0; k < K; k++) At[k * M + i] = A[i * K + k];
+      const pat = w.put(At), pc2 = w.put(C0);
+      w.k.gemm(M, N, K, pat, 1, M, pb, N, pc2, N, 1);
+      close(`gemm TN ${M}x${N}x${K}`, w.get(pc2, M * N), ref);
+    }
+  });
+
+  for (const [K, withDx] of [[5, false], [3, true]] as const) {
+    it(`conv1d k=${K} forward and backward${withDx ? ' with input gradient' : ''}`, () => {
+      const w = new Wasm();
+      const B = 3, T = 11, C = 6, OC = 8, pad = Math.floor((K - 1) / 2);
+      const x = rand(B * T * C), W = rand(K * C * OC, 0.5), bias = rand(OC, 0.3), dout = rand(B * T * OC);
+      const out = new Float64Array(B * T * OC);
+      conv1dForward(out, x, W, bias, B, T, C, OC, K, true);
+      const dx = new Float64Array(B * T * C), dW = new Float64Array(W.length), db = new Float64Array(OC);
+      conv1dBackward(dx, dW, db, dout, x, W, out, B, T, C, OC, K, true);
+
+      const rows = T + K - 1;
+      const xpad = new Float32Array(B * rows * C);
+      for (let b = 0; b < B; b++) xpad.set(f32(x.subarray(b * T * C, (b + 1) * T * C)), (b * rows + pad) * C);
+      const px = w.put(xpad), pw = w.put(W), pb = w.put(bias), py = w.alloc(B * T * OC);
+      w.k.conv1dForward(B, T, C, OC, K, px, pw, pb, py, T * OC);
+      close('conv forward', w.get(py, B * T * OC), out);
+      // dout inside a buffer padded for the flipped-kernel input gradient
+      const before = K - 1 - pad;
+      const dpad = new Float32Array(B * rows * OC);
+      for (let b = 0; b < B; b++) dpad.set(f32(dout.subarray(b * T * OC, (b + 1) * T * OC)), (b * rows + before) * OC);
+      const pd = w.put(dpad), pdw = w.alloc(W.length), pdb = w.alloc(OC), pflip = w.alloc(W.length), pdx = w.alloc(B * T * C);
+      w.k.conv1dFlipKernel(K, C, OC, pw, pflip);
+      w.k.conv1dBackward(B, T, C, OC, K, pad, px, py, T * OC, pd + before * OC * 4, rows * OC, pdw, pdb, pflip, withDx ? pdx : 0);
+      close('conv dW', w.get(pdw, W.length), dW);
+      close('conv dbias', w.get(pdb, OC), db);
+      if (withDx) close('conv dX', w.get(pdx, B * T * C), dx);
+    });
+  }
+
+  it('maxpool forward and backward', () => {
+    const w = new Wasm();
+    const B = 2, To = 7, C = 8;
+    const x = f32(rand(B * 2 * To * C));
+    const out = new Float32Array(B * To * C), arg = new Int32Array(B * To * C);
+    maxPool1dForward(out, arg, x, B, 2 * To, C, 2);
+    const dout = f32(rand(B * To * C));
+    const dx = new Float32Array(x.length);
+    maxPool1dBackward(dx, dout, arg, dout.length);
+    const px = w.put(x), py = w.alloc(out.length), parg = w.alloc(out.length), pd = w.put(dout), pdx = w.alloc(x.length);
+    w.k.maxPool1dForward(B, To, C, px, py, parg);
+    close('pool forward', w.get(py, out.length), out, 0);
+    w.k.maxPool1dBackward(B, To, C, pd, parg, pdx, 2 * To * C);
+    close('pool backward', w.get(pdx, x.length), dx, 0);
+  });
+
+  it('dropout: inverted scaling, rate, masks independent of the batch split, backward', () => {
+    const w = new Wasm();
+    const B = 8, S = 500, rate = 0.3;
+    const x = f32(rand(B * S));
+    const px = w.put(x), py = w.alloc(B * S), pm = w.alloc(B * S);
+    w.k.dropoutForward(B, S, rate, 1234, 0, px, py, pm);
+    const mask = w.get(pm, B * S), y = w.get(py, B * S);
+    let dropped = 0;
+    for (let i = 0; i < mask.length; i++) {
+      assert.ok(mask[i] === 0 || Math.abs(mask[i] - 1 / (1 - rate)) < 1e-6, `mask value ${mask[i]}`);
+      if (mask[i] === 0) dropped++;
+      assert.equal(y[i], Math.fround(x[i] * mask[i]));
+    }
+    assert.ok(Math.abs(dropped / mask.length - rate) < 0.03, `dropped fraction ${dropped / mask.length}`);
+    // samples 4..7 computed as a separate slice (sampleOffset 4) get the same masks
+    const py2 = w.alloc(4 * S), pm2 = w.alloc(4 * S);
+    w.k.dropoutForward(4, S, rate, 1234, 4, px + 4 * S * 4, py2, pm2);
+    assert.deepEqual(w.get(pm2, 4 * S), mask.slice(4 * S));
+    // another seed, another mask
+    w.k.dropoutForward(B, S, rate, 1235, 0, px, py, pm);
+    assert.notDeepEqual(w.get(pm, B * S), mask);
+    // backward is the same masking
+    const pg = w.put(x), pgo = w.alloc(B * S);
+    w.k.mulInto(B * S, pg, pm, pgo);
+    const m2 = w.get(pm, B * S);
+    close('dropout backward', w.get(pgo, B * S), x.map((v, i) => v * m2[i]), 0);
+  });
+
+  for (const reverse of [false, true]) {
+    it(`LSTM ${reverse ? 'backward direction (reversed, re-aligned)' : 'forward direction'}: forward and backward through time`, () => {
+      const w = new Wasm();
+      const B = 3, T = 7, C = 6, H = 8, G = 4 * H;
+      const x = rand(B * T * C), W = rand(C * G, 0.5), U = rand(H * G, 0.5), bias = rand(G, 0.5);
+      const dh = rand(B * T * H);
+      const cache = lstmCache('float64', B, T, H);
+      lstmForward(cache, x, W, U, bias, B, T, C, H, reverse);
+      const dx = new Float64Array(x.length), dW = new Float64Array(W.length), dU = new Float64Array(U.length), db = new Float64Array(G);
+      lstmBackward(dx, dW, dU, db, dh, cache, x, W, U, B, T, C, H, reverse);
+
+      const px = w.put(x), pw = w.put(W), pu = w.put(U), pb = w.put(bias);
+      const pg = w.alloc(B * T * G), pc = w.alloc(B * T * H), ph = w.alloc(B * T * H);
+      w.k.lstmForward(B, T, C, H, px, pw, pu, pb, pg, pc, ph, H, reverse ? 1 : 0);
+      close('lstm gates', w.get(pg, B * T * G), cache.gates);
+      close('lstm c', w.get(pc, B * T * H), cache.c);
+      close('lstm h', w.get(ph, B * T * H), cache.h);
+      const pwt = w.alloc(W.length), put = w.alloc(U.length);
+      w.k.transpose(C, G, pw, pwt);
+      w.k.transpose(H, G, pu, put);
+      const pdh = w.put(dh), pdg = w.alloc(B * T * G), ps1 = w.alloc(B * H), ps2 = w.alloc(B * H);
+      const pdw = w.alloc(W.length), pdu = w.alloc(U.length), pdb = w.alloc(G), pdx = w.alloc(x.length);
+      w.k.lstmBackward(B, T, C, H, px, pwt, put, pg, pc, ph, H, pdh, pdg, ps1, ps2, pdw, pdu, pdb, pdx, 0, reverse ? 1 : 0);
+      close('lstm dkernel', w.get(pdw, W.length), dW);
+      close('lstm drecurrent', w.get(pdu, U.length), dU);
+      close('lstm dbias', w.get(pdb, G), db);
+      close('lstm dX', w.get(pdx, x.length), dx);
+    });
+  }
+
+  for (const act of ['relu', 'sigmoid'] as const) {
+    it(`dense ${act} forward and backward (output width not a multiple of 4)`, () => {
+      const w = new Wasm();
+      const B = 5, C = 12, OC = act === 'relu' ? 16 : 6;
+      const x = rand(B * C), W = rand(C * OC), bias = rand(OC, 0.3), dout = rand(B * OC);
+      const out = new Float64Array(B * OC);
+      denseForward(out, x, W, bias, B, C, OC, act);
+      const dx = new Float64Array(x.length), dW = new Float64Array(W.length), db = new Float64Array(OC);
+      denseBackward(dx, dW, db, dout, x, W, out, B, C, OC, act);
+      const px = w.put(x), pw = w.put(W), pb = w.put(bias), py = w.alloc(B * OC);
+      const code = act === 'relu' ? 1 : 2;
+      w.k.denseForward(B, C, OC, px, pw, pb, py, code);
+      close('dense forward', w.get(py, B * OC), out);
+      const pwt = w.alloc(W.length), pd = w.put(dout), pdw = w.alloc(W.length), pdb = w.alloc(OC), pdx = w.alloc(x.length);
+      w.k.transpose(C, OC, pw, pwt);
+      w.k.denseBackward(B, C, OC, px, pwt, py, pd, pdw, pdb, pdx, code);
+      close('dense dW', w.get(pdw, W.length), dW);
+      close('dense dbias', w.get(pdb, OC), db);
+      close('dense dX', w.get(pdx, x.length), dx);
+    });
+  }
+
+  it('MSE loss, MAE and its gradient', () => {
+    const w = new Wasm();
+    const N = 7, K = 6;
+    const p = f32(rand(N * K).map((v) => 0.5 + 0.5 * v)), y = f32(rand(N * K).map((v) => 0.5 + 0.5 * v));
+    const dp = new Float64Array(N * K);
+    const ref = mseLoss(dp, p, y, N, K);
+    const pp = w.put(p), py = w.put(y), pd = w.alloc(N * K), out = w.alloc(4);
+    w.k.mseLoss(N * K, pp, py, pd, N * K, out);
+    const [se, ae] = new Float64Array(w.k.memory.buffer, out, 2);
+    assert.ok(Math.abs(se / (N * K) - ref.loss) <= TOL * ref.loss);
+    assert.ok(Math.abs(ae / (N * K) - ref.mae) <= TOL * ref.mae);
+    close('dLoss/dpred', w.get(pd, N * K), dp);
+  });
+
+  it('Adam (Keras form) over several steps', () => {
+    const w = new Wasm();
+    const n = 23;
+    const W = rand(n), m = new Float64Array(n), v = new Float64Array(n);
+    const pw = w.put(W), pm = w.alloc(n), pv = w.alloc(n);
+    for (let step = 1; step <= 5; step++) {
+      const g = rand(n);
+      adamUpdate(W, g, m, v, n, 0.01, step);
+      const alpha = (0.01 * Math.sqrt(1 - 0.999 ** step)) / (1 - 0.9 ** step);
+      w.k.adamUpdate(n, pw, w.put(g), pm, pv, alpha, 1 - 0.9, 1 - 0.999, 1e-7);
+    }
+    close('adam weights', w.get(pw, n), W);
+    close('adam m', w.get(pm, n), m);
+    close('adam v', w.get(pv, n), v);
+  });
+});
+
+describe('whole network: engine vs reference', () => {
+  it('scores, loss and every weight gradient (no dropout)', () => {
+    const weights = initWeights(3);
+    // non-zero biases, so that bias gradients and gate paths are all exercised
+    for (const s of WEIGHT_SPECS) if (s.name.endsWith('bias')) weights.get(s.name)!.forEach((v, i, a) => (a[i] = v + rng.normal(0, 0.1)));
+    const n = 5;
+    const x = f32(rand(n * 90 * 18));
+    const y = f32(rand(n * 6).map((v) => 0.5 + 0.5 * v));
+    const ref = networkLossAndGrads(weights, x, y, n, { dtype: 'float64' });
+    const e = new Engine(8);
+    e.writeNamed('params', weights);
+    e.setInput(x, n);
+    e.setTargets(y, n);
+    close('scores', e.forward(n), ref.scores);
+    e.prepareBackward();
+    e.zeroGrads();
+    const { se, ae } = e.backward(n, n * 6);
+    assert.ok(Math.abs(se / (n * 6) - ref.loss) <= TOL * ref.loss, `loss ${se / (n * 6)} vs ${ref.loss}`);
+    assert.ok(Math.abs(ae / (n * 6) - ref.mae) <= TOL * ref.mae);
+    const grads = e.readNamed('grads');
+    for (const s of WEIGHT_SPECS) close(`d ${s.name}`, grads.get(s.name)!, ref.grads.get(s.name)!);
+  });
+
+  it('engine predictions in capacity-sized chunks equal one pass', () => {
+    const weights = initWeights(4);
+    const n = 11;
+    const x = f32(rand(n * 90 * 18));
+    const big = new Engine(16);
+    big.writeNamed('params', weights);
+    const small = new Engine(4);
+    small.writeNamed('params', weights);
+    assert.deepEqual(small.predict(x, n, new Float32Array(n * 6)), big.predict(x, n, new Float32Array(n * 6)));
+  });
+});
