@@ -182,6 +182,18 @@ test('annotate: score three reps with keyboard and sliders, change one, reload, 
     await page.waitForFunction(() => document.querySelector('#hover-readout')!.textContent!.startsWith('frame'));
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'annotate.png'), fullPage: true });
+
+    // Dropping a good file opens it beside the first one.
+    const dropped = await page.evaluateHandle((csv) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([csv], 'squat_columns_shuffled.csv', { type: 'text/csv' }));
+      return dt;
+    }, readFileSync(fixture('poselog', 'squat_columns_shuffled.csv'), 'utf8'));
+    await page.dispatchEvent('#drop-zone', 'drop', { dataTransfer: dropped });
+    await page.waitForFunction(() => (document.querySelector('#source') as HTMLSelectElement).value === 'squat_columns_shuffled.csv');
+    assert.equal(await page.locator('#source option').count(), 2);
+    assert.equal(await page.locator('#error').isHidden(), true, 'a good import clears the error');
+    await page.waitForFunction(() => /^Rep 1 \/ \d+$/.test(document.querySelector('#rep-counter')!.textContent!));
     assert.deepEqual(pageErrors, []);
   } finally {
     await browser.close();

@@ -6,6 +6,7 @@ import { AnnotationStore, checkScores, formatAnnotations, sourceKey } from '../s
 import { WriteQueue } from '../src/annotate/queue.js';
 import { readNpy } from '../src/data/npy.js';
 import { readPoseLog } from '../src/data/poselog.js';
+import { hasRealData, readRepFolder } from '../src/data/dataset.js';
 import { icc21 } from '../src/evaluate/metrics.js';
 import { fixture, tempDir } from './helpers/fixtures.js';
 
@@ -40,6 +41,9 @@ test('store: a save writes annotations.csv, the source reps and the training arr
   assert.deepEqual(Array.from(seq.data), Array.from(src.reps[2].sequence));
   assert.deepEqual(Array.from(scores.data), [80, 50, 50, 50, 50, 50]);
   assert.deepEqual(readNpy(join(store.dir, 'reps', 'squat_session.csv.npy')).shape, [12, 90, 9]);
+  // What annotate writes is what the training loader reads.
+  assert.equal(hasRealData('squat', dir), true);
+  assert.equal(readRepFolder(store.dir).n, 1);
   rmSync(dir, { recursive: true });
 });
 

@@ -289,9 +289,11 @@ export async function startAnnotateServer(opts: AnnotateServerOptions): Promise<
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new Error(`port ${opts.port} is in use; choose another --port or leave it out for a free one`) : err));
     server.listen(opts.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
+      server.on('error', (err) => console.error(`formscore annotate: ${err.message}`));
       resolve();
     });
   });

@@ -41,7 +41,7 @@ export function registerAnnotate(program: Command): void {
     .requiredOption('--exercise <name>', `exercise to annotate (${EXERCISES.join(', ')}); the page can switch`)
     .option('--input <file>', 'pose-log CSV exported by the app (or open one in the page)')
     .option('--annotator <name>', 'your name, stored with every score (default: your login name)')
-    .option('--port <n>', 'port to listen on (default: a free port)', '0')
+    .option('--port <n>', 'port to listen on (default: a free port)')
     .option('--no-open', 'do not open a browser; just print the URL')
     .option('--data-dir <dir>', 'data folder; annotations go to <dir>/real/<exercise>/', 'data')
     .addHelpText(
@@ -49,11 +49,11 @@ export function registerAnnotate(program: Command): void {
       '\nKeys in the page: 1-6 pick a score slider, arrows adjust it, R starts from the rule scores,\n' +
         'Enter saves and moves on, N jumps to the next unannotated rep. Ctrl-C stops the server.',
     )
-    .action(async (opts: { exercise: string; input?: string; annotator?: string; port: string; open: boolean; dataDir: string }) => {
+    .action(async (opts: { exercise: string; input?: string; annotator?: string; port?: string; open: boolean; dataDir: string }) => {
       if (!isExercise(opts.exercise)) {
         throw new Error(`unknown exercise "${opts.exercise}" (expected one of: ${EXERCISES.join(', ')})`);
       }
-      const port = Number(opts.port);
+      const port = Number(opts.port ?? 0);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: "${opts.port}" is not a port number (0-65535)`);
       const server = await startAnnotateServer({
         exercise: opts.exercise,
