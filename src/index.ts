@@ -18,3 +18,8 @@ export * from './data/poselog.js';
 export * from './annotate/store.js';
 export * from './annotate/queue.js';
 export * from './annotate/server.js';
+export * from './train/callbacks.js';
+export * from './train/tensorboard.js';
+export * from './train/phases.js';
+export * from './train/progress.js';
+export * from './train/trainer.js';

@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { registerGenerate } from './generate.js';
 import { registerAnnotate } from './annotate.js';
+import { registerTrain } from './train.js';
 import { registerBench } from './bench.js';
 
 const program = new Command('formscore')
@@ -14,6 +15,7 @@ const program = new Command('formscore')
 // Subcommands register themselves here, one import per command file.
 registerGenerate(program);
 registerAnnotate(program);
+registerTrain(program);
 registerBench(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -1,0 +1,137 @@
+// `formscore train`: the three training phases for one exercise or all of them.
+
+import type { Command } from 'commander';
+import { resolveExercises } from '../data/exercises.js';
+import { PHASES, parsePhase } from '../train/phases.js';
+import { ProgressBar } from '../train/progress.js';
+import { MissingPrerequisiteError, summarize, trainExercise } from '../train/trainer.js';
+
+export interface TrainCliOptions {
+  exercise: string;
+  phase: string;
+  epochs?: string;
+  batch?: string;
+  lr?: string;
+  seed: string;
+  threads?: string;
+  resume?: boolean;
+  dataDir: string;
+  modelsDir: string;
+}
+
+const phaseTable = [1, 2, 3]
+  .map((p) => {
+    const t = PHASES[p as 1 | 2 | 3];
+    const data = t.includeReal ? 'synthetic + real' : `synthetic${t.augment ? `, train ×${t.augment + 1} augmented` : ''}`;
+    const from = t.startsFrom.length ? t.startsFrom.map((f) => `phase ${f} final`).join(', else ') : 'fresh model';
+    const frozen = t.frozen.length ? t.frozen.join('+') : 'none';
+    return `  ${p} ${t.name.padEnd(15)} ${data.padEnd(31)} frozen ${frozen.padEnd(12)} lr ${t.learningRate.toExponential(0)}  ${String(t.epochs).padStart(2)} epochs  batch ${t.batchSize}  from ${from}  (target val MAE < ${t.targetMae})`;
+  })
+  .join('\n');
+
+export function registerTrain(program: Command): void {
+  program
+    .command('train')
+    .description(
+      'Train the form scorer of one exercise (or all) in one of three phases, with Keras-style callbacks: ' +
+        'best checkpoint on val_mae, early stopping (patience 10, best weights restored), learning rate ' +
+        'halved on plateau (patience 5, min 1e-7), a CSV history and TensorBoard event files.',
+    )
+    .requiredOption('--exercise <name>', 'all, or one of squat, pushup, plank, bicep_curl, lunge')
+    .option('--phase <n>', '1 pre-train, 2 fine-tune, 3 full fine-tune (see below)', '1')
+    .option('--epochs <n>', "epochs (default: the phase's)")
+    .option('--batch <n>', "batch size (default: the phase's)")
+    .option('--lr <x>', "learning rate (default: the phase's)")
+    .option('--seed <n>', 'seed of the data split, augmentation, initialisation and shuffling', '42')
+    .option('--threads <n>', 'worker threads of the engine (default: one per core)')
+    .option('--resume', 'continue an interrupted run from models/saved/<ex>_phase<p>_last/ (same batch, seed and optimizer state; --epochs may extend it)')
+    .option('--data-dir <dir>', 'data folder (generated/<ex>/ from `formscore generate`, real/<ex>/ from `formscore annotate`)', 'data')
+    .option('--models-dir <dir>', 'models folder (saved/ checkpoints, logs/ histories and TensorBoard files)', 'models')
+    .addHelpText(
+      'after',
+      `
+Phases:
+${phaseTable}
+
+Writes, for exercise <ex> and phase <p>, under the models folder:
+  saved/<ex>_phase<p>_best/     the epoch with the lowest val_mae (TF.js Layers format + optimizer state)
+  saved/<ex>_phase<p>_final/    the model at the end (best weights restored): what the next phase starts from
+  saved/<ex>_phase<p>_last/     resume point, rewritten after every epoch
+  logs/<ex>_phase<p>_history.csv  epoch, loss, mae, val_loss, val_mae, lr (MSE/MAE on the 0-1 scale)
+  logs/<ex>_phase<p>/           TensorBoard event files: tensorboard --logdir models/logs
+
+Ctrl-C stops after the current step and keeps the last good checkpoint (exit 130);
+run the same command with --resume to continue. Phases 2 and 3 need real annotated
+reps in data/real/<ex>/ (formscore annotate); with --exercise all, exercises without
+them are skipped.
+
+Examples:
+  formscore generate --exercise squat && formscore train --exercise squat --phase 1
+  formscore train --exercise all --phase 2 --threads 2
+  formscore train --exercise squat --phase 1 --resume`,
+    )
+    .action((opts: TrainCliOptions) => runTrain(opts));
+}
+
+function parseNumber(name: string, value: string | undefined, kind: 'int' | 'positive-int' | 'positive'): number | undefined {
+  if (value === undefined) return undefined;
+  const v = Number(String(value).trim());
+  const ok = kind === 'positive' ? Number.isFinite(v) && v > 0 : Number.isSafeInteger(v) && (kind === 'int' ? v >= 0 : v >= 1);
+  if (!ok || String(value).trim() === '') {
+    const want = kind === 'positive' ? 'a positive number' : kind === 'int' ? 'a whole number ≥ 0' : 'a positive whole number';
+    throw new Error(`${name} must be ${want}, got "${value}"`);
+  }
+  return v;
+}
+
+export async function runTrain(opts: TrainCliOptions): Promise<void> {
+  const exercises = resolveExercises(opts.exercise);
+  const phase = parsePhase(opts.phase);
+  const epochs = parseNumber('--epochs', opts.epochs, 'positive-int');
+  const batchSize = parseNumber('--batch', opts.batch, 'positive-int');
+  const learningRate = parseNumber('--lr', opts.lr, 'positive');
+  const seed = parseNumber('--seed', opts.seed, 'int')!;
+  const threads = parseNumber('--threads', opts.threads, 'positive-int');
+  const single = exercises.length === 1;
+
+  const progress = new ProgressBar(process.stdout);
+  let stopRequested = false;
+  const onSigint = () => {
+    if (stopRequested) {
+      progress.message('Interrupted again: quitting now (the last good checkpoint is kept).');
+      process.exit(130);
+    }
+    stopRequested = true;
+    progress.message('Interrupt: stopping after the current step (Ctrl-C again to quit at once)...');
+  };
+  process.on('SIGINT', onSigint);
+
+  let trained = 0;
+  let failed = 0;
+  try {
+    for (const exercise of exercises) {
+      try {
+        const result = await trainExercise(exercise, phase, {
+          dataDir: opts.dataDir, modelsDir: opts.modelsDir, epochs, batchSize, learningRate, seed, threads,
+          resume: !!opts.resume, progress, shouldStop: () => stopRequested,
+        });
+        for (const line of summarize(result)) console.log(line);
+        if (result.status === 'interrupted') {
+          process.exitCode = 130;
+          return;
+        }
+        trained++;
+      } catch (err) {
+        if (single) throw err;
+        const message = err instanceof Error ? err.message : String(err);
+        console.error(`formscore: skipping ${exercise}: ${message}`);
+        // Missing real data is expected for some exercises in phases 2-3; anything else is a failure.
+        if (!(err instanceof MissingPrerequisiteError && err.kind === 'real-data')) failed++;
+      }
+    }
+    if (trained === 0) throw new Error(`nothing trained for phase ${phase} (${exercises.join(', ')}): see the messages above`);
+    if (failed > 0) process.exitCode = 1;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

@@ -1,0 +1,414 @@
+// The training loop (Keras `fit`) and one exercise's phase of training
+// (`trainExercise`): data, model initialisation or the previous phase's model,
+// frozen layers, callbacks, the resume checkpoint and the end summary.
+
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { FRAMES, N_FEATURES, N_SCORES, type Exercise } from '../data/exercises.js';
+import { hasRealData, loadDataset, type Dataset } from '../data/dataset.js';
+import { TRAINABLE_LAYERS, type NamedWeights, type TrainableLayer } from '../nn/architecture.js';
+import { Random } from '../util/random.js';
+import {
+  Callback, CSVLogger, EarlyStopping, ModelCheckpoint, ReduceLROnPlateau, TensorBoard,
+  type CallbackModel, type EpochLogs,
+} from './callbacks.js';
+import { PHASES, phasePaths, type Phase, type PhasePaths } from './phases.js';
+import { formatDuration, type ProgressBar } from './progress.js';
+
+const SAMPLE_IN = FRAMES * N_FEATURES; // one input row (90, 18)
+
+/** Adam's state as the checkpoint module stores it (same shape as its `AdamState`). */
+export interface OptimizerState {
+  step: number;
+  learningRate: number;
+  m: NamedWeights;
+  v: NamedWeights;
+}
+
+/** What the trainer needs of a model: FormScorer has all of it. */
+export interface TrainableModel extends CallbackModel {
+  trainStep(x: Float32Array, y: Float32Array, n: number): Promise<{ loss: number; mae: number }>;
+  evaluate(x: Float32Array, y: Float32Array, n: number, batch?: number): Promise<{ loss: number; mae: number }>;
+  setTrainable(layer: TrainableLayer, on: boolean): void;
+  getOptimizerState(): OptimizerState;
+  setOptimizerState(state: OptimizerState): void;
+  dispose(): Promise<void>;
+}
+
+export interface ModelOptions {
+  seed?: number;
+  threads?: number;
+}
+
+/** How models are made and checkpoints read; the default is FormScorer and the checkpoint module. */
+export interface ModelFactory {
+  create(opts: ModelOptions): Promise<TrainableModel>;
+  fromWeights(weights: NamedWeights, opts: ModelOptions): Promise<TrainableModel>;
+  readCheckpoint(dir: string): { weights: NamedWeights; optimizer?: OptimizerState; training?: Record<string, unknown> };
+}
+
+export async function formScorerFactory(): Promise<ModelFactory> {
+  const [{ FormScorer }, { loadCheckpoint }] = await Promise.all([import('../nn/model.js'), import('../nn/checkpoint.js')]);
+  return {
+    create: (opts) => FormScorer.create(opts) as Promise<TrainableModel>,
+    fromWeights: (weights, opts) => FormScorer.fromWeights(weights, opts) as Promise<TrainableModel>,
+    readCheckpoint: (dir) => loadCheckpoint(dir) as ReturnType<ModelFactory['readCheckpoint']>,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// fit: epochs of shuffled mini-batches, validation, callbacks
+
+export interface DataSplit {
+  x: Float32Array; // (N, 90, 18)
+  y: Float32Array; // (N, 6) in [0, 1]
+  n: number;
+}
+
+export interface FitOptions {
+  epochs: number;
+  batchSize: number;
+  /** Shuffling seed; epoch e shuffles with a stream derived from (seed, e), so a resumed run sees the same order. */
+  seed: number;
+  /** First epoch index to run (a resumed run's next epoch). */
+  initialEpoch?: number;
+  callbacks?: Callback[];
+  progress?: ProgressBar | null;
+  /** Polled after every step; true ends training after that step (Ctrl-C). */
+  shouldStop?: () => boolean;
+  /** Runs after the callbacks of every completed epoch (the trainer writes its resume checkpoint here). */
+  afterEpoch?: (epoch: number, logs: EpochLogs, stopping: boolean) => void | Promise<void>;
+  /** Batch size of validation passes; default the engine's. */
+  validationBatch?: number;
+}
+
+export interface FitResult {
+  history: (EpochLogs & { epoch: number })[];
+  /** Index of the last completed epoch (initialEpoch − 1 if none). */
+  lastEpoch: number;
+  interrupted: boolean;
+  stoppedEarly: boolean;
+  /** Training samples consumed by optimizer steps, and the seconds those steps took. */
+  samples: number;
+  stepSeconds: number;
+}
+
+/** Seed of epoch `epoch`'s shuffle: a hash of both, so neighbouring epochs are unrelated. */
+export function epochSeed(seed: number, epoch: number): number {
+  return (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(epoch + 1, 0x85ebca6b)) >>> 0;
+}
+
+export async function fit(model: TrainableModel, train: DataSplit, val: DataSplit, opts: FitOptions): Promise<FitResult> {
+  const { epochs, batchSize, seed, callbacks = [], progress = null } = opts;
+  const initialEpoch = opts.initialEpoch ?? 0;
+  if (!(batchSize >= 1)) throw new Error(`batch size must be at least 1 (got ${batchSize})`);
+  if (train.n < 1 || val.n < 1) throw new Error(`need at least one training and one validation sample (got ${train.n} and ${val.n})`);
+  const steps = Math.ceil(train.n / batchSize);
+  for (const cb of callbacks) {
+    cb.setModel(model);
+    cb.setParams({ epochs, steps, initialEpoch });
+  }
+  for (const cb of callbacks) await cb.onTrainBegin();
+
+  // Batch buffers allocated once: (B, 90, 18) and (B, 6).
+  const xb = new Float32Array(batchSize * SAMPLE_IN);
+  const yb = new Float32Array(batchSize * N_SCORES);
+  const order = new Int32Array(train.n);
+  const result: FitResult = { history: [], lastEpoch: initialEpoch - 1, interrupted: false, stoppedEarly: false, samples: 0, stepSeconds: 0 };
+
+  for (let epoch = initialEpoch; epoch < epochs; epoch++) {
+    for (let i = 0; i < train.n; i++) order[i] = i;
+    new Random(epochSeed(seed, epoch)).shuffle(order);
+    progress?.epochBegin(epoch, epochs, steps);
+    const epochStart = performance.now();
+    let sumLoss = 0, sumMae = 0, seen = 0;
+    for (let s = 0; s < steps; s++) {
+      const start = s * batchSize;
+      const nb = Math.min(batchSize, train.n - start);
+      for (let j = 0; j < nb; j++) {
+        const i = order[start + j];
+        xb.set(train.x.subarray(i * SAMPLE_IN, (i + 1) * SAMPLE_IN), j * SAMPLE_IN);
+        yb.set(train.y.subarray(i * N_SCORES, (i + 1) * N_SCORES), j * N_SCORES);
+      }
+      const t0 = performance.now();
+      const r = await model.trainStep(xb.subarray(0, nb * SAMPLE_IN), yb.subarray(0, nb * N_SCORES), nb);
+      result.stepSeconds += (performance.now() - t0) / 1000;
+      result.samples += nb;
+      // Epoch loss/MAE are sample-weighted means of the batch values, as Keras reports them.
+      sumLoss += r.loss * nb;
+      sumMae += r.mae * nb;
+      seen += nb;
+      progress?.step(s + 1, { loss: sumLoss / seen, mae: sumMae / seen });
+      // A single-threaded engine step resolves without ever reaching the event loop;
+      // yielding once per step lets a pending Ctrl-C (a signal event) set the stop flag.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (opts.shouldStop?.()) {
+        result.interrupted = true;
+        return result; // no epoch-end, no train-end: the last good checkpoint stays the resume point
+      }
+    }
+    const v = await model.evaluate(val.x, val.y, val.n, opts.validationBatch);
+    const logs: EpochLogs = { loss: sumLoss / seen, mae: sumMae / seen, val_loss: v.loss, val_mae: v.mae, lr: model.learningRate };
+    progress?.epochEnd(epoch, logs, (performance.now() - epochStart) / 1000);
+    for (const cb of callbacks) await cb.onEpochEnd(epoch, logs);
+    result.history.push({ epoch, ...logs });
+    result.lastEpoch = epoch;
+    const stopping = callbacks.some((cb) => cb.stopTraining);
+    await opts.afterEpoch?.(epoch, logs, stopping || epoch === epochs - 1);
+    if (stopping) {
+      result.stoppedEarly = true;
+      break;
+    }
+    if (opts.shouldStop?.()) {
+      result.interrupted = true;
+      return result;
+    }
+  }
+  for (const cb of callbacks) await cb.onTrainEnd();
+  return result;
+}
+
+// ---------------------------------------------------------------------------
+// trainExercise: one exercise, one phase
+
+/** A precondition of a phase is missing (real data, an earlier model, synthetic data). */
+export class MissingPrerequisiteError extends Error {
+  constructor(message: string, readonly kind: 'real-data' | 'model' | 'synthetic-data' | 'resume') {
+    super(message);
+    this.name = 'MissingPrerequisiteError';
+  }
+}
+
+export interface TrainExerciseOptions {
+  dataDir?: string; // default 'data'
+  modelsDir?: string; // default 'models'
+  /** Overrides of the phase table. */
+  epochs?: number;
+  batchSize?: number;
+  learningRate?: number;
+  seed?: number; // default 42: data split, augmentation, initialisation, shuffling
+  threads?: number;
+  /** Continue from `<ex>_phase<p>_last/` if it exists. */
+  resume?: boolean;
+  progress?: ProgressBar | null;
+  /** Where notices go (one line each); default console.log. */
+  log?: (line: string) => void;
+  shouldStop?: () => boolean;
+  /** Model maker; default FormScorer. */
+  models?: ModelFactory;
+  /** Synthetic data size check is skipped; a loaded dataset may be passed (tests). */
+  dataset?: Dataset;
+}
+
+export interface TrainResult {
+  exercise: Exercise;
+  phase: Phase;
+  status: 'trained' | 'interrupted' | 'already-complete';
+  /** Best validation MAE on the 0–100 scale (null if no epoch completed). */
+  bestValMae: number | null;
+  bestEpoch: number;
+  targetMae: number;
+  /** Epochs completed in this run, and the index of the last completed epoch overall. */
+  epochsRun: number;
+  lastEpoch: number;
+  initialEpoch: number;
+  stoppedEarly: boolean;
+  wallSeconds: number;
+  samplesPerSecond: number;
+  history: (EpochLogs & { epoch: number })[];
+  paths: PhasePaths;
+}
+
+/** The training record stored in the resume checkpoint. */
+interface TrainingState {
+  kind: 'formscore-training-state';
+  version: 1;
+  exercise: Exercise;
+  phase: Phase;
+  /** Last completed epoch index. */
+  epoch: number;
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  learningRate: number;
+  completed: boolean;
+  callbacks: Record<string, Record<string, unknown>>;
+}
+
+const checkpointExists = (dir: string) => existsSync(dir);
+
+/** Which earlier phase's final model a phase starts from, or throws naming what is missing. */
+export function previousPhaseModel(modelsDir: string, exercise: Exercise, phase: Phase): string | null {
+  const from = PHASES[phase].startsFrom;
+  if (from.length === 0) return null;
+  for (const p of from) {
+    const dir = phasePaths(modelsDir, exercise, p).final;
+    if (checkpointExists(dir)) return dir;
+  }
+  const wanted = from.map((p) => phasePaths(modelsDir, exercise, p).final);
+  const make = from[from.length - 1];
+  const mdir = modelsDir === 'models' ? '' : ` --models-dir ${modelsDir}`;
+  throw new MissingPrerequisiteError(
+    `phase ${phase} of ${exercise} starts from ${wanted.map((d) => `${d}/`).join(' or ')}, which ${wanted.length > 1 ? 'do' : 'does'} not exist; ` +
+      `create it with: formscore train --exercise ${exercise} --phase ${make}${mdir}` +
+      (from.length > 1 ? ` (then optionally --phase ${from[0]})` : ''),
+    'model',
+  );
+}
+
+function checkRealData(dataDir: string, exercise: Exercise, phase: Phase): void {
+  if (!PHASES[phase].includeReal || hasRealData(exercise, dataDir)) return;
+  const dir = join(dataDir, 'real', exercise);
+  throw new MissingPrerequisiteError(
+    `phase ${phase} of ${exercise} needs real annotated reps in ${dir}/ (sequences.npy, scores.npy), which is missing; ` +
+      `create it with the annotation tool: formscore annotate --exercise ${exercise} --input session.csv`,
+    'real-data',
+  );
+}
+
+function applyFrozen(model: TrainableModel, phase: Phase): void {
+  for (const layer of TRAINABLE_LAYERS) model.setTrainable(layer, !PHASES[phase].frozen.includes(layer));
+}
+
+export async function trainExercise(exercise: Exercise, phase: Phase, opts: TrainExerciseOptions = {}): Promise<TrainResult> {
+  const wallStart = performance.now();
+  const table = PHASES[phase];
+  const dataDir = opts.dataDir ?? 'data';
+  const modelsDir = opts.modelsDir ?? 'models';
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const paths = phasePaths(modelsDir, exercise, phase);
+
+  // Preconditions first, before any slow work: real data, then the model to start from.
+  checkRealData(dataDir, exercise, phase);
+  const resumeFrom = opts.resume && checkpointExists(paths.last) ? paths.last : null;
+  const startFrom = resumeFrom ? null : previousPhaseModel(modelsDir, exercise, phase);
+  if (opts.resume && !resumeFrom) log(`${exercise} phase ${phase}: no checkpoint to resume in ${paths.last}/; starting from the beginning`);
+
+  const models = opts.models ?? (await formScorerFactory());
+  let state: TrainingState | null = null;
+  let model: TrainableModel;
+  let settings = {
+    epochs: opts.epochs ?? table.epochs,
+    batchSize: opts.batchSize ?? table.batchSize,
+    learningRate: opts.learningRate ?? table.learningRate,
+    seed: opts.seed ?? 42,
+  };
+  const modelOpts = (seed: number): ModelOptions => ({ seed, threads: opts.threads });
+
+  if (resumeFrom) {
+    const ck = models.readCheckpoint(resumeFrom);
+    state = ck.training as unknown as TrainingState;
+    if (state?.kind !== 'formscore-training-state' || state.exercise !== exercise || state.phase !== phase) {
+      throw new Error(`${resumeFrom}/: not a resume checkpoint of ${exercise} phase ${phase}; start without --resume`);
+    }
+    // The run continues with its own batch size and seed (the data split and the
+    // shuffles depend on them); --epochs may extend it.
+    settings = { epochs: opts.epochs ?? state.epochs, batchSize: state.batchSize, learningRate: state.learningRate, seed: state.seed };
+    if (state.completed && state.epoch + 1 >= settings.epochs) {
+      log(`${exercise} phase ${phase}: already complete (${state.epoch + 1} epochs); nothing to resume`);
+      return {
+        exercise, phase, status: 'already-complete', bestValMae: bestFromState(state), bestEpoch: Number(state.callbacks.ModelCheckpoint?.bestEpoch ?? -1),
+        targetMae: table.targetMae, epochsRun: 0, lastEpoch: state.epoch, initialEpoch: state.epoch + 1, stoppedEarly: false,
+        wallSeconds: (performance.now() - wallStart) / 1000, samplesPerSecond: 0, history: [], paths,
+      };
+    }
+    model = await models.fromWeights(ck.weights, modelOpts(settings.seed));
+    if (ck.optimizer) model.setOptimizerState(ck.optimizer);
+    model.learningRate = state.learningRate;
+  } else if (startFrom) {
+    // A new phase compiles a new optimizer, as Keras does: the weights carry over, Adam's moments do not.
+    model = await models.fromWeights(models.readCheckpoint(startFrom).weights, modelOpts(settings.seed));
+    model.learningRate = settings.learningRate;
+  } else {
+    model = await models.create(modelOpts(settings.seed));
+    model.learningRate = settings.learningRate;
+  }
+
+  try {
+    applyFrozen(model, phase);
+    const data = opts.dataset ?? loadDataset(exercise, { dataDir, seed: settings.seed, augment: table.augment, includeReal: table.includeReal });
+
+    const metadata = { exercise, phase };
+    // EarlyStopping runs before ModelCheckpoint so that the final model carries the restored best weights.
+    const earlyStopping = new EarlyStopping({ monitor: 'val_mae', patience: 10, minDelta: 0, restoreBestWeights: true });
+    const checkpoint = new ModelCheckpoint({ filepath: paths.best, finalFilepath: paths.final, monitor: 'val_mae', metadata });
+    const reduceLr = new ReduceLROnPlateau({ monitor: 'val_mae', factor: 0.5, patience: 5, minLr: 1e-7, cooldown: 0 });
+    const csv = new CSVLogger({ filename: paths.history, append: !!state });
+    const tensorboard = new TensorBoard({ logDir: paths.tensorboard });
+    const callbacks: Callback[] = [earlyStopping, checkpoint, reduceLr, csv, tensorboard];
+    const named: Record<string, Callback> = { EarlyStopping: earlyStopping, ModelCheckpoint: checkpoint, ReduceLROnPlateau: reduceLr };
+    const initialEpoch = state ? state.epoch + 1 : 0;
+    if (state) {
+      for (const [name, cb] of Object.entries(named)) cb.setState(state.callbacks[name] ?? {});
+      // EarlyStopping's best weights are the `_best` checkpoint (same monitor, same rule).
+      if (earlyStopping.bestEpoch >= 0 && checkpointExists(paths.best)) earlyStopping.bestWeights = models.readCheckpoint(paths.best).weights;
+    }
+
+    const frozen = table.frozen.length ? table.frozen.join(', ') : 'none';
+    const origin = resumeFrom ? `resumed from ${resumeFrom}/ at epoch ${initialEpoch + 1}` : startFrom ? `from ${startFrom}/` : 'fresh model';
+    log(
+      `${exercise} phase ${phase} (${table.name}): ${data.train.n} train / ${data.val.n} val reps` +
+        (data.realCount ? ` (${data.realCount} real in all splits)` : '') +
+        `, batch ${settings.batchSize}, ${settings.epochs} epochs, lr ${model.learningRate.toExponential(0)}, frozen: ${frozen}, ${origin}, seed ${settings.seed}`,
+    );
+
+    const saveState = (epoch: number, completed: boolean) => {
+      const training: TrainingState = {
+        kind: 'formscore-training-state', version: 1, exercise, phase, epoch, epochs: settings.epochs,
+        batchSize: settings.batchSize, seed: settings.seed, learningRate: model.learningRate, completed,
+        callbacks: Object.fromEntries(Object.entries(named).map(([name, cb]) => [name, cb.getState()])),
+      };
+      model.save(paths.last, training as unknown as Record<string, unknown>);
+    };
+
+    const fitResult = await fit(model, data.train, data.val, {
+      epochs: settings.epochs, batchSize: settings.batchSize, seed: settings.seed, initialEpoch, callbacks,
+      progress: opts.progress, shouldStop: opts.shouldStop,
+      afterEpoch: (epoch, _logs, stopping) => {
+        if (!stopping) saveState(epoch, false);
+      },
+    });
+    if (!fitResult.interrupted) saveState(fitResult.lastEpoch, true);
+
+    const wallSeconds = (performance.now() - wallStart) / 1000;
+    return {
+      exercise, phase, status: fitResult.interrupted ? 'interrupted' : 'trained',
+      bestValMae: Number.isFinite(checkpoint.best) ? checkpoint.best * 100 : null, bestEpoch: checkpoint.bestEpoch,
+      targetMae: table.targetMae, epochsRun: fitResult.history.length, lastEpoch: fitResult.lastEpoch, initialEpoch,
+      stoppedEarly: fitResult.stoppedEarly, wallSeconds,
+      samplesPerSecond: fitResult.stepSeconds > 0 ? fitResult.samples / fitResult.stepSeconds : 0,
+      history: fitResult.history, paths,
+    };
+  } finally {
+    await model.dispose();
+  }
+}
+
+function bestFromState(state: TrainingState): number | null {
+  const best = state.callbacks.ModelCheckpoint?.best;
+  return typeof best === 'number' ? best * 100 : null;
+}
+
+/** The closing lines of a phase: "Best val MAE: X (target < 15)", time, throughput, files. */
+export function summarize(r: TrainResult): string[] {
+  const tag = `${r.exercise} phase ${r.phase}`;
+  const best = r.bestValMae === null ? 'n/a' : r.bestValMae.toFixed(2);
+  const met = r.bestValMae === null ? '' : r.bestValMae < r.targetMae ? ', met' : ', NOT met';
+  const lines = [`${tag}: Best val MAE: ${best} (target < ${r.targetMae}${met})` + (r.bestEpoch >= 0 ? ` at epoch ${r.bestEpoch + 1}` : '')];
+  if (r.status === 'already-complete') return [...lines, `  already complete; models in ${r.paths.final}/`];
+  const stop = r.status === 'interrupted' ? ', interrupted' : r.stoppedEarly ? ', stopped early' : '';
+  lines.push(
+    `  ${r.epochsRun} epoch${r.epochsRun === 1 ? '' : 's'} run (epochs ${r.initialEpoch + 1}-${r.lastEpoch + 1}${stop}) in ${formatDuration(r.wallSeconds)}, ` +
+      `${Math.round(r.samplesPerSecond)} samples/s`,
+  );
+  if (r.status === 'interrupted') {
+    lines.push(
+      r.lastEpoch >= r.initialEpoch || r.initialEpoch > 0
+        ? `  last good checkpoint: ${r.paths.last}/ (after epoch ${r.lastEpoch + 1}); continue with --resume`
+        : `  no epoch completed, nothing saved; run again to start over`,
+    );
+  } else {
+    lines.push(`  best: ${r.paths.best}/  final: ${r.paths.final}/  history: ${r.paths.history}  TensorBoard: ${r.paths.tensorboard}/`);
+  }
+  return lines;
+}

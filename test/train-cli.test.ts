@@ -1,0 +1,85 @@
+// `formscore train` as a user runs it: help, missing data, skipping with --exercise all,
+// Ctrl-C (exit 130, last good checkpoint kept) and --resume.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateSynthetic } from '../src/data/synthetic.js';
+import { writeNpy } from '../src/data/npy.js';
+import type { Exercise } from '../src/data/exercises.js';
+import { readHistoryCsv } from '../src/train/callbacks.js';
+import { REPO_ROOT, tempDir } from './helpers/fixtures.js';
+
+const BIN = join(REPO_ROOT, 'bin', 'formscore.js');
+
+function cli(cwd: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function writeReps(dir: string, exercise: Exercise, n: number, seed: number): void {
+  const d = generateSynthetic(exercise, n, seed);
+  writeNpy(join(dir, 'sequences.npy'), d.sequences, [n, 90, 9]);
+  writeNpy(join(dir, 'scores.npy'), d.scores, [n, 6]);
+}
+
+test('train --help explains the phases, the files and resuming', () => {
+  const r = cli(tempDir(), 'train', '--help');
+  assert.equal(r.code, 0);
+  for (const s of ['--exercise', '--phase', '--resume', 'conv1+conv2', 'saved/<ex>_phase<p>_best/', 'tensorboard --logdir', 'exit 130']) {
+    assert.ok(r.out.includes(s), s);
+  }
+});
+
+test('train: phase 2 without real data names the folder and the annotation command; exit 1', () => {
+  const cwd = tempDir();
+  writeReps(join(cwd, 'data', 'generated', 'squat'), 'squat', 20, 1);
+  const r = cli(cwd, 'train', '--exercise', 'squat', '--phase', '2');
+  assert.equal(r.code, 1);
+  assert.match(r.err, /needs real annotated reps in data\/real\/squat\/ .*formscore annotate --exercise squat --input session\.csv/);
+  const bad = cli(cwd, 'train', '--exercise', 'squat', '--batch', 'x');
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /--batch must be a positive whole number, got "x"/);
+});
+
+test('train: --exercise all skips exercises without real data and trains the others', () => {
+  const cwd = tempDir();
+  writeReps(join(cwd, 'data', 'generated', 'squat'), 'squat', 40, 1);
+  writeReps(join(cwd, 'data', 'real', 'squat'), 'squat', 12, 2);
+  const p1 = cli(cwd, 'train', '--exercise', 'squat', '--phase', '1', '--epochs', '1', '--batch', '32', '--threads', '1');
+  assert.equal(p1.code, 0, p1.err);
+  assert.match(p1.out, /Epoch 1\/1 - \d+ steps/);
+  assert.match(p1.out, /squat phase 1: Best val MAE: \d+\.\d\d \(target < 15/);
+  const all = cli(cwd, 'train', '--exercise', 'all', '--phase', '2', '--epochs', '1', '--threads', '1');
+  assert.equal(all.code, 0, all.err);
+  assert.match(all.out, /squat phase 2: Best val MAE: .*\(target < 10/);
+  for (const ex of ['pushup', 'plank', 'bicep_curl', 'lunge']) assert.match(all.err, new RegExp(`skipping ${ex}: .*data/real/${ex}/`));
+  assert.ok(existsSync(join(cwd, 'models', 'saved', 'squat_phase2_final', 'model.json')));
+});
+
+test('train: Ctrl-C stops after the current step with exit 130; --resume continues from the last good checkpoint', async () => {
+  const cwd = tempDir();
+  writeReps(join(cwd, 'data', 'generated', 'squat'), 'squat', 40, 1);
+  const child = spawn(process.execPath, [BIN, 'train', '--exercise', 'squat', '--epochs', '500', '--batch', '16', '--threads', '1'], { cwd });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (s: string) => {
+    out += s;
+    if (/Epoch 2\/500/.test(out) && !child.killed) child.kill('SIGINT');
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  assert.equal(code, 130, out);
+  assert.match(out, /Interrupt: stopping after the current step/);
+  assert.match(out, /last good checkpoint: models\/saved\/squat_phase1_last\/ \(after epoch (\d+)\); continue with --resume/);
+  const done = Number(/after epoch (\d+)\)/.exec(out)![1]);
+  assert.ok(!existsSync(join(cwd, 'models', 'saved', 'squat_phase1_final')));
+  const history = join(cwd, 'models', 'logs', 'squat_phase1_history.csv');
+  assert.equal(readHistoryCsv(history).length, done);
+
+  const r = cli(cwd, 'train', '--exercise', 'squat', '--epochs', String(done + 2), '--threads', '1', '--resume');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, new RegExp(`resumed from models/saved/squat_phase1_last/ at epoch ${done + 1}`));
+  assert.deepEqual(readHistoryCsv(history).map((row) => row.epoch), Array.from({ length: done + 2 }, (_, i) => i));
+  assert.ok(existsSync(join(cwd, 'models', 'saved', 'squat_phase1_final', 'model.json')));
+});

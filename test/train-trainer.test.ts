@@ -1,0 +1,189 @@
+// Integration tests of `trainExercise` on tiny data sets made with the library's
+// own generator: files written, frozen layers, resume, missing data and models.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateSynthetic } from '../src/data/synthetic.js';
+import { writeNpy } from '../src/data/npy.js';
+import { loadDataset } from '../src/data/dataset.js';
+import type { Exercise } from '../src/data/exercises.js';
+import { loadCheckpoint } from '../src/nn/checkpoint.js';
+import { WEIGHT_SPECS, type NamedWeights } from '../src/nn/architecture.js';
+import { readHistoryCsv } from '../src/train/callbacks.js';
+import { readEventFile } from '../src/train/tensorboard.js';
+import { phasePaths } from '../src/train/phases.js';
+import {
+  MissingPrerequisiteError, formScorerFactory, summarize, trainExercise,
+  type ModelFactory, type TrainExerciseOptions, type TrainableModel,
+} from '../src/train/trainer.js';
+import { tempDir } from './helpers/fixtures.js';
+
+/** Writes `n` synthetic reps as data/generated/<ex>/ (and `real` more as data/real/<ex>/). */
+function makeData(root: string, exercise: Exercise, n: number, real = 0): string {
+  const dataDir = join(root, 'data');
+  const write = (dir: string, count: number, seed: number) => {
+    const d = generateSynthetic(exercise, count, seed);
+    writeNpy(join(dir, 'sequences.npy'), d.sequences, [count, 90, 9]);
+    writeNpy(join(dir, 'scores.npy'), d.scores, [count, 6]);
+  };
+  write(join(dataDir, 'generated', exercise), n, 7);
+  if (real) write(join(dataDir, 'real', exercise), real, 8);
+  return dataDir;
+}
+
+/** Records every model the trainer makes, and the optimizer step it had when training began. */
+function recording(base: ModelFactory) {
+  const made: TrainableModel[] = [];
+  const factory: ModelFactory = {
+    create: async (o) => { const m = await base.create(o); made.push(m); return m; },
+    fromWeights: async (w, o) => { const m = await base.fromWeights(w, o); made.push(m); return m; },
+    readCheckpoint: (dir) => base.readCheckpoint(dir),
+  };
+  return { factory, made };
+}
+
+const quiet = () => {};
+const same = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((v, i) => v === b[i]);
+
+async function realFactory(): Promise<ModelFactory> {
+  return formScorerFactory();
+}
+
+function options(root: string, dataDir: string, models: ModelFactory, extra: TrainExerciseOptions = {}): TrainExerciseOptions {
+  return { dataDir, modelsDir: join(root, 'models'), epochs: 2, batchSize: 16, seed: 3, threads: 1, log: quiet, progress: null, models, ...extra };
+}
+
+test('phase 1: checkpoints, history CSV and TensorBoard events are written and read back', async () => {
+  const root = tempDir();
+  const dataDir = makeData(root, 'squat', 40);
+  const r = await trainExercise('squat', 1, options(root, dataDir, await realFactory(), { epochs: 3 }));
+  const p = phasePaths(join(root, 'models'), 'squat', 1);
+  assert.equal(r.status, 'trained');
+  assert.equal(r.epochsRun, 3);
+  for (const dir of [p.best, p.final, p.last]) assert.ok(existsSync(join(dir, 'model.json')), dir);
+
+  const rows = readHistoryCsv(p.history);
+  assert.deepEqual(rows.map((x) => x.epoch), [0, 1, 2]);
+  assert.ok(rows.every((x) => x.lr === 1e-3 && x.loss > 0 && x.val_mae > 0 && x.val_mae < 1));
+  const bestEpoch = rows.reduce((b, x) => (x.val_mae < rows[b].val_mae ? x.epoch : b), 0);
+  assert.equal(r.bestEpoch, bestEpoch, 'best checkpoint = epoch of the lowest val_mae');
+  assert.equal(loadCheckpoint(p.best).training?.epoch, bestEpoch);
+  assert.ok(Math.abs(r.bestValMae! - rows[bestEpoch].val_mae * 100) < 1e-9);
+
+  const files = readdirSync(p.tensorboard).filter((f) => f.includes('tfevents'));
+  assert.equal(files.length, 1);
+  const events = readEventFile(join(p.tensorboard, files[0]));
+  assert.equal(events[0].fileVersion, 'brain.Event:2');
+  const scalars = events.filter((e) => Object.keys(e.scalars).length > 0);
+  assert.deepEqual(scalars.map((e) => e.step), [0, 1, 2]);
+  for (const e of scalars) {
+    const row = rows[e.step];
+    for (const k of ['loss', 'mae', 'val_loss', 'val_mae', 'lr'] as const) assert.equal(e.scalars[k], Math.fround(row[k]), `${k} at ${e.step}`);
+  }
+  const lines = summarize(r);
+  assert.match(lines[0], /^squat phase 1: Best val MAE: \d+\.\d\d \(target < 15, (met|NOT met)\) at epoch \d/);
+  assert.match(lines[1], /3 epochs run .* samples\/s/);
+});
+
+test('phase 2 freezes exactly conv1 and conv2; phase 3 trains every layer', async () => {
+  const root = tempDir();
+  const dataDir = makeData(root, 'squat', 40, 20);
+  const models = await realFactory();
+  const modelsDir = join(root, 'models');
+  await trainExercise('squat', 1, options(root, dataDir, models, { epochs: 1 }));
+  const w1 = loadCheckpoint(phasePaths(modelsDir, 'squat', 1).final).weights;
+  const r2 = await trainExercise('squat', 2, options(root, dataDir, models));
+  assert.ok(r2.history.length === 2);
+  // the last checkpoint holds the weights after the last step (best/final may be an earlier epoch)
+  const w2 = loadCheckpoint(phasePaths(modelsDir, 'squat', 2).last).weights;
+  const changed = (a: NamedWeights, b: NamedWeights) => WEIGHT_SPECS.filter((s) => !same(a.get(s.name)!, b.get(s.name)!)).map((s) => s.layer);
+  const frozenOrNot = (layers: string[]) => [...new Set(layers)].sort();
+  assert.deepEqual(frozenOrNot(changed(w1, w2)), ['bilstm1', 'bilstm2', 'dense1', 'scores']);
+  const ck2 = loadCheckpoint(phasePaths(modelsDir, 'squat', 2).last);
+  assert.equal(ck2.trainable.conv1, false);
+  assert.equal(ck2.trainable.conv2, false);
+  assert.equal(ck2.trainable.dense1, true);
+
+  const r3 = await trainExercise('squat', 3, options(root, dataDir, models));
+  assert.match(r3.history.length ? 'ok' : '', /ok/);
+  const w2final = loadCheckpoint(phasePaths(modelsDir, 'squat', 2).final).weights;
+  const w3 = loadCheckpoint(phasePaths(modelsDir, 'squat', 3).last).weights;
+  assert.deepEqual(frozenOrNot(changed(w2final, w3)), ['bilstm1', 'bilstm2', 'conv1', 'conv2', 'dense1', 'scores']);
+  assert.equal(loadCheckpoint(phasePaths(modelsDir, 'squat', 3).last).trainable.conv1, true);
+});
+
+test('resume: an interrupted run continues at the next epoch with the saved optimizer state and ends where an uninterrupted run ends', async () => {
+  const root = tempDir();
+  const dataDir = makeData(root, 'squat', 40);
+  const models = await realFactory();
+  const epochs = 3;
+  const full = await trainExercise('squat', 1, options(root, dataDir, models, { epochs, modelsDir: join(root, 'full') }));
+  const fullW = loadCheckpoint(phasePaths(join(root, 'full'), 'squat', 1).last).weights;
+
+  // Interrupt in the middle of epoch 2 (index 1): epoch 1 is the last good checkpoint.
+  const steps = Math.ceil(loadDataset('squat', { dataDir, seed: 3, augment: 1, includeReal: false }).train.n / 16);
+  let calls = 0;
+  const modelsDir = join(root, 'resumed');
+  const first = await trainExercise('squat', 1, options(root, dataDir, models, { epochs, modelsDir, shouldStop: () => ++calls === steps + 2 }));
+  assert.equal(first.status, 'interrupted');
+  assert.equal(first.lastEpoch, 0);
+  const p = phasePaths(modelsDir, 'squat', 1);
+  assert.ok(!existsSync(p.final), 'no final model from an interrupted run');
+  const saved = loadCheckpoint(p.last);
+  assert.equal(saved.training?.epoch, 0);
+  assert.equal(saved.optimizer?.step, steps);
+  assert.match(summarize(first).join('\n'), /last good checkpoint: .*squat_phase1_last\/ \(after epoch 1\); continue with --resume/);
+
+  const rec = recording(models);
+  let atStart: ReturnType<TrainableModel['getOptimizerState']> | null = null;
+  const second = await trainExercise('squat', 1, options(root, dataDir, rec.factory, {
+    epochs, modelsDir, resume: true,
+    shouldStop: () => false,
+    log: (line) => { if (line.includes('resumed from') && rec.made[0]) atStart = rec.made[0].getOptimizerState(); },
+  }));
+  assert.equal(second.initialEpoch, 1);
+  assert.deepEqual(second.history.map((h) => h.epoch), [1, 2]);
+  assert.ok(atStart, 'the run announced its resume point');
+  const resumedState = atStart as unknown as ReturnType<TrainableModel['getOptimizerState']>;
+  assert.equal(resumedState.step, saved.optimizer!.step);
+  assert.equal(resumedState.learningRate, saved.optimizer!.learningRate);
+  for (const s of WEIGHT_SPECS) {
+    assert.ok(same(resumedState.m.get(s.name)!, saved.optimizer!.m.get(s.name)!), `m of ${s.name}`);
+    assert.ok(same(resumedState.v.get(s.name)!, saved.optimizer!.v.get(s.name)!), `v of ${s.name}`);
+  }
+  assert.deepEqual(readHistoryCsv(p.history).map((r) => r.epoch), [0, 1, 2]);
+  const resumedW = loadCheckpoint(p.last).weights;
+  for (const s of WEIGHT_SPECS) assert.ok(same(resumedW.get(s.name)!, fullW.get(s.name)!), `${s.name} equals the uninterrupted run's`);
+  assert.deepEqual(readHistoryCsv(p.history).map((r) => r.val_mae), full.history.map((h) => h.val_mae));
+
+  // A finished run has nothing to resume.
+  const third = await trainExercise('squat', 1, options(root, dataDir, models, { epochs, modelsDir, resume: true }));
+  assert.equal(third.status, 'already-complete');
+});
+
+test('missing real data and missing earlier models are named, with the command that makes them', async () => {
+  const root = tempDir();
+  const dataDir = makeData(root, 'squat', 20);
+  const models = await realFactory();
+  await assert.rejects(trainExercise('squat', 2, options(root, dataDir, models)), (err: Error) => {
+    assert.ok(err instanceof MissingPrerequisiteError && err.kind === 'real-data');
+    assert.ok(err.message.includes(`${join(dataDir, 'real', 'squat')}/`), err.message);
+    assert.ok(err.message.includes('formscore annotate --exercise squat --input session.csv'), err.message);
+    return true;
+  });
+  makeData(root, 'squat', 20, 10);
+  const modelsDir = join(root, 'models');
+  await assert.rejects(trainExercise('squat', 2, options(root, dataDir, models)), (err: Error) => {
+    assert.ok(err instanceof MissingPrerequisiteError && err.kind === 'model');
+    assert.ok(err.message.includes(`${phasePaths(modelsDir, 'squat', 1).final}/`), err.message);
+    assert.ok(err.message.includes(`formscore train --exercise squat --phase 1 --models-dir ${modelsDir}`), err.message);
+    return true;
+  });
+  await assert.rejects(trainExercise('squat', 3, options(root, dataDir, models)), (err: Error) => {
+    assert.ok(err.message.includes(`${phasePaths(modelsDir, 'squat', 2).final}/ or ${phasePaths(modelsDir, 'squat', 1).final}/`), err.message);
+    return true;
+  });
+  await assert.rejects(trainExercise('pushup', 1, options(root, dataDir, models)), /run: formscore generate --exercise pushup/);
+});
