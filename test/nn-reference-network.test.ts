@@ -66,6 +66,11 @@ test('dropout: same seed same scores, different seed different, inference ignore
   const c = networkForward(w, x, 2, { training: true, seed: 6 }).scores;
   assert.deepEqual(a, b);
   assert.notDeepEqual(a, c);
+  // masks handed in (as the engine parity test does with the engine's) reproduce the pass
+  const acts = networkForward(w, x, 2, { training: true, seed: 5 });
+  const given = networkForward(w, x, 2, { masks: { drop1: acts.drop1Mask!, drop2: acts.drop2Mask! } });
+  assert.deepEqual(given.scores, a);
+  assert.throws(() => networkForward(w, x, 2, { masks: { drop1: new Float32Array(3), drop2: acts.drop2Mask! } }), /network masks: drop1 needs 5760/);
   const inf = referenceForward(w, x, 2);
   assert.deepEqual(inf, networkForward(w, x, 2, { seed: 9 }).scores);
   assert.ok(inf instanceof Float32Array && inf.length === 12);

@@ -36,8 +36,9 @@
 //       out (B,T,2H) = [h_fwd[t], h_bwd[t]], or (B,2H) = [h_fwd[T-1], h_bwd[0]] without sequences
 //   biLstmBackward(dinp|null, dfw, dbw, dout, cache, inp, fw, bw, B, T, C, H, returnSequences)
 // network.ts
-//   networkForward(weights, x, n, { dtype, training, seed | rng, dropoutRate }) -> NetworkActivations
-//       dropout masks: one Random(seed); drop1 (B·45·64 draws) then drop2 (B·128 draws)
+//   networkForward(weights, x, n, { dtype, training, seed | rng, dropoutRate, masks }) -> NetworkActivations
+//       dropout masks: one Random(seed); drop1 (B·45·64 draws) then drop2 (B·128 draws);
+//       or masks: { drop1, drop2 } given (e.g. the engine's), which implies training
 //   networkBackward(acts, dscores) -> { grads: WeightMap (WEIGHT_SPECS names), dx }
 //   networkLossAndGrads(weights, x, y, n, opts) -> { loss, mae, scores, grads, dx }
 //   referenceForward(weights: NamedWeights, x: Float32Array, n) -> Float32Array (N,6), float32, no dropout

@@ -34,6 +34,11 @@ export interface ForwardOptions {
   rng?: Random;
   /** Dropout rate (default DROPOUT_RATE = 0.3). */
   dropoutRate?: number;
+  /**
+   * Given dropout masks (values 0 or 1/(1-rate)) instead of drawn ones, e.g. the
+   * engine's, so a training-mode pass can be compared mask for mask. Implies training.
+   */
+  masks?: { drop1: ArrayLike<number> /* (B,45,64) */; drop2: ArrayLike<number> /* (B,128) */ };
 }
 
 /** Every intermediate of one forward pass, kept for the backward pass. */
@@ -104,14 +109,18 @@ export function networkForward(
   const poolArgmax = new Int32Array(B * TP * F);
   maxPool1dForward(pool, poolArgmax, conv2, B, T, F, POOL_SIZE);
 
-  const training = opts.training ?? false;
+  const masks = opts.masks;
+  if (masks && (masks.drop1.length !== B * TP * F || masks.drop2.length !== B * DENSE_UNITS)) {
+    throw new Error(`network masks: drop1 needs ${B * TP * F} values and drop2 ${B * DENSE_UNITS}`);
+  }
+  const training = (opts.training ?? false) || !!masks;
   const rate = opts.dropoutRate ?? DROPOUT_RATE;
-  const rng = training ? (opts.rng ?? new Random(opts.seed ?? 0)) : null;
+  const rng = training && !masks ? (opts.rng ?? new Random(opts.seed ?? 0)) : null;
   let drop1Mask: Buf | null = null;
   let drop1 = pool;
-  if (rng) {
-    drop1Mask = alloc(dtype, B * TP * F);
-    dropoutMask(drop1Mask, B * TP * F, rate, rng);
+  if (training) {
+    drop1Mask = masks ? convert(masks.drop1, dtype) : alloc(dtype, B * TP * F);
+    if (rng) dropoutMask(drop1Mask, B * TP * F, rate, rng);
     drop1 = alloc(dtype, B * TP * F);
     dropoutForward(drop1, pool, drop1Mask, B * TP * F);
   }
@@ -129,9 +138,9 @@ export function networkForward(
   denseForward(dense1, bilstm2, w.get('dense1/kernel')!, w.get('dense1/bias')!, B, 2 * H, DENSE_UNITS, 'relu');
   let drop2Mask: Buf | null = null;
   let drop2 = dense1;
-  if (rng) {
-    drop2Mask = alloc(dtype, B * DENSE_UNITS);
-    dropoutMask(drop2Mask, B * DENSE_UNITS, rate, rng);
+  if (training) {
+    drop2Mask = masks ? convert(masks.drop2, dtype) : alloc(dtype, B * DENSE_UNITS);
+    if (rng) dropoutMask(drop2Mask, B * DENSE_UNITS, rate, rng);
     drop2 = alloc(dtype, B * DENSE_UNITS);
     dropoutForward(drop2, dense1, drop2Mask, B * DENSE_UNITS);
   }
