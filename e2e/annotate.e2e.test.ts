@@ -166,6 +166,11 @@ test('annotate: score three reps with keyboard and sliders, change one, reload, 
     await page.selectOption('#exercise', 'squat');
     await page.waitForFunction(() => document.querySelector('#annotated-counter')?.textContent === 'Annotated 3 / 12');
     await expectRep(page, 4);
+    // Back to rep 2 (scored by both) for the rest, so the screenshot shows filled controls.
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('ArrowLeft');
+    await expectRep(page, 2);
+    assert.equal(await text(page, '#rep-id'), 'rep_id 2 · scored by ana, ben');
 
     // Import a file with a missing column through the page's file input: a plain-words error, nothing written.
     const annotationsPath = join(work, 'data', 'real', 'squat', 'annotations.csv');
@@ -175,7 +180,7 @@ test('annotate: score three reps with keyboard and sliders, change one, reload, 
     const error = (await text(page, '#error')) ?? '';
     assert.equal(error, 'Could not open missing_rightElbow.csv: missing column rightElbow. Nothing was saved.');
     assert.deepEqual(readFileSync(annotationsPath), before);
-    assert.equal(await text(page, '#rep-counter'), 'Rep 4 / 12', 'the open file stays open');
+    assert.equal(await text(page, '#rep-counter'), 'Rep 2 / 12', 'the open file stays open');
     assert.equal(await page.locator('#source option').count(), 1, 'the bad file was not added');
 
     await page.mouse.move(chart.x + chart.width * 0.42, chart.y + chart.height * 0.45);
