@@ -14,6 +14,7 @@ import { type NamedWeights, TRAINABLE_LAYERS, WEIGHT_SPECS, sizeOf } from '../sr
 import { initWeights } from '../src/nn/init.js';
 import { type AdamState, formScorerTopology, loadCheckpoint, saveCheckpoint } from '../src/nn/checkpoint.js';
 import { convert, networkLossAndGrads, referenceForward } from '../src/nn/reference/index.js';
+import { FormScorer } from '../src/nn/model.js';
 
 /**
  * The form scorer built with tfjs-layers, Keras initialisers named explicitly.
@@ -111,6 +112,31 @@ test('tf.loadLayersModel reads a saved checkpoint and predicts within 1e-5 of re
   for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
   assert.ok(worst <= 1e-5, `max |tfjs − reference| = ${worst}`);
   model.dispose();
+});
+
+test('a FormScorer checkpoint (after a training step) loads in tfjs and predicts within 1e-5 of the engine', async () => {
+  const dir = join(tempDir(), 'engine-ckpt');
+  const model = await FormScorer.create({ seed: 12, threads: 1 });
+  try {
+    const rng = new Random(13);
+    const n = 4;
+    const x = randomInput(rng, n);
+    const y = Float32Array.from({ length: n * N_SCORES }, () => rng.next());
+    await model.trainStep(x, y, n);
+    model.save(dir, { note: 'after one step' });
+    const ckpt = loadCheckpoint(dir);
+    assert.equal(ckpt.optimizer?.step, 1);
+    assert.deepEqual(ckpt.training, { note: 'after one step' });
+    const tfModel = await tf.loadLayersModel(fileHandler(dir));
+    const got = (tfModel.predict(tf.tensor3d(x, [n, FRAMES, N_FEATURES])) as tf.Tensor).dataSync();
+    const want = await model.predict(x, n);
+    let worst = 0;
+    for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
+    assert.ok(worst <= 1e-5, `max |tfjs − engine| = ${worst}`);
+    tfModel.dispose();
+  } finally {
+    await model.dispose();
+  }
 });
 
 test('tf.variableGrads of the MSE on the loaded model match the reference backward within 1e-4', async () => {
