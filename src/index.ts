@@ -7,6 +7,16 @@ export { type AdamState, type Checkpoint, type CheckpointExtra, formScorerTopolo
 export { referenceForward } from './nn/reference/network.js';
 export * from './nn/model.js';
 export * from './evaluate/metrics.js';
+export {
+  TARGETS, EVALUATION_CSV, EVALUATION_COLUMNS, type InferenceEngine, type PhaseOptions, type TestPredictions, type MetricRow,
+  type TargetCheck, type EvaluationResult, findCheckpoint, predictCheckpoint, predictTestSplits, dimensionMetrics, targetSummary, runEvaluation,
+} from './evaluate/evaluation.js';
+export {
+  APPROACHES, type Approach, COMPARISON_CSV, COMPARISON_COLUMNS, type ComparisonRow, type ComparisonResult, type PhaseData,
+  approachScores, compareApproaches, collectPhaseData, runComparison,
+} from './evaluate/comparison.js';
+export { type Figure, buildFigures, runPlot, renderSvg, svgToPng, writeFigure, toVega } from './evaluate/figures/index.js';
+export { REPORT_HTML, REPORT_SECTIONS, type ReportOptions, renderReport, runReport } from './evaluate/report.js';
 export * from './data/npy.js';
 export * from './data/scores.js';
 export * from './data/rules.js';

@@ -4,6 +4,10 @@ import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { registerGenerate } from './generate.js';
 import { registerAnnotate } from './annotate.js';
+import { registerEvaluate } from './evaluate.js';
+import { registerCompare } from './compare.js';
+import { registerPlot } from './plot.js';
+import { registerReport } from './report.js';
 import { registerTrain } from './train.js';
 import { registerBench } from './bench.js';
 
@@ -15,6 +19,10 @@ const program = new Command('formscore')
 // Subcommands register themselves here, one import per command file.
 registerGenerate(program);
 registerAnnotate(program);
+registerEvaluate(program);
+registerCompare(program);
+registerPlot(program);
+registerReport(program);
 registerTrain(program);
 registerBench(program);
 

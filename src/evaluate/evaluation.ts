@@ -22,7 +22,7 @@ export const EVALUATION_CSV = 'results_evaluation.csv';
 export const EVALUATION_COLUMNS = ['exercise', 'dimension', 'n', 'mae', 'rmse', 'pearson', 'icc'] as const;
 
 /** Which engine runs inference: the WebAssembly engine, or the plain TypeScript oracle. */
-export type Engine = 'wasm' | 'reference';
+export type InferenceEngine = 'wasm' | 'reference';
 
 export interface PhaseOptions {
   phase: Phase;
@@ -30,7 +30,7 @@ export interface PhaseOptions {
   dataDir?: string; // default 'data'
   modelsDir?: string; // default 'models'
   seed?: number; // the training split seed, default 42
-  engine?: Engine; // default 'wasm'
+  engine?: InferenceEngine; // default 'wasm'
   threads?: number; // wasm engine worker threads
   log?: (line: string) => void; // progress and skip messages; default console.log
 }
@@ -66,7 +66,7 @@ export function findCheckpoint(modelsDir: string, exercise: Exercise, phase: Pha
 
 /** Network scores in [0, 1] for x (N, 90, 18) from a checkpoint folder. */
 export async function predictCheckpoint(
-  dir: string, x: Float32Array, n: number, opts: { engine?: Engine; threads?: number } = {},
+  dir: string, x: Float32Array, n: number, opts: { engine?: InferenceEngine; threads?: number } = {},
 ): Promise<Float32Array> {
   const { weights } = loadCheckpoint(dir);
   if ((opts.engine ?? 'wasm') === 'reference') {

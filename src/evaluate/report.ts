@@ -1,0 +1,271 @@
+// `formscore report`: one self-contained HTML page with everything the seed project's
+// analysis notebook showed. It opens offline: vega's browser build and every chart's
+// compiled Vega spec (with its data) are inlined, so charts are live (hover tooltips)
+// without a CDN; tables sort by a click on their header.
+
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename, dirname, join } from 'node:path';
+import type { TopLevelSpec } from 'vega-lite';
+import { DIMENSIONS, N_SCORES, type Exercise } from '../data/exercises.js';
+import { hasRealData, readRepFolder } from '../data/dataset.js';
+import { readNpy } from '../data/npy.js';
+import { PHASES, type Phase } from '../train/phases.js';
+import { VERSION } from '../version.js';
+import { collectPhaseData, COMPARISON_COLUMNS, type PhaseData } from './comparison.js';
+import { EVALUATION_COLUMNS, TARGETS, column, targetSummary, type PhaseOptions } from './evaluation.js';
+import { buildFigures, toVega, type Figure, type Section } from './figures/index.js';
+import { fmt, type Row } from './table.js';
+import { writeFileAtomic } from '../util/atomic.js';
+
+const require = createRequire(import.meta.url);
+
+export const REPORT_HTML = 'report.html';
+
+/** Section ids in page order, with their headings. */
+export const REPORT_SECTIONS: readonly { id: Section | 'export'; heading: string }[] = [
+  { id: 'dataset', heading: 'Dataset' },
+  { id: 'samples', heading: 'Sample reps' },
+  { id: 'training', heading: 'Training curves' },
+  { id: 'evaluation', heading: 'Evaluation on the test split' },
+  { id: 'comparison', heading: 'Rule-based vs network vs hybrid' },
+  { id: 'export', heading: 'Exported TFLite models' },
+];
+
+export interface ReportOptions extends PhaseOptions {
+  outDir?: string; // default 'evaluation'
+  exportDir?: string; // default 'export'; reads <exportDir>/tflite/
+}
+
+// ---- small HTML helpers -------------------------------------------------------------
+
+const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** A sortable table; numbers right-aligned and carried in data-v for numeric sorting. */
+export function htmlTable(columns: readonly string[], rows: readonly Row[], digits = 3): string {
+  const head = columns.map((c) => `<th>${esc(c)}</th>`).join('');
+  const body = rows.map((r) => '<tr>' + columns.map((c) => {
+    const v = r[c] ?? '';
+    return typeof v === 'number'
+      ? `<td class="num" data-v="${Number.isNaN(v) ? '' : v}">${esc(fmt(v, digits))}</td>`
+      : `<td>${esc(v)}</td>`;
+  }).join('') + '</tr>').join('\n');
+  return `<table class="sortable"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+const note = (text: string) => `<p class="note">${esc(text)}</p>`;
+
+// ---- the sections' data -------------------------------------------------------------
+
+/** Per exercise: synthetic and real rep counts, test reps, mean ± std of each synthetic score. */
+export function datasetSummary(exercises: readonly Exercise[], dataDir: string, data: PhaseData): Row[] {
+  const rows: Row[] = [];
+  for (const exercise of exercises) {
+    const path = join(dataDir, 'generated', exercise, 'scores.npy');
+    if (!existsSync(path)) continue;
+    const { data: scores, shape } = readNpy(path);
+    const n = shape[0];
+    const real = PHASES[data.phase as Phase].includeReal && hasRealData(exercise, dataDir) ? readRepFolder(join(dataDir, 'real', exercise)).n : 0;
+    const test = data.predictions.find((p) => p.exercise === exercise)?.n;
+    const row: Row = { exercise, synthetic: n, real, 'test reps': test ?? '—' };
+    DIMENSIONS.forEach((d, k) => {
+      const col = column(Float32Array.from(scores), n, k);
+      const mean = col.reduce((a, b) => a + b, 0) / n;
+      const std = Math.sqrt(col.reduce((a, b) => a + (b - mean) ** 2, 0) / n);
+      row[d] = `${mean.toFixed(1)} ± ${std.toFixed(1)}`;
+    });
+    rows.push(row);
+  }
+  return rows;
+}
+
+/** The export section: export_summary.json as a table when present, and the .tflite files' sizes. */
+export function exportSection(exportDir: string): string {
+  const dir = join(exportDir, 'tflite');
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.tflite')).sort() : [];
+  if (files.length === 0) return note(`No exported models in ${dir} yet: run formscore export --all.`);
+  const parts: string[] = [];
+  const summaryPath = join(dir, 'export_summary.json');
+  if (existsSync(summaryPath)) {
+    try {
+      const rows = summaryRows(JSON.parse(readFileSync(summaryPath, 'utf8')));
+      if (rows.length) {
+        const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+        parts.push(`<h3>Export summary (${esc(basename(summaryPath))}): sizes, parity and measured latency</h3>`, htmlTable(columns, rows, 4));
+      }
+    } catch (err) {
+      parts.push(note(`${summaryPath}: could not be read (${(err as Error).message}); showing file sizes only.`));
+    }
+  }
+  const sizes = files.map((f) => {
+    const bytes = statSync(join(dir, f)).size;
+    return { file: f, bytes, KB: bytes / 1024 };
+  });
+  parts.push('<h3>Files</h3>', htmlTable(['file', 'bytes', 'KB'], sizes, 1));
+  return parts.join('\n');
+}
+
+/** Flattens whatever list of records the export summary holds into table rows (scalars, one level deep). */
+export function summaryRows(json: unknown): Row[] {
+  const list = Array.isArray(json)
+    ? json
+    : json && typeof json === 'object'
+      ? (Object.values(json).find(Array.isArray) as unknown[] | undefined) ??
+        Object.entries(json).filter(([, v]) => v && typeof v === 'object' && !Array.isArray(v)).map(([k, v]) => ({ name: k, ...(v as object) }))
+      : [];
+  return list.filter((r): r is Record<string, unknown> => !!r && typeof r === 'object').map((rec) => {
+    const row: Row = {};
+    const put = (key: string, v: unknown) => {
+      if (typeof v === 'number' || typeof v === 'string') row[key] = v;
+      else if (typeof v === 'boolean') row[key] = v ? 'yes' : 'no';
+    };
+    for (const [k, v] of Object.entries(rec)) {
+      if (v && typeof v === 'object' && !Array.isArray(v)) for (const [k2, v2] of Object.entries(v)) put(`${k}.${k2}`, v2);
+      else put(k, v);
+    }
+    return row;
+  });
+}
+
+// ---- charts ---------------------------------------------------------------------------
+
+/** The browser build of vega (UMD, defines `vega`), read from node_modules. */
+function vegaBrowserBundle(): string {
+  // vega's package exports only '.', so locate the build folder through the main entry.
+  return readFileSync(join(dirname(require.resolve('vega')), 'vega.min.js'), 'utf8');
+}
+
+let chartId = 0;
+
+/** A chart placeholder plus its compiled Vega spec as inline JSON. */
+function chart(f: Figure): string {
+  const id = `chart-${chartId++}`;
+  // Browsers lack DejaVu Sans unless installed; fall back to their own sans-serif.
+  const spec = toVega({ ...f.spec, config: { font: 'DejaVu Sans, Verdana, Arial, sans-serif' } } as TopLevelSpec);
+  delete spec.$schema; // a URL; the page must hold none besides XML namespaces
+  const json = JSON.stringify(spec).replace(/</g, '\\u003c');
+  return `<figure><div class="chart" id="${id}" data-name="${esc(f.name)}"></div>` +
+    `<figcaption>${esc(f.title)} <span class="file">(figures/${esc(f.name)}.png)</span></figcaption>` +
+    `<script type="application/json" data-chart="${id}">${json}</script></figure>`;
+}
+
+// ---- the page -------------------------------------------------------------------------
+
+export function renderReport(data: PhaseData, figures: Figure[], opts: ReportOptions): string {
+  chartId = 0;
+  const dataDir = opts.dataDir ?? 'data';
+  // Charts of a section (optionally only some names) side by side where the page is wide enough.
+  const charts = (section: Section, names?: (name: string) => boolean) => {
+    const mine = figures.filter((f) => f.section === section && (!names || names(f.name)));
+    return mine.length ? `<div class="charts">${mine.map(chart).join('\n')}</div>` : '';
+  };
+  const trained = data.predictions.map((p) => p.exercise);
+  const noModels = note(`No phase ${data.phase} models found: run formscore train --phase ${data.phase}.`);
+  const skipped = data.skipped.length
+    ? `<ul class="skipped">${data.skipped.map((s) => `<li>${esc(s.exercise)}: ${esc(s.reason)}</li>`).join('')}</ul>` : '';
+
+  const body: Record<string, string> = {
+    dataset: (() => {
+      const rows = datasetSummary(opts.exercises, dataDir, data);
+      if (!rows.length) return note(`No synthetic data in ${join(dataDir, 'generated')}: run formscore generate.`);
+      return '<p>Synthetic reps per exercise (plus real annotated reps in phases 2–3), split 70/15/15 stratified by overall score; ' +
+        'ground-truth scores on 0–100 as mean ± std.</p>' +
+        htmlTable(['exercise', 'synthetic', 'real', 'test reps', ...DIMENSIONS], rows) + charts('dataset');
+    })(),
+    samples: charts('samples') || note('No synthetic data to draw sample reps from.'),
+    training: charts('training') || note(`No training history for phase ${data.phase} in ${join(opts.modelsDir ?? 'models', 'logs')}.`),
+    evaluation: trained.length === 0 ? noModels + skipped : [
+      `<p>Network vs ground truth on the held-out test split, scores 0–100. ICC is ICC(2,1) (absolute agreement) with ` +
+        `ground truth and network as two raters. Targets on the overall dimension: MAE &lt; ${TARGETS.mae}, ` +
+        `Pearson r &gt; ${TARGETS.pearson}, ICC &gt; ${TARGETS.icc}.</p>`,
+      '<h3>Targets (overall dimension)</h3>', htmlTable(['exercise', 'mae', 'pearson', 'icc', 'verdict'], targetSummary(data.metrics)),
+      charts('evaluation', (n) => n === 'mae_heatmap'),
+      '<h3>Per dimension</h3>', htmlTable(EVALUATION_COLUMNS, data.metrics), skipped,
+      ...trained.map((ex) => `<h3>${esc(ex)}</h3>` + charts('evaluation', (n) => n === `scatter_${ex}` || n === `error_dist_${ex}`)),
+    ].join('\n'),
+    comparison: trained.length === 0 ? noModels : [
+      '<p>Rule-based (layer 1, from the raw angles), network only (layer 2), and the hybrid the app ships ' +
+        '(0.30 rule + 0.70 network) on the same test reps. MAE over all six dimensions; mean Pearson r over the six.</p>',
+      htmlTable(COMPARISON_COLUMNS, data.comparison), charts('comparison'),
+    ].join('\n'),
+    export: exportSection(opts.exportDir ?? 'export'),
+  };
+
+  const sections = REPORT_SECTIONS.map((s) => `<section id="${s.id}"><h2>${esc(s.heading)}</h2>\n${body[s.id]}\n</section>`).join('\n');
+  const nav = REPORT_SECTIONS.map((s) => `<a href="#${s.id}">${esc(s.heading)}</a>`).join(' · ');
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>formscore report: phase ${data.phase}</title>
+<style>${CSS}</style></head>
+<body><header><h1>formscore: form scorer analysis, phase ${data.phase} (${esc(PHASES[data.phase as Phase].name)})</h1>
+<p class="meta">formscore ${esc(VERSION)} · generated ${esc(new Date().toISOString().replace('T', ' ').slice(0, 16))} UTC · ` +
+    `exercises: ${esc(opts.exercises.join(', '))} · ${N_SCORES} score dimensions: ${esc(DIMENSIONS.join(', '))}</p>
+<nav>${nav}</nav></header>
+<main>
+${sections}
+</main>
+<script>${vegaBrowserBundle()}</script>
+<script>${PAGE_JS}</script>
+</body></html>
+`;
+}
+
+const CSS = `
+body { font-family: "DejaVu Sans", Verdana, Arial, sans-serif; margin: 0; color: #222; background: #fafafa; }
+header { background: #20364f; color: white; padding: 16px 28px; }
+header h1 { margin: 0 0 4px; font-size: 22px; }
+header .meta { margin: 0 0 8px; opacity: .85; font-size: 13px; }
+nav a { color: #cfe3ff; font-size: 14px; }
+main { padding: 8px 28px 40px; max-width: 1800px; }
+section { background: white; border: 1px solid #e3e3e3; border-radius: 6px; padding: 8px 20px 16px; margin: 18px 0; }
+h2 { font-size: 19px; border-bottom: 2px solid #20364f; padding-bottom: 4px; }
+h3 { font-size: 15px; margin: 18px 0 6px; }
+table { border-collapse: collapse; font-size: 13px; margin: 8px 0 14px; }
+th, td { border: 1px solid #ddd; padding: 4px 10px; }
+th { background: #eef2f7; cursor: pointer; user-select: none; white-space: nowrap; }
+th.asc::after { content: " ▲"; } th.desc::after { content: " ▼"; }
+tbody tr:nth-child(even) { background: #f7f9fb; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.charts { display: flex; flex-wrap: wrap; gap: 8px 36px; align-items: flex-start; }
+figure { margin: 12px 0 22px; } figcaption { font-size: 12px; color: #666; }
+figcaption .file { color: #999; }
+.note { color: #8a5a00; background: #fff7e0; padding: 6px 10px; border-radius: 4px; }
+.skipped { color: #8a5a00; font-size: 13px; }
+`;
+
+// Renders every chart with vega's SVG renderer (hover tooltips come from vega's default
+// tooltip handler, the title attribute) and makes tables sortable.
+const PAGE_JS = `
+document.querySelectorAll('script[data-chart]').forEach(function (s) {
+  var el = document.getElementById(s.getAttribute('data-chart'));
+  var view = new vega.View(vega.parse(JSON.parse(s.textContent)), { renderer: 'svg', container: el, hover: true });
+  view.runAsync().then(function () { el.setAttribute('data-rendered', 'yes'); })
+    .catch(function (e) { el.textContent = 'chart failed: ' + e; });
+});
+document.querySelectorAll('table.sortable th').forEach(function (th) {
+  th.addEventListener('click', function () {
+    var table = th.closest('table'), body = table.tBodies[0], i = th.cellIndex;
+    var dir = th.classList.contains('asc') ? -1 : 1;
+    table.querySelectorAll('th').forEach(function (h) { h.classList.remove('asc', 'desc'); });
+    th.classList.add(dir > 0 ? 'asc' : 'desc');
+    var key = function (tr) { var c = tr.cells[i]; return c.hasAttribute('data-v') ? parseFloat(c.getAttribute('data-v')) : c.textContent; };
+    Array.from(body.rows).sort(function (a, b) {
+      var x = key(a), y = key(b);
+      if (typeof x === 'number' && typeof y === 'number') return dir * ((isNaN(x) ? Infinity : x) - (isNaN(y) ? Infinity : y));
+      return dir * String(x).localeCompare(String(y));
+    }).forEach(function (tr) { body.appendChild(tr); });
+  });
+});
+`;
+
+/** `formscore report`: collects the phase's results and writes <outDir>/report.html. */
+export async function runReport(opts: ReportOptions): Promise<{ path: string; html: string }> {
+  const log = opts.log ?? console.log;
+  const data = await collectPhaseData(opts);
+  const figures = buildFigures(data, opts);
+  const html = renderReport(data, figures, opts);
+  const path = join(opts.outDir ?? 'evaluation', REPORT_HTML);
+  writeFileAtomic(path, html);
+  log(`wrote ${path} (${(html.length / 1024 / 1024).toFixed(1)} MB, ${figures.length} charts; opens offline)`);
+  return { path, html };
+}
