@@ -172,6 +172,14 @@ test('server: an upload that fails to import answers with file, row and column, 
   assert.equal(badRow.status, 422);
   assert.match(badRow.body.error, /bad_value_row40\.csv.*row 40.*leftHip/);
   assert.equal((await call(port, 'POST', '/api/upload', { body: { name: 'x.csv' } })).status, 400);
+  // The --input file dropped again is the same source; another file under its name does not replace it.
+  const sameText = readFileSync(fixture('poselog', SOURCE), 'utf8');
+  assert.equal((await call(port, 'POST', '/api/upload', { body: { name: SOURCE, text: sameText } })).body.name, SOURCE);
+  const otherText = readFileSync(fixture('poselog', 'squat_with_one_frame_rep.csv'), 'utf8');
+  const other = await call(port, 'POST', '/api/upload', { body: { name: SOURCE, text: otherText } });
+  assert.equal(other.body.name, 'squat_session~2.csv');
+  assert.equal(other.body.reps, 2);
+  assert.match(other.body.warnings[0], /rep_id 2 has 1 frame/);
   const state = await call(port, 'GET', '/api/state');
   assert.equal(state.body.sources.some((s: any) => s.name.startsWith('missing') || s.name.startsWith('bad')), false);
   assert.deepEqual(readFileSync(join(dataDir, 'real', 'squat', 'annotations.csv')), before);

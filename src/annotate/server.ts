@@ -130,6 +130,12 @@ function annotatorParam(value: unknown): string {
   }
 }
 
+/** Same rep ids and identical resampled angles. */
+function sameSource(a: SourceReps, b: SourceReps): boolean {
+  return a.reps.length === b.reps.length &&
+    a.reps.every((r, i) => r.repId === b.reps[i].repId && r.sequence.every((v, j) => v === b.reps[i].sequence[j]));
+}
+
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 /** Starts the server on 127.0.0.1; resolves once it listens. Throws (before listening) when --input cannot be read. */
@@ -197,16 +203,24 @@ export async function startAnnotateServer(opts: AnnotateServerOptions): Promise<
       if (typeof body.name !== 'string' || typeof body.text !== 'string') {
         throw new HttpError(400, 'upload needs "name" (the file name) and "text" (its contents)');
       }
-      const name = sourceKey(body.name);
+      const given = sourceKey(body.name);
       let parsed: ReturnType<typeof parsePoseLog>;
       try {
-        parsed = parsePoseLog(body.text, name);
+        parsed = parsePoseLog(body.text, given);
       } catch (err) {
         throw new HttpError(422, (err as Error).message);
       }
-      if (parsed.reps.length === 0) throw new HttpError(422, `${name}: no reps found`);
-      const prior = sources.get(name);
-      if (prior?.origin === 'input') throw new HttpError(409, `${name} is already open from the command line`);
+      if (parsed.reps.length === 0) throw new HttpError(422, `${given}: no reps found`);
+      // The --input file dropped again is the same file; another file of that name gets name~2.csv.
+      let name = given;
+      for (let i = 2; sources.get(name)?.origin === 'input'; i++) {
+        if (sameSource(sources.get(name)!, parsed)) {
+          current = name;
+          return { name, reps: parsed.reps.length, warnings: parsed.warnings };
+        }
+        const dot = given.lastIndexOf('.');
+        name = dot > 0 ? `${given.slice(0, dot)}~${i}${given.slice(dot)}` : `${given}~${i}`;
+      }
       sources.delete(name);
       sources.set(name, { name, origin: 'upload', reps: parsed.reps, warnings: parsed.warnings });
       const uploads = [...sources.values()].filter((s) => s.origin === 'upload');

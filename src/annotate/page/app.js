@@ -117,8 +117,11 @@ function tooltipHandler(_handler, event, _item, value) {
     tip.append(div);
   }
   tip.hidden = false;
-  tip.style.left = `${event.clientX + 14}px`;
-  tip.style.top = `${event.clientY + 14}px`;
+  // Beside the pointer, flipped to the other side near the window's right or bottom edge.
+  const x = event.clientX + 14 + tip.offsetWidth > window.innerWidth ? event.clientX - 14 - tip.offsetWidth : event.clientX + 14;
+  const y = event.clientY + 14 + tip.offsetHeight > window.innerHeight ? event.clientY - 14 - tip.offsetHeight : event.clientY + 14;
+  tip.style.left = `${Math.max(0, x)}px`;
+  tip.style.top = `${Math.max(0, y)}px`;
   $('hover-readout').textContent = `frame ${value.frame}: ${text.join(' · ')}`;
 }
 
