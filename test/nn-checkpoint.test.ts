@@ -248,6 +248,8 @@ test('bad checkpoints fail with one line naming the path; a failed save keeps th
 
   writeFileSync(join(dir, 'optimizer.bin'), new Uint8Array(12));
   one(() => loadCheckpoint(dir), /optimizer\.bin: 12 bytes/);
+  rmSync(join(dir, 'optimizer.bin'));
+  one(() => loadCheckpoint(dir), /optimizer\.bin: file missing/);
 
   writeFileSync(join(dir, 'model.json'), json.slice(0, 100));
   one(() => loadCheckpoint(dir), /model\.json: not valid JSON/);
