@@ -196,7 +196,7 @@ export interface TrainExerciseOptions {
   shouldStop?: () => boolean;
   /** Model maker; default FormScorer. */
   models?: ModelFactory;
-  /** Synthetic data size check is skipped; a loaded dataset may be passed (tests). */
+  /** An already loaded dataset instead of reading `dataDir` (library users with data in memory). */
   dataset?: Dataset;
 }
 
@@ -304,7 +304,8 @@ export async function trainExercise(exercise: Exercise, phase: Phase, opts: Trai
     // The run continues with its own batch size and seed (the data split and the
     // shuffles depend on them); --epochs may extend it.
     settings = { epochs: opts.epochs ?? state.epochs, batchSize: state.batchSize, learningRate: state.learningRate, seed: state.seed };
-    if (state.completed && state.epoch + 1 >= settings.epochs) {
+    // A finished run (all epochs, or stopped early) is only continued when --epochs asks for more.
+    if (state.completed && (opts.epochs === undefined || opts.epochs <= state.epochs)) {
       log(`${exercise} phase ${phase}: already complete (${state.epoch + 1} epochs); nothing to resume`);
       return {
         exercise, phase, status: 'already-complete', bestValMae: bestFromState(state), bestEpoch: Number(state.callbacks.ModelCheckpoint?.bestEpoch ?? -1),
