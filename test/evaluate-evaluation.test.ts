@@ -1,0 +1,120 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync, mkdirSync, cpSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { parse } from 'csv-parse/sync';
+import { DIMENSIONS, N_SCORES } from '../src/data/exercises.js';
+import { loadDataset } from '../src/data/dataset.js';
+import { ruleScoresBatch } from '../src/data/rules.js';
+import { loadCheckpoint } from '../src/nn/checkpoint.js';
+import { referenceForward } from '../src/nn/reference/network.js';
+import { mae, pearson, icc21, pairRatings } from '../src/evaluate/metrics.js';
+import { runEvaluation, findCheckpoint, column, predictCheckpoint, EVALUATION_COLUMNS } from '../src/evaluate/evaluation.js';
+import { runComparison, COMPARISON_COLUMNS } from '../src/evaluate/comparison.js';
+import { makeWorkspace, WITH_MODEL, WITHOUT_MODEL } from './helpers/evaluate-workspace.js';
+import { REPO_ROOT, tempDir } from './helpers/fixtures.js';
+
+const ws = makeWorkspace();
+const readCsv = (path: string) => parse(readFileSync(path, 'utf8'), { columns: true }) as Record<string, string>[];
+const header = (path: string) => readFileSync(path, 'utf8').split('\n')[0];
+
+test('evaluate: CSV has the contract columns, six rows per exercise with a model, and skips the rest', async () => {
+  const res = await runEvaluation(ws.opts);
+  assert.equal(res.csvPath, join(ws.outDir, 'results_evaluation.csv'));
+  assert.equal(header(res.csvPath!), EVALUATION_COLUMNS.join(','));
+  assert.equal(header(res.csvPath!), 'exercise,dimension,n,mae,rmse,pearson,icc');
+  const rows = readCsv(res.csvPath!);
+  assert.equal(rows.length, WITH_MODEL.length * DIMENSIONS.length);
+  assert.deepEqual([...new Set(rows.map((r) => r.exercise))], WITH_MODEL);
+  assert.deepEqual(rows.slice(0, 6).map((r) => r.dimension), [...DIMENSIONS]);
+  assert.deepEqual(res.skipped.map((s) => s.exercise), [WITHOUT_MODEL]);
+  assert.ok(ws.lines.some((l) => l.startsWith(`skipping ${WITHOUT_MODEL}`) && l.includes('formscore train')), ws.lines.join('\n'));
+  assert.ok(ws.lines.some((l) => l.includes('Targets on the overall dimension')));
+  for (const r of rows) for (const k of ['mae', 'rmse', 'pearson', 'icc']) assert.ok(Number.isFinite(Number(r[k])), `${k} = ${r[k]}`);
+});
+
+test('evaluate: metrics are recomputed independently from the same test split and checkpoint', async () => {
+  const rows = readCsv(join(ws.outDir, 'results_evaluation.csv'));
+  const { test: split } = loadDataset('squat', { dataDir: ws.dataDir, seed: 42, includeReal: false });
+  const net = referenceForward(loadCheckpoint(join(ws.modelsDir, 'saved', 'squat_phase1_final')).weights, split.x, split.n);
+  DIMENSIONS.forEach((dim, d) => {
+    const row = rows.find((r) => r.exercise === 'squat' && r.dimension === dim)!;
+    const truth = Array.from({ length: split.n }, (_, i) => split.y[i * N_SCORES + d] * 100);
+    const pred = Array.from({ length: split.n }, (_, i) => net[i * N_SCORES + d] * 100);
+    assert.equal(Number(row.n), split.n);
+    assert.ok(Math.abs(Number(row.mae) - mae(pred, truth)) < 1e-4, `${dim} mae`);
+    assert.ok(Math.abs(Number(row.pearson) - pearson(pred, truth)) < 1e-4, `${dim} r`);
+    assert.ok(Math.abs(Number(row.icc) - icc21(pairRatings(truth, pred))) < 1e-4, `${dim} icc`);
+  });
+});
+
+test('compare: three approaches per exercise; rule MAE equals ruleScoresBatch on the same sequences', async () => {
+  const res = await runComparison(ws.opts);
+  assert.equal(header(res.csvPath!), COMPARISON_COLUMNS.join(','));
+  const rows = readCsv(res.csvPath!);
+  assert.equal(rows.length, WITH_MODEL.length * 3);
+  for (const ex of WITH_MODEL) {
+    const mine = rows.filter((r) => r.exercise === ex);
+    assert.deepEqual(mine.map((r) => r.approach), ['rule', 'network', 'hybrid']);
+    const { test: split } = loadDataset(ex, { dataDir: ws.dataDir, seed: 42, includeReal: false });
+    const truth = split.y.map((v) => v * 100);
+    const rule = ruleScoresBatch(split.sequences, split.n, ex);
+    assert.ok(Math.abs(Number(mine[0].mae) - mae(rule, truth)) < 1e-4, `${ex}: rule MAE ${mine[0].mae} vs ${mae(rule, truth)}`);
+    const rs = DIMENSIONS.map((_, d) => pearson(column(rule, split.n, d), column(truth, split.n, d)));
+    assert.ok(Math.abs(Number(mine[0].mean_pearson) - rs.reduce((a, b) => a + b) / 6) < 1e-4);
+    // The hybrid is the app's 0.3/0.7 blend of the other two.
+    const net = (await predictCheckpoint(join(ws.modelsDir, 'saved', `${ex}_phase1_final`), split.x, split.n, { engine: 'reference' })).map((v) => v * 100);
+    const hybrid = rule.map((r, i) => 0.3 * r + 0.7 * net[i]);
+    assert.ok(Math.abs(Number(mine[2].mae) - mae(hybrid, truth)) < 1e-4);
+    assert.equal(Number(mine[0].n), split.n);
+  }
+});
+
+test('findCheckpoint: final first, then best, else null', () => {
+  const models = tempDir();
+  assert.equal(findCheckpoint(models, 'squat', 1), null);
+  const best = join(models, 'saved', 'squat_phase2_best');
+  cpSync(join(ws.modelsDir, 'saved', 'squat_phase1_final'), best, { recursive: true });
+  assert.equal(findCheckpoint(models, 'squat', 2), best);
+  const final = join(models, 'saved', 'squat_phase2_final');
+  cpSync(best, final, { recursive: true });
+  assert.equal(findCheckpoint(models, 'squat', 2), final);
+});
+
+test('wasm engine and the reference oracle give the same scores', async () => {
+  const { test: split } = loadDataset('plank', { dataDir: ws.dataDir, seed: 42, includeReal: false });
+  const dir = join(ws.modelsDir, 'saved', 'plank_phase1_final');
+  const a = await predictCheckpoint(dir, split.x, split.n, { engine: 'reference' });
+  const b = await predictCheckpoint(dir, split.x, split.n, { engine: 'wasm', threads: 1 });
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  assert.ok(worst < 1e-4, `max |wasm − reference| = ${worst}`);
+});
+
+test('evaluate with no models writes nothing and keeps an existing CSV', async () => {
+  const out = tempDir();
+  const csv = join(out, 'results_evaluation.csv');
+  writeFileSync(csv, 'keep me\n');
+  const lines: string[] = [];
+  const res = await runEvaluation({ ...ws.opts, modelsDir: tempDir(), outDir: out, log: (l) => lines.push(l) });
+  assert.equal(res.csvPath, null);
+  assert.equal(readFileSync(csv, 'utf8'), 'keep me\n');
+  assert.ok(lines.some((l) => l.includes('no phase 1 models')));
+});
+
+test('CLI: bad phase and missing data give one-line errors and exit 1', () => {
+  const cli = join(REPO_ROOT, 'bin', 'formscore.js');
+  const bad = spawnSync(process.execPath, [cli, 'evaluate', '--phase', '4'], { cwd: ws.root, encoding: 'utf8' });
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /phase/);
+  assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+  // A model but no synthetic data: the error names the command that makes it.
+  const empty = tempDir();
+  mkdirSync(join(empty, 'models', 'saved'), { recursive: true });
+  cpSync(join(ws.modelsDir, 'saved', 'squat_phase1_final'), join(empty, 'models', 'saved', 'squat_phase1_final'), { recursive: true });
+  const missing = spawnSync(process.execPath, [cli, 'compare', '--phase', '1', '--exercise', 'squat', '--engine', 'reference'], { cwd: empty, encoding: 'utf8' });
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /formscore generate --exercise squat/);
+  assert.ok(!existsSync(join(empty, 'evaluation')));
+});
