@@ -7,10 +7,10 @@ import { parse } from 'csv-parse/sync';
 import { DIMENSIONS, N_SCORES } from '../src/data/exercises.js';
 import { loadDataset } from '../src/data/dataset.js';
 import { ruleScoresBatch } from '../src/data/rules.js';
-import { loadCheckpoint } from '../src/nn/checkpoint.js';
+import { loadCheckpoint, saveCheckpoint } from '../src/nn/checkpoint.js';
 import { referenceForward } from '../src/nn/reference/network.js';
 import { mae, pearson, icc21, pairRatings } from '../src/evaluate/metrics.js';
-import { runEvaluation, findCheckpoint, column, predictCheckpoint, EVALUATION_COLUMNS } from '../src/evaluate/evaluation.js';
+import { runEvaluation, findCheckpoint, column, predictCheckpoint, predictTestSplits, EVALUATION_COLUMNS } from '../src/evaluate/evaluation.js';
 import { runComparison, COMPARISON_COLUMNS } from '../src/evaluate/comparison.js';
 import { makeWorkspace, WITH_MODEL, WITHOUT_MODEL } from './helpers/evaluate-workspace.js';
 import { REPO_ROOT, tempDir } from './helpers/fixtures.js';
@@ -117,4 +117,18 @@ test('CLI: bad phase and missing data give one-line errors and exit 1', () => {
   assert.equal(missing.status, 1);
   assert.match(missing.stderr, /formscore generate --exercise squat/);
   assert.ok(!existsSync(join(empty, 'evaluation')));
+});
+
+test('the split seed defaults to the one the checkpoint records; a different --seed warns', async () => {
+  const models = tempDir();
+  const { weights } = loadCheckpoint(join(ws.modelsDir, 'saved', 'plank_phase1_final'));
+  saveCheckpoint(join(models, 'saved', 'plank_phase1_final'), weights, { training: { seed: 7 } });
+  const base = { ...ws.opts, exercises: ['plank' as const], modelsDir: models, seed: undefined };
+  const lines: string[] = [];
+  const { results } = await predictTestSplits({ ...base, log: (l) => lines.push(l) });
+  const seven = loadDataset('plank', { dataDir: ws.dataDir, seed: 7, includeReal: false }).test;
+  assert.deepEqual(results[0].sequences, seven.sequences);
+  assert.ok(!lines.some((l) => l.startsWith('warning')));
+  await predictTestSplits({ ...base, seed: 42, log: (l) => lines.push(l) });
+  assert.ok(lines.some((l) => l.startsWith('warning') && l.includes('seed 7')), lines.join('\n'));
 });

@@ -12,7 +12,7 @@ export interface PhaseCliOptions {
   dataDir: string;
   modelsDir: string;
   out: string;
-  seed: string;
+  seed?: string;
   engine: 'wasm' | 'reference';
   threads?: string;
 }
@@ -25,7 +25,7 @@ export function addPhaseOptions(cmd: Command): Command {
     .option('--data-dir <dir>', 'data folder (reads <dir>/generated/<ex> and, for phases 2-3, <dir>/real/<ex>)', 'data')
     .option('--models-dir <dir>', 'models folder (reads saved/<ex>_phase<p>_final, else _best, and logs/)', 'models')
     .option('--out <dir>', 'output folder', 'evaluation')
-    .option('--seed <n>', 'split seed; must be the one training used', '42')
+    .option('--seed <n>', 'split seed; must be the one training used (default: the seed the checkpoint records, else 42)')
     .addOption(new Option('--engine <name>', 'inference engine: wasm (fast) or reference (plain TypeScript oracle)')
       .choices(['wasm', 'reference']).default('wasm'))
     .option('--threads <n>', 'worker threads for the wasm engine (default: the engine\'s own choice)');
@@ -33,8 +33,11 @@ export function addPhaseOptions(cmd: Command): Command {
 
 /** Turns the parsed options into library options, with one-line errors naming the option. */
 export function phaseOptionsFrom(opts: PhaseCliOptions): PhaseOptions & { outDir: string } {
-  const seed = Number(opts.seed);
-  if (!/^\d+$/.test(String(opts.seed).trim()) || !Number.isSafeInteger(seed)) throw new Error(`--seed must be a non-negative integer, got "${opts.seed}"`);
+  let seed: number | undefined;
+  if (opts.seed !== undefined) {
+    seed = Number(opts.seed);
+    if (!/^\d+$/.test(String(opts.seed).trim()) || !Number.isSafeInteger(seed)) throw new Error(`--seed must be a non-negative integer, got "${opts.seed}"`);
+  }
   let threads: number | undefined;
   if (opts.threads !== undefined) {
     threads = Number(opts.threads);

@@ -10,6 +10,7 @@ import { DIMENSIONS, N_SCORES, type Exercise, type Dimension } from '../data/exe
 import { loadDataset } from '../data/dataset.js';
 import { loadCheckpoint } from '../nn/checkpoint.js';
 import { referenceForward } from '../nn/reference/network.js';
+import type { NamedWeights } from '../nn/architecture.js';
 import { mae, rmse, pearson, icc21, pairRatings } from './metrics.js';
 import { formatTable, toCsv, type Row } from './table.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -29,7 +30,7 @@ export interface PhaseOptions {
   exercises: readonly Exercise[];
   dataDir?: string; // default 'data'
   modelsDir?: string; // default 'models'
-  seed?: number; // the training split seed, default 42
+  seed?: number; // the training split seed; default: the one the checkpoint records, else 42
   engine?: InferenceEngine; // default 'wasm'
   threads?: number; // wasm engine worker threads
   log?: (line: string) => void; // progress and skip messages; default console.log
@@ -68,7 +69,13 @@ export function findCheckpoint(modelsDir: string, exercise: Exercise, phase: Pha
 export async function predictCheckpoint(
   dir: string, x: Float32Array, n: number, opts: { engine?: InferenceEngine; threads?: number } = {},
 ): Promise<Float32Array> {
-  const { weights } = loadCheckpoint(dir);
+  return predictWeights(loadCheckpoint(dir).weights, x, n, opts);
+}
+
+/** Network scores in [0, 1] for x (N, 90, 18) from named weights. */
+export async function predictWeights(
+  weights: NamedWeights, x: Float32Array, n: number, opts: { engine?: InferenceEngine; threads?: number } = {},
+): Promise<Float32Array> {
   if ((opts.engine ?? 'wasm') === 'reference') {
     // The oracle allocates per call; chunks keep its activations small.
     const out = new Float32Array(n * N_SCORES);
@@ -106,12 +113,17 @@ export async function predictTestSplits(opts: PhaseOptions): Promise<{ results: 
       skipped.push({ exercise, reason });
       continue;
     }
-    const { test } = loadDataset(exercise, {
-      dataDir: opts.dataDir ?? 'data', seed: opts.seed ?? 42, includeReal: PHASES[opts.phase].includeReal,
-    });
+    const { weights, training } = loadCheckpoint(checkpoint);
+    // The split must be the one training used: its seed, when the checkpoint records one.
+    const recorded = typeof training?.seed === 'number' ? training.seed : undefined;
+    const seed = opts.seed ?? recorded ?? 42;
+    if (recorded !== undefined && recorded !== seed) {
+      log(`warning: ${checkpoint} was trained with split seed ${recorded}; evaluating with --seed ${seed} mixes training reps into the test split`);
+    }
+    const { test } = loadDataset(exercise, { dataDir: opts.dataDir ?? 'data', seed, includeReal: PHASES[opts.phase].includeReal });
     if (test.n < 2) throw new Error(`${exercise}: test split has ${test.n} reps; generate more data (formscore generate --n-samples ...)`);
     const t0 = Date.now();
-    const network = await predictCheckpoint(checkpoint, test.x, test.n, opts);
+    const network = await predictWeights(weights, test.x, test.n, opts);
     log(`${exercise}: scored ${test.n} test reps with ${checkpoint} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     results.push({ exercise, checkpoint, n: test.n, sequences: test.sequences, truth: times100(test.y), network: times100(network) });
   }
