@@ -110,6 +110,15 @@ describe('FormScorer', () => {
     for (const s of WEIGHT_SPECS) assert.deepEqual(runs[0].weights.get(s.name), runs[1].weights.get(s.name), s.name);
   });
 
+  it('calls made without awaiting run one at a time, in call order', async () => {
+    const { x, y } = task(8, 10);
+    const a = await make({ seed: 4, threads: 2 });
+    const b = await make({ seed: 4, threads: 2 });
+    const together = await Promise.all([a.trainStep(x, y, 8), a.predict(x, 8), a.trainStep(x, y, 8)]);
+    const oneByOne = [await b.trainStep(x, y, 8), await b.predict(x, 8), await b.trainStep(x, y, 8)];
+    assert.deepEqual(together, oneByOne);
+  });
+
   it('multi-threaded prediction equals single-threaded prediction exactly', async () => {
     const { x } = task(37, 6);
     const one = await make({ seed: 2, threads: 1 });

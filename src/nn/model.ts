@@ -50,6 +50,19 @@ export class FormScorer {
   private readonly engine: Engine;
   private pool: WorkerPool | null = null;
   private disposed = false;
+  // calls that use the engine run one at a time, in call order (the engine and the
+  // workers hold one batch at a time)
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private exclusive<T>(what: string, f: () => Promise<T>): Promise<T> {
+    const run = () => {
+      this.alive(what);
+      return f();
+    };
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
 
   private constructor(weights: NamedWeights, opts: FormScorerOptions) {
     const threads = opts.threads ?? availableParallelism();
@@ -126,8 +139,11 @@ export class FormScorer {
 
   /** Scores in [0, 1]: x (n, 90, 18) -> (n, 6). No dropout. */
   async predict(x: Float32Array, n: number): Promise<Float32Array> {
-    this.alive('predict');
     checkBatch('predict', x, n);
+    return this.exclusive('predict', () => this.predictNow(x, n));
+  }
+
+  private async predictNow(x: Float32Array, n: number): Promise<Float32Array> {
     const out = new Float32Array(n * N_SCORES);
     const pool = this.pool;
     if (!pool || n < 2 * this.threads) return this.engine.predict(x, n, out);
@@ -147,14 +163,18 @@ export class FormScorer {
 
   /** MSE loss and MAE over n samples with targets y (n, 6) in [0, 1]. */
   async evaluate(x: Float32Array, y: Float32Array, n: number, batch = PREDICT_CHUNK): Promise<{ loss: number; mae: number }> {
-    this.alive('evaluate');
     checkBatch('evaluate', x, n, y);
+    if (!Number.isInteger(batch) || batch < 1) throw new Error(`evaluate: batch = ${batch} is not a whole number >= 1`);
     if (n === 0) return { loss: NaN, mae: NaN };
+    return this.exclusive('evaluate', () => this.evaluateNow(x, y, n, batch));
+  }
+
+  private async evaluateNow(x: Float32Array, y: Float32Array, n: number, batch: number): Promise<{ loss: number; mae: number }> {
     let se = 0;
     let ae = 0;
     for (let s = 0; s < n; s += batch) {
       const m = Math.min(batch, n - s);
-      const p = await this.predict(x.subarray(s * SAMPLE, (s + m) * SAMPLE), m);
+      const p = await this.predictNow(x.subarray(s * SAMPLE, (s + m) * SAMPLE), m);
       for (let i = 0; i < m * N_SCORES; i++) {
         const e = p[i] - y[s * N_SCORES + i];
         se += e * e;
@@ -213,25 +233,30 @@ export class FormScorer {
 
   /** One Adam step on a batch (dropout on); returns the batch's loss and MAE before the update. */
   async trainStep(x: Float32Array, y: Float32Array, n: number): Promise<{ loss: number; mae: number }> {
-    this.alive('trainStep');
     checkBatch('trainStep', x, n, y);
     if (n === 0) throw new Error('trainStep: empty batch');
-    const result = await this.gradients(x, y, n);
-    this.step += 1;
-    this.engine.adam(this.learningRate, this.step, this.trainable);
-    return result;
+    return this.exclusive('trainStep', async () => {
+      const result = await this.gradients(x, y, n);
+      this.step += 1;
+      this.engine.adam(this.learningRate, this.step, this.trainable);
+      return result;
+    });
   }
 
   /** The gradient of the batch's mean loss by weight name, without updating (tests, diagnostics). */
   async computeGradients(x: Float32Array, y: Float32Array, n: number): Promise<{ loss: number; mae: number; grads: NamedWeights }> {
-    this.alive('computeGradients');
     checkBatch('computeGradients', x, n, y);
-    const r = await this.gradients(x, y, n);
-    return { ...r, grads: this.engine.readNamed('grads') };
+    if (n === 0) throw new Error('computeGradients: empty batch');
+    return this.exclusive('computeGradients', async () => {
+      const r = await this.gradients(x, y, n);
+      return { ...r, grads: this.engine.readNamed('grads') };
+    });
   }
 
   /** Ends the worker threads; the model is unusable afterwards. */
   async dispose(): Promise<void> {
+    if (this.disposed) return;
+    await this.queue; // let calls already made finish
     this.disposed = true;
     const pool = this.pool;
     this.pool = null;
