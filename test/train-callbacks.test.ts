@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { NamedWeights } from '../src/nn/architecture.js';
 import {
   CSVLogger, EarlyStopping, ModelCheckpoint, ReduceLROnPlateau, TensorBoard, readHistoryCsv,
@@ -127,7 +127,7 @@ test('callbacks: getConfig round-trips through the constructor; state round-trip
     new EarlyStopping({ monitor: 'val_loss', minDelta: 0.01, patience: 4, mode: 'min', restoreBestWeights: false }),
     new ReduceLROnPlateau({ monitor: 'val_loss', factor: 0.2, patience: 3, mode: 'min', minDelta: 0.001, cooldown: 1, minLr: 1e-6 }),
     new CSVLogger({ filename: 'h.csv', separator: ';', append: true }),
-    new TensorBoard({ logDir: 'logs/x' }),
+    new TensorBoard({ logDir: 'logs/x', append: true }),
   ];
   for (const cb of cases) {
     const Ctor = cb.constructor as new (c: never) => typeof cb;
@@ -192,4 +192,14 @@ test('TensorBoard: one event file per run with the five scalars per epoch, reada
   assert.equal(events[3].scalars.val_mae, Math.fround(0.4));
   assert.equal(events[2].scalars.lr, Math.fround(5e-4));
   assert.ok(Math.abs(events[1].wallTime - Date.now() / 1000) < 60);
+
+  // A resumed run adds its own file; a fresh run replaces the earlier runs' files.
+  const resumed = new TensorBoard({ logDir: join(dir, 'squat_phase1'), append: true });
+  resumed.onTrainBegin();
+  resumed.onEpochEnd(3, { loss: 0, mae: 0, val_loss: 0, val_mae: 0, lr: 1e-3 });
+  assert.equal(readdirSync(join(dir, 'squat_phase1')).length, 2);
+  writeFileSync(join(dir, 'squat_phase1', 'notes.txt'), 'mine');
+  const fresh = new TensorBoard({ logDir: join(dir, 'squat_phase1') });
+  fresh.onTrainBegin();
+  assert.deepEqual(readdirSync(join(dir, 'squat_phase1')).sort(), [basename(fresh.eventFile!), 'notes.txt'].sort());
 });

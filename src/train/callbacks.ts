@@ -5,8 +5,8 @@
 // a resumed run must continue from (Keras keeps those in memory only; we write them
 // into the `_last` checkpoint so `formscore train --resume` is exact).
 
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { NamedWeights } from '../nn/architecture.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { EventFileWriter } from './tensorboard.js';
@@ -406,20 +406,25 @@ export function readHistoryCsv(filename: string, separator = ','): (EpochLogs & 
 
 export interface TensorBoardConfig {
   logDir: string;
+  /** Keep the event files of earlier runs (a resumed run); otherwise a fresh run removes them, as it replaces the history CSV. */
+  append?: boolean;
 }
 
 /**
  * Scalars for the five logs, one event per epoch with the epoch index as the step,
- * into a new event file in `logDir` per run (TensorBoard merges the files of a folder).
+ * into a new event file in `logDir` per run (TensorBoard merges the files of a folder,
+ * so a resumed run's file continues the curves of the interrupted one).
  * View with `tensorboard --logdir models/logs`.
  */
 export class TensorBoard extends Callback {
   readonly logDir: string;
+  readonly append: boolean;
   private writer: EventFileWriter | null = null;
 
   constructor(config: TensorBoardConfig) {
     super();
     this.logDir = config.logDir;
+    this.append = config.append ?? false;
   }
 
   /** The event file of this run (null before training begins). */
@@ -428,6 +433,10 @@ export class TensorBoard extends Callback {
   }
 
   onTrainBegin(): void {
+    // Only event files go: anything else a user put in the folder stays.
+    if (!this.append && existsSync(this.logDir)) {
+      for (const f of readdirSync(this.logDir)) if (f.includes('tfevents')) rmSync(join(this.logDir, f), { force: true });
+    }
     this.writer = new EventFileWriter(this.logDir);
   }
 
@@ -439,6 +448,6 @@ export class TensorBoard extends Callback {
   }
 
   getConfig(): Record<string, unknown> {
-    return { logDir: this.logDir };
+    return { logDir: this.logDir, append: this.append };
   }
 }

@@ -335,7 +335,7 @@ export async function trainExercise(exercise: Exercise, phase: Phase, opts: Trai
     const checkpoint = new ModelCheckpoint({ filepath: paths.best, finalFilepath: paths.final, monitor: 'val_mae', metadata });
     const reduceLr = new ReduceLROnPlateau({ monitor: 'val_mae', factor: 0.5, patience: 5, minLr: 1e-7, cooldown: 0 });
     const csv = new CSVLogger({ filename: paths.history, append: !!state });
-    const tensorboard = new TensorBoard({ logDir: paths.tensorboard });
+    const tensorboard = new TensorBoard({ logDir: paths.tensorboard, append: !!state });
     const callbacks: Callback[] = [earlyStopping, checkpoint, reduceLr, csv, tensorboard];
     const named: Record<string, Callback> = { EarlyStopping: earlyStopping, ModelCheckpoint: checkpoint, ReduceLROnPlateau: reduceLr };
     const initialEpoch = state ? state.epoch + 1 : 0;
