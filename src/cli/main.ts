@@ -10,6 +10,7 @@ import { registerPlot } from './plot.js';
 import { registerReport } from './report.js';
 import { registerTrain } from './train.js';
 import { registerBench } from './bench.js';
+import { registerExport } from './export.js';
 
 const program = new Command('formscore')
   .description('Train, evaluate and export the form scorer (layer 2) of the exercise-coaching app')
@@ -25,6 +26,7 @@ registerPlot(program);
 registerReport(program);
 registerTrain(program);
 registerBench(program);
+registerExport(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`formscore: ${err instanceof Error ? err.message : String(err)}`);

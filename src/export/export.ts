@@ -1,0 +1,192 @@
+// `formscore export` as a library: trained checkpoint → form_scorer_<ex>_v1.tflite,
+// verified in the TFLite runtimes before anything is written, then written
+// atomically together with export_summary.json (read by the report page).
+
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Exercise } from '../data/exercises.js';
+import { loadCheckpoint } from '../nn/checkpoint.js';
+import type { NamedWeights } from '../nn/architecture.js';
+import { PHASE_NUMBERS, phasePaths, type Phase } from '../train/phases.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { VERSION } from '../version.js';
+import { buildFormScorerModel, type LstmForm, type WeightDtype } from './graph.js';
+import { writeTflite } from './tflite/writer.js';
+import { metadataText, operatorSummary, readTflite, type OperatorUse } from './tflite/reader.js';
+import { verifyTflite, type VerificationResult, type VerifyOptions } from './verify.js';
+
+export const DEFAULT_OUTPUT_DIR = join('export', 'tflite');
+export const SUMMARY_FILE = 'export_summary.json';
+export const APP_ASSETS_DIR = 'assets/models/';
+
+export const tfliteFileName = (exercise: string): string => `form_scorer_${exercise}_v1.tflite`;
+
+export interface TfliteExportOptions {
+  form?: LstmForm;
+  dtype?: WeightDtype;
+  exercise?: string;
+  phase?: number;
+}
+
+/** The .tflite bytes of the form scorer with `weights`. */
+export function exportTflite(weights: NamedWeights, opts: TfliteExportOptions = {}): Uint8Array {
+  return writeTflite(buildFormScorerModel(weights, { ...opts, version: VERSION }));
+}
+
+export interface FoundModel {
+  dir: string;
+  phase: Phase;
+  kind: 'final' | 'best';
+}
+
+/** The checkpoint to export: models/saved/<ex>_phase<N>_final, else _best; without a phase the latest phase that has one. */
+export function findModel(modelsDir: string, exercise: string, phase?: Phase): FoundModel | null {
+  const phases = phase ? [phase] : [...PHASE_NUMBERS].reverse();
+  for (const p of phases) {
+    const paths = phasePaths(modelsDir, exercise, p);
+    for (const kind of ['final', 'best'] as const) {
+      if (existsSync(join(paths[kind], 'model.json'))) return { dir: paths[kind], phase: p, kind };
+    }
+  }
+  return null;
+}
+
+export interface ExportedModel {
+  exercise: Exercise;
+  phase: Phase;
+  model: string;
+  file: string;
+  bytes: number;
+  form: LstmForm;
+  dtype: WeightDtype;
+  minRuntimeVersion: string;
+  operators: OperatorUse[];
+  verification?: VerificationResult;
+}
+
+export interface ExportOptions {
+  exercises: Exercise[];
+  /** Explicit phase; default the latest phase with a model. */
+  phase?: Phase;
+  /** When true (an explicit --exercise), a missing model is an error instead of a skip. */
+  requireModel?: boolean;
+  outputDir?: string;
+  modelsDir?: string;
+  dataDir?: string;
+  form?: LstmForm;
+  dtype?: WeightDtype;
+  verify?: boolean;
+  samples?: number;
+  engine?: VerifyOptions['engine'];
+  log?: (line: string) => void;
+}
+
+export interface ExportReport {
+  exported: ExportedModel[];
+  skipped: { exercise: Exercise; reason: string }[];
+  outputDir: string;
+  summaryPath: string;
+}
+
+/** Throws a one-line error unless `dir` exists (or can be created) and is writable. */
+export function checkWritableDir(dir: string): void {
+  try {
+    if (existsSync(dir) && !statSync(dir).isDirectory()) throw new Error('not a folder');
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    const why = err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.message) : String(err);
+    throw new Error(`output folder ${dir} is not writable (${why})`);
+  }
+}
+
+interface SummaryEntry {
+  file: string;
+  bytes: number;
+  form: LstmForm;
+  dtype: WeightDtype;
+  phase: number;
+  model: string;
+  min_runtime_version: string;
+  exported_at: string;
+  verification: Record<string, { max_abs_diff: number; mean_latency_ms: number; ok: boolean; label: string }> | null;
+  verification_samples?: number;
+  verification_source?: string;
+  tolerance?: number;
+}
+
+function readSummary(path: string): { formscore: string; exercises: Record<string, SummaryEntry> } {
+  try {
+    const s = JSON.parse(readFileSync(path, 'utf8')) as { exercises?: Record<string, SummaryEntry> };
+    return { formscore: VERSION, exercises: s.exercises ?? {} };
+  } catch {
+    return { formscore: VERSION, exercises: {} };
+  }
+}
+
+/** Exports, verifies, then writes every requested exercise; nothing is written if any step fails. */
+export async function exportModels(opts: ExportOptions): Promise<ExportReport> {
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const outputDir = opts.outputDir ?? DEFAULT_OUTPUT_DIR;
+  const modelsDir = opts.modelsDir ?? 'models';
+  const form = opts.form ?? 'fused';
+  const dtype = opts.dtype ?? 'float16';
+  const skipped: ExportReport['skipped'] = [];
+  const jobs: { exercise: Exercise; found: FoundModel }[] = [];
+
+  for (const exercise of opts.exercises) {
+    const found = findModel(modelsDir, exercise, opts.phase);
+    if (found) {
+      jobs.push({ exercise, found });
+      continue;
+    }
+    const where = opts.phase
+      ? `${phasePaths(modelsDir, exercise, opts.phase).final}/ or ${phasePaths(modelsDir, exercise, opts.phase).best}/`
+      : `${join(modelsDir, 'saved', `${exercise}_phase<N>_final`)}/`;
+    const reason = `no trained model (looked for ${where}); train one with: formscore train --exercise ${exercise}`;
+    if (opts.requireModel) throw new Error(`${exercise}: ${reason}`);
+    skipped.push({ exercise, reason });
+    log(`skipping ${exercise}: ${reason}`);
+  }
+  if (jobs.length === 0) throw new Error(`nothing to export: no trained model for ${opts.exercises.join(', ')} in ${join(modelsDir, 'saved')}/`);
+  checkWritableDir(outputDir);
+
+  const exported: ExportedModel[] = [];
+  const files = new Map<string, Uint8Array>();
+  for (const { exercise, found } of jobs) {
+    log(`${exercise}: phase ${found.phase} model ${found.dir}/ → ${form} LSTM, ${dtype} weights`);
+    const { weights } = loadCheckpoint(found.dir);
+    const bytes = exportTflite(weights, { form, dtype, exercise, phase: found.phase });
+    const model = readTflite(bytes, tfliteFileName(exercise));
+    const entry: ExportedModel = {
+      exercise, phase: found.phase, model: found.dir, file: join(outputDir, tfliteFileName(exercise)), bytes: bytes.length, form, dtype,
+      minRuntimeVersion: metadataText(model, 'min_runtime_version') ?? '', operators: operatorSummary(model),
+    };
+    if (opts.verify ?? true) {
+      entry.verification = await verifyTflite(bytes, weights, { form, dtype, exercise, dataDir: opts.dataDir, samples: opts.samples, engine: opts.engine, log });
+      if (!entry.verification.ok) {
+        const bad = entry.verification.runtimes.filter((r) => !r.ok).map((r) => `${r.runtime}: ${r.error}`).join('; ');
+        throw new Error(`${exercise}: verification failed (${bad}); nothing written`);
+      }
+    }
+    exported.push(entry);
+    files.set(entry.file, bytes);
+  }
+
+  // Everything verified: write the files, then the summary that describes them.
+  for (const [path, bytes] of files) writeFileAtomic(path, bytes);
+  const summaryPath = join(outputDir, SUMMARY_FILE);
+  const summary = readSummary(summaryPath);
+  const now = new Date().toISOString();
+  for (const e of exported) {
+    const v = e.verification;
+    summary.exercises[e.exercise] = {
+      file: tfliteFileName(e.exercise), bytes: e.bytes, form: e.form, dtype: e.dtype, phase: e.phase, model: e.model,
+      min_runtime_version: e.minRuntimeVersion, exported_at: now,
+      verification: v ? Object.fromEntries(v.runtimes.map((r) => [r.runtime, { max_abs_diff: r.maxAbsDiff, mean_latency_ms: r.meanLatencyMs, ok: r.ok, label: r.label }])) : null,
+      ...(v ? { verification_samples: v.samples, verification_source: v.source, tolerance: v.tolerance } : {}),
+    };
+  }
+  writeFileAtomic(summaryPath, JSON.stringify({ formscore: VERSION, updated_at: now, exercises: summary.exercises }, null, 2) + '\n');
+  return { exported, skipped, outputDir, summaryPath };
+}
