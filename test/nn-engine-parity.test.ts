@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { WEIGHT_SPECS } from '../src/nn/architecture.js';
-import { Engine, kernelModule } from '../src/nn/engine.js';
+import { Engine, compileKernels, kernelModule, kernelVariant } from '../src/nn/engine.js';
 import { initWeights } from '../src/nn/init.js';
 import {
   adamUpdate, conv1dBackward, conv1dForward, denseBackward, denseForward, lstmBackward, lstmCache, lstmForward,
@@ -244,7 +244,7 @@ describe('wasm kernels vs TypeScript reference', () => {
 });
 
 describe('whole network: engine vs reference', () => {
-  it('scores, loss and every weight gradient (no dropout)', () => {
+  for (const variant of new Set(['baseline', kernelVariant()] as const)) it(`scores, loss and every weight gradient (no dropout), ${variant} kernels`, () => {
     const weights = initWeights(3);
     // non-zero biases, so that bias gradients and gate paths are all exercised
     for (const s of WEIGHT_SPECS) if (s.name.endsWith('bias')) weights.get(s.name)!.forEach((v, i, a) => (a[i] = v + rng.normal(0, 0.1)));
@@ -252,7 +252,7 @@ describe('whole network: engine vs reference', () => {
     const x = f32(rand(n * 90 * 18));
     const y = f32(rand(n * 6).map((v) => 0.5 + 0.5 * v));
     const ref = networkLossAndGrads(weights, x, y, n, { dtype: 'float64' });
-    const e = new Engine(8);
+    const e = new Engine(8, compileKernels(variant));
     e.writeNamed('params', weights);
     e.setInput(x, n);
     e.setTargets(y, n);

@@ -7,6 +7,7 @@
 // reused by every step. The kernels (src/nn/wasm/kernels.ts) allocate nothing.
 
 import { readFileSync } from 'node:fs';
+import v8 from 'node:v8';
 import { FRAMES, N_FEATURES, N_SCORES } from '../data/exercises.js';
 import {
   CONV1_KERNEL, CONV2_KERNEL, CONV_FILTERS, DENSE_UNITS, DROPOUT_RATE, LSTM_UNITS, type NamedWeights,
@@ -52,22 +53,53 @@ interface Kernels {
   denseForward(B: number, In: number, Out: number, X: number, W: number, bias: number, Y: number, act: number): void;
   denseBackward(B: number, In: number, Out: number, X: number, WT: number, Y: number, dY: number, dW: number, dBias: number, dX: number, act: number): void;
   mseLoss(n: number, P: number, Y: number, dP: number, normalizer: number, out: number): void;
-  adamUpdate(n: number, w: number, g: number, m: number, v: number, alpha: number, beta1: number, beta2: number, eps: number): void;
+  adamUpdate(n: number, w: number, g: number, m: number, v: number, alpha: number, oneMinusBeta1: number, oneMinusBeta2: number, eps: number): void;
 }
 
 let compiled: WebAssembly.Module | null = null;
+let compiledVariant: KernelVariant | null = null;
+
+/** 'relaxed': fused multiply-adds (WebAssembly relaxed SIMD); 'baseline': SIMD128 only. */
+export type KernelVariant = 'relaxed' | 'baseline';
+
+function readWasm(file: string): Uint8Array<ArrayBuffer> {
+  const url = new URL(file, import.meta.url);
+  try {
+    return new Uint8Array(readFileSync(url));
+  } catch {
+    throw new Error(`engine: ${url.pathname} is missing; run "npm run build" (it compiles src/nn/wasm with AssemblyScript)`);
+  }
+}
+
+/**
+ * The kernels build to use. Relaxed SIMD is standard in Node >= 22 (V8 11.4+); Node 20's
+ * V8 has it behind --experimental-wasm-relaxed-simd, which is switched on here at run
+ * time (a WebAssembly feature flag only). FORMSCORE_SIMD=baseline forces the plain build.
+ */
+export function kernelVariant(): KernelVariant {
+  if (compiledVariant) return compiledVariant;
+  if (process.env.FORMSCORE_SIMD === 'baseline') return 'baseline';
+  const relaxed = readWasm('./formscore-relaxed.wasm');
+  if (WebAssembly.validate(relaxed)) return 'relaxed';
+  try {
+    v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+  } catch {
+    return 'baseline';
+  }
+  return WebAssembly.validate(relaxed) ? 'relaxed' : 'baseline';
+}
+
+/** One build of the kernels, compiled now (tests compare both builds). */
+export function compileKernels(variant: KernelVariant): WebAssembly.Module {
+  return new WebAssembly.Module(readWasm(variant === 'relaxed' ? './formscore-relaxed.wasm' : './formscore.wasm'));
+}
 
 /** The compiled kernels (built by `npm run build` next to this file), compiled once per thread. */
 export function kernelModule(): WebAssembly.Module {
   if (!compiled) {
-    const url = new URL('./formscore.wasm', import.meta.url);
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(url);
-    } catch {
-      throw new Error(`engine: ${url.pathname} is missing; run "npm run build" (it compiles src/nn/wasm with AssemblyScript)`);
-    }
-    compiled = new WebAssembly.Module(new Uint8Array(bytes));
+    const variant = kernelVariant();
+    compiled = compileKernels(variant);
+    compiledVariant = variant;
   }
   return compiled;
 }
@@ -112,8 +144,8 @@ export class Engine {
   private cap = 0;
   private a!: Record<string, number>; // activation pointers for the current capacity
 
-  constructor(capacity = 64) {
-    const instance = new WebAssembly.Instance(kernelModule(), { env: { abort: () => { throw new Error('wasm abort'); } } });
+  constructor(capacity = 64, module: WebAssembly.Module = kernelModule()) {
+    const instance = new WebAssembly.Instance(module, { env: { abort: () => { throw new Error('wasm abort'); } } });
     this.k = instance.exports as unknown as Kernels;
     this.slots = new Map();
     let off = 0;
@@ -385,7 +417,7 @@ export class Engine {
       if (!trainable[layer]) continue;
       const r = this.layerRange[layer];
       const o = r.offset * 4;
-      this.k.adamUpdate(r.size, this.params + o, this.grads + o, this.adamM + o, this.adamV + o, alpha, ADAM.beta1, ADAM.beta2, ADAM.epsilon);
+      this.k.adamUpdate(r.size, this.params + o, this.grads + o, this.adamM + o, this.adamV + o, alpha, 1 - ADAM.beta1, 1 - ADAM.beta2, ADAM.epsilon);
     }
   }
 
