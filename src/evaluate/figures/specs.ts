@@ -76,6 +76,7 @@ export function errorDistSpec(exercise: string, bins: ErrorBinRow[], captions: C
   // The zero line runs through the middle of every panel, so the caption goes in the header.
   const header = new Map(captions.map((c) => [c.dimension, `${c.dimension}: ${c.caption}`]));
   const rows = bins.map((b) => ({ ...b, panel: header.get(b.dimension) ?? b.dimension }));
+  const range = Math.max(1, ...bins.map((b) => Math.abs(b.bin0)), ...bins.map((b) => Math.abs(b.bin1)));
   return {
     title: { text: `${exercise}: prediction error (network − ground truth)`, subtitle: 'test split, points on the 0-100 scale' },
     data: { values: rows },
@@ -88,7 +89,10 @@ export function errorDistSpec(exercise: string, bins: ErrorBinRow[], captions: C
         {
           mark: { type: 'bar', color: '#f58518', binSpacing: 0 },
           encoding: {
-            x: { field: 'bin0', type: 'quantitative', bin: { binned: true }, title: 'error (points)' },
+            x: {
+              field: 'bin0', type: 'quantitative', bin: { binned: true }, title: 'error (points)',
+              axis: { values: [-range, -range / 2, 0, range / 2, range] }, // symmetric, always with 0
+            },
             x2: { field: 'bin1' },
             y: { field: 'count', type: 'quantitative', title: 'reps' },
             tooltip: [
@@ -176,12 +180,14 @@ export function trainingCurvesSpec(exercise: string, phase: number, history: His
 
 /** mae_heatmap: network MAE per exercise × dimension. */
 export function maeHeatmapSpec(rows: HeatRow[], phase: number): TopLevelSpec {
-  const max = Math.max(1, ...rows.map((r) => r.mae));
+  // Colour on an absolute scale (at least up to 10 points) so a good model does not look alarming.
+  const max = Math.max(10, ...rows.map((r) => r.mae));
+  const exercises = new Set(rows.map((r) => r.exercise)).size;
   return {
     title: { text: `Network MAE by exercise and dimension, phase ${phase}`, subtitle: 'test split, points on the 0-100 scale' },
     data: { values: rows },
     width: 6 * 78,
-    height: 5 * 40,
+    height: Math.max(1, exercises) * 40,
     encoding: {
       x: { field: 'dimension', type: 'nominal', sort: dimensionOrder, title: null, axis: { labelAngle: 0, orient: 'top' } },
       y: { field: 'exercise', type: 'nominal', sort: exerciseOrder, title: null },
