@@ -106,6 +106,11 @@ test('--all --unroll: exports the exercises that have models, verifies in both r
     assert.ok(squat.verification[rt].mean_latency_ms > 0, rt);
   }
   assert.equal(summary.exercises.pushup.phase, 2);
+  // One row per file for the report page's table.
+  const row = summary.files.find((f: { exercise: string }) => f.exercise === 'squat');
+  assert.equal(row.bytes, squat.bytes);
+  assert.equal(row.max_abs_diff.litert, squat.verification.litert.max_abs_diff);
+  assert.equal(row.mean_latency_ms['tfjs-tflite'], squat.verification['tfjs-tflite'].mean_latency_ms);
 
   // A later single-exercise export (fused, float32) updates its entry and keeps the others.
   const again = formscore(dir, 'export', '--exercise', 'squat', '--float32');

@@ -187,6 +187,12 @@ export async function exportModels(opts: ExportOptions): Promise<ExportReport> {
       ...(v ? { verification_samples: v.samples, verification_source: v.source, tolerance: v.tolerance } : {}),
     };
   }
-  writeFileAtomic(summaryPath, JSON.stringify({ formscore: VERSION, updated_at: now, exercises: summary.exercises }, null, 2) + '\n');
+  // `files`: the same facts one row per file, nested one level (what the report page tabulates).
+  const files2 = Object.entries(summary.exercises).map(([exercise, e]) => ({
+    exercise, file: e.file, bytes: e.bytes, form: e.form, dtype: e.dtype, phase: e.phase,
+    max_abs_diff: Object.fromEntries(Object.entries(e.verification ?? {}).map(([rt, v]) => [rt, v.max_abs_diff])),
+    mean_latency_ms: Object.fromEntries(Object.entries(e.verification ?? {}).map(([rt, v]) => [rt, v.mean_latency_ms])),
+  }));
+  writeFileAtomic(summaryPath, JSON.stringify({ formscore: VERSION, updated_at: now, exercises: summary.exercises, files: files2 }, null, 2) + '\n');
   return { exported, skipped, outputDir, summaryPath };
 }
