@@ -2,9 +2,10 @@
 // data of the real shapes, after a warm-up; one JSON line on stdout. With many steps
 // (e.g. --steps 2000) the RSS fields show that memory stays flat while training.
 
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import type { Command } from 'commander';
 import { FRAMES, N_FEATURES, N_SCORES } from '../data/exercises.js';
+import { kernelVariant } from '../nn/engine.js';
 import { FormScorer } from '../nn/model.js';
 import { Random } from '../util/random.js';
 
@@ -23,6 +24,12 @@ export interface BenchResult {
   params: number;
   batch: number;
   steps: number;
+  /** 'relaxed' (fused multiply-add) or 'baseline' SIMD kernels. */
+  kernels: string;
+  /** Process CPU seconds per wall second while training: below `threads` means the cores were shared. */
+  train_cpu_per_wall: number;
+  /** 1-minute load average when the run started (how busy the machine was). */
+  load_avg_start: number;
   rss_mb_after_warmup: number;
   rss_mb_end: number;
   peak_rss_mb: number;
@@ -68,6 +75,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   try {
     for (let i = 0; i < warmup; i++) await model.trainStep(x, y, batch);
     const rssWarm = process.memoryUsage().rss;
+    const load = loadavg()[0];
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     for (let i = 0; i < steps; i++) {
       const { loss } = await model.trainStep(x, y, batch);
@@ -75,6 +84,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       if (steps >= 200 && (i + 1) % 200 === 0) process.stderr.write(`bench: step ${i + 1}/${steps}, rss ${mb(process.memoryUsage().rss)} MB\n`);
     }
     const trainS = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     const rssEnd = process.memoryUsage().rss;
 
     // batch inference: enough rounds for about a second of work, after one warm-up call
@@ -104,6 +114,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       params: model.paramCount(),
       batch,
       steps,
+      kernels: kernelVariant(),
+      train_cpu_per_wall: Math.round(((cpu.user + cpu.system) / 1e6 / trainS) * 100) / 100,
+      load_avg_start: Math.round(load * 100) / 100,
       rss_mb_after_warmup: mb(rssWarm),
       rss_mb_end: mb(rssEnd),
       peak_rss_mb: mb(process.resourceUsage().maxRSS * 1024),
