@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { runPlot } from '../src/evaluate/figures/index.js';
 import { svgToPng, renderSvg } from '../src/evaluate/figures/render.js';
 import { dejaVuWidths } from '../src/evaluate/figures/font.js';
-import { histogram } from '../src/evaluate/figures/data.js';
+import { histogram, readHistory } from '../src/evaluate/figures/data.js';
+import { tempDir } from './helpers/fixtures.js';
 import { makeWorkspace, WITH_MODEL, WITHOUT_MODEL } from './helpers/evaluate-workspace.js';
 
 /** Decodes an 8-bit RGB/RGBA non-interlaced PNG (what resvg writes) to its pixels. */
@@ -121,4 +122,16 @@ test('histogram: equal bins over [lo, hi], out-of-range values in the end bins',
   assert.equal(bins[5].count, 1);
   assert.equal(bins[9].count, 2);
   assert.equal(bins.reduce((s, b) => s + b.count, 0), 7);
+});
+
+test('readHistory: the training CSV (epochs from 0, nan spelled as Keras does); missing columns named', () => {
+  const dir = tempDir();
+  const ok = join(dir, 'h.csv'), bad = join(dir, 'bad.csv');
+  writeFileSync(ok, 'epoch,loss,mae,val_loss,val_mae,lr\n0,0.5,0.4,nan,0.3,0.001\n1,0.25,0.2,0.2,0.15,0.0005\n');
+  const rows = readHistory(ok);
+  assert.equal(rows.length, 2);
+  assert.equal(rows[1].val_mae, 0.15);
+  assert.ok(Number.isNaN(rows[0].val_loss));
+  writeFileSync(bad, 'epoch,loss,mae\n0,1,2\n');
+  assert.throws(() => readHistory(bad), /bad\.csv: missing column "val_loss"/);
 });

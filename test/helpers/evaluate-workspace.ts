@@ -38,7 +38,7 @@ export function makeWorkspace(): Workspace {
   WITH_MODEL.forEach((ex, i) => saveCheckpoint(join(modelsDir, 'saved', `${ex}_phase1_final`), initWeights(i + 1)));
   mkdirSync(join(modelsDir, 'logs'), { recursive: true });
   const history = ['epoch,loss,mae,val_loss,val_mae,lr'];
-  for (let e = 1; e <= 6; e++) history.push(`${e},${0.05 / e},${0.2 / e},${0.06 / e},${0.22 / e},0.001`);
+  for (let e = 0; e < 6; e++) history.push(`${e},${0.05 / (e + 1)},${0.2 / (e + 1)},${0.06 / (e + 1)},${0.22 / (e + 1)},0.001`); // epochs from 0, like Keras
   writeFileSync(join(modelsDir, 'logs', 'squat_phase1_history.csv'), history.join('\n') + '\n');
   const lines: string[] = [];
   return {

@@ -1,13 +1,13 @@
 // Reduces results and data files to the rows each figure plots (specs.ts): histogram
 // bins instead of raw scores, per-panel captions, long-format curves.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'csv-parse/sync';
 import { ANGLES, DIMENSIONS, FRAMES, N_ANGLES, N_SCORES, type Exercise } from '../../data/exercises.js';
 import { readNpy } from '../../data/npy.js';
 import { mae, pearson } from '../metrics.js';
 import { column, type TestPredictions } from '../evaluation.js';
+import { readHistoryCsv } from '../../train/callbacks.js';
 import type { AngleRow, BinRow, CaptionRow, ErrorBinRow, HistoryRow, ScatterRow, ScoreBinRow } from './specs.js';
 
 /** Counts of `values` in `bins` equal bins over [lo, hi]; values outside go to the end bins. */
@@ -54,20 +54,15 @@ export function errorRows(p: TestPredictions, bins = 30): { bins: ErrorBinRow[];
   return { bins: rows, captions };
 }
 
-/** Reads `models/logs/<ex>_phase<p>_history.csv` (epoch, loss, mae, val_loss, val_mae, lr). */
+/**
+ * Reads `models/logs/<ex>_phase<p>_history.csv` (epoch, loss, mae, val_loss, val_mae, lr)
+ * with the training module's own reader (it knows its nan/inf spellings).
+ */
 export function readHistory(path: string): HistoryRow[] {
-  const records = parse(readFileSync(path, 'utf8'), { columns: true, skip_empty_lines: true, bom: true, trim: true }) as Record<string, string>[];
+  const rows = readHistoryCsv(path);
   const fields = ['epoch', 'loss', 'mae', 'val_loss', 'val_mae', 'lr'] as const;
-  return records.map((rec, i) => {
-    const row = {} as Record<(typeof fields)[number], number>;
-    for (const f of fields) {
-      if (!(f in rec)) throw new Error(`${path}: missing column "${f}"`);
-      const v = Number(rec[f]);
-      if (rec[f] === '' || !Number.isFinite(v)) throw new Error(`${path}: data row ${i + 1}, column ${f}: not a number ("${rec[f]}")`);
-      row[f] = v;
-    }
-    return row;
-  });
+  if (rows.length) for (const f of fields) if (!(f in rows[0])) throw new Error(`${path}: missing column "${f}"`);
+  return rows.map((r) => Object.fromEntries(fields.map((f) => [f, r[f]])) as unknown as HistoryRow);
 }
 
 /** Score histograms (10-point bins) of `<dataDir>/generated/<ex>/scores.npy`; null when missing. */

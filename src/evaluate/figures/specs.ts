@@ -144,17 +144,18 @@ export function hybridComparisonSpec(rows: ApproachRow[]): TopLevelSpec {
 
 /** training_curves_<ex>: train and validation MAE and loss per epoch. */
 export function trainingCurvesSpec(exercise: string, phase: number, history: HistoryRow[]): TopLevelSpec {
+  // The CSV counts epochs from 0 (Keras' CSVLogger); the training log and these charts from 1.
   const long = history.flatMap((h) => [
-    { epoch: h.epoch, metric: 'MAE (0-100 scale)', split: 'train', value: h.mae * 100, lr: h.lr },
-    { epoch: h.epoch, metric: 'MAE (0-100 scale)', split: 'validation', value: h.val_mae * 100, lr: h.lr },
-    { epoch: h.epoch, metric: 'loss (MSE on [0, 1])', split: 'train', value: h.loss, lr: h.lr },
-    { epoch: h.epoch, metric: 'loss (MSE on [0, 1])', split: 'validation', value: h.val_loss, lr: h.lr },
+    { epoch: h.epoch + 1, metric: 'MAE (0-100 scale)', split: 'train', value: h.mae * 100, lr: h.lr },
+    { epoch: h.epoch + 1, metric: 'MAE (0-100 scale)', split: 'validation', value: h.val_mae * 100, lr: h.lr },
+    { epoch: h.epoch + 1, metric: 'loss (MSE on [0, 1])', split: 'train', value: h.loss, lr: h.lr },
+    { epoch: h.epoch + 1, metric: 'loss (MSE on [0, 1])', split: 'validation', value: h.val_loss, lr: h.lr },
   ]);
   const best = history.reduce((a, b) => (b.val_mae < a.val_mae ? b : a), history[0]);
   return {
     title: {
       text: `${exercise}: training curves, phase ${phase}`,
-      subtitle: `${history.length} epochs; best validation MAE ${(best.val_mae * 100).toFixed(2)} at epoch ${best.epoch}`,
+      subtitle: `${history.length} epochs; best validation MAE ${(best.val_mae * 100).toFixed(2)} at epoch ${best.epoch + 1}`,
     },
     data: { values: long },
     facet: { column: { field: 'metric', type: 'nominal', title: null } },
