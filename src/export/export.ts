@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Exercise } from '../data/exercises.js';
 import { loadCheckpoint } from '../nn/checkpoint.js';
 import type { NamedWeights } from '../nn/architecture.js';
-import { PHASE_NUMBERS, phasePaths, type Phase } from '../train/phases.js';
+import { PHASE_NUMBERS, PHASES, phasePaths, type Phase } from '../train/phases.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { VERSION } from '../version.js';
 import { buildFormScorerModel, type LstmForm, type WeightDtype } from './graph.js';
@@ -155,7 +155,7 @@ export async function exportModels(opts: ExportOptions): Promise<ExportReport> {
   const files = new Map<string, Uint8Array>();
   for (const { exercise, found } of jobs) {
     log(`${exercise}: phase ${found.phase} model ${found.dir}/ → ${form} LSTM, ${dtype} weights`);
-    const { weights } = loadCheckpoint(found.dir);
+    const { weights, training } = loadCheckpoint(found.dir);
     const bytes = exportTflite(weights, { form, dtype, exercise, phase: found.phase });
     const model = readTflite(bytes, tfliteFileName(exercise));
     const entry: ExportedModel = {
@@ -163,7 +163,10 @@ export async function exportModels(opts: ExportOptions): Promise<ExportReport> {
       minRuntimeVersion: metadataText(model, 'min_runtime_version') ?? '', operators: operatorSummary(model),
     };
     if (opts.verify ?? true) {
-      entry.verification = await verifyTflite(bytes, weights, { form, dtype, exercise, dataDir: opts.dataDir, samples: opts.samples, engine: opts.engine, log });
+      const splitSeed = typeof training?.seed === 'number' ? training.seed : undefined;
+      entry.verification = await verifyTflite(bytes, weights, {
+        form, dtype, exercise, dataDir: opts.dataDir, splitSeed, includeReal: PHASES[found.phase].includeReal, samples: opts.samples, engine: opts.engine, log,
+      });
       if (!entry.verification.ok) {
         const bad = entry.verification.runtimes.filter((r) => !r.ok).map((r) => `${r.runtime}: ${r.error}`).join('; ');
         throw new Error(`${exercise}: verification failed (${bad}); nothing written`);

@@ -56,6 +56,9 @@ export interface VerifyOptions {
   dtype: WeightDtype;
   exercise?: Exercise;
   dataDir?: string;
+  /** The training split seed (so the test split is the one training held out) and whether it included real reps. */
+  splitSeed?: number;
+  includeReal?: boolean;
   samples?: number;
   /** Override the runtimes (default RUNTIMES_FOR_FORM[form]). */
   runtimes?: RuntimeName[];
@@ -85,11 +88,13 @@ export function randomInputs(n: number, seed = 1): Float32Array {
 }
 
 /** Inputs for verification: the exercise's test split, topped up with random reps to `n`. */
-export function verificationInputs(n: number, exercise?: Exercise, dataDir = 'data', seed = 1): { x: Float32Array; n: number; source: VerificationResult['source'] } {
+export function verificationInputs(
+  n: number, exercise?: Exercise, dataDir = 'data', seed = 1, split: { seed?: number; includeReal?: boolean } = {},
+): { x: Float32Array; n: number; source: VerificationResult['source'] } {
   let test: { x: Float32Array; n: number } | null = null;
   if (exercise) {
     try {
-      test = loadDataset(exercise, { dataDir }).test;
+      test = loadDataset(exercise, { dataDir, seed: split.seed, includeReal: split.includeReal }).test;
     } catch {
       test = null; // no data: random inputs
     }
@@ -115,7 +120,7 @@ export async function verifyTflite(bytes: Uint8Array, weights: NamedWeights, opt
   const log = opts.log ?? ((line: string) => console.log(line));
   const samples = opts.samples ?? DEFAULT_VERIFY_SAMPLES;
   const tolerance = TOLERANCE[opts.dtype];
-  const { x, n, source } = verificationInputs(samples, opts.exercise, opts.dataDir, opts.seed);
+  const { x, n, source } = verificationInputs(samples, opts.exercise, opts.dataDir, opts.seed, { seed: opts.splitSeed, includeReal: opts.includeReal });
   const sampleSize = FRAMES * N_FEATURES;
 
   let engineName = opts.engine?.name;
