@@ -202,7 +202,7 @@ export class Engine {
     take('y', B * S); // targets (B, 6)
     take('a1pad', B * A1ROWS * F); // conv1 out (B, 92, 64) zero row around
     take('a2', B * T * F); // conv2 out (B, 90, 64)
-    take('poolArg', Math.ceil((B * TP * F) / 4)); // (B, 45, 64) bytes
+    take('poolArg', B * TP * F); // (B, 45, 64) lane masks
     take('pool', B * TP * F);
     take('mask1', B * TP * F);
     take('d1', B * TP * F); // drop1 out (B, 45, 64)

@@ -378,21 +378,22 @@ export function conv1dFlipKernel(k: i32, Cin: i32, Cout: i32, W: usize, Wflip: u
 // ---------------------------------------------------------------------------------
 // MaxPooling1D(2)
 
-// X (B, 2*Tout, C) -> Y (B, Tout, C); arg (B, Tout, C) bytes: 1 when the second frame won
-// (ties go to the first frame, as TensorFlow's pooling gradient does)
+// X (B, 2*Tout, C) -> Y (B, Tout, C); arg (B, Tout, C) 32-bit lane masks: all ones when the
+// second frame won (ties go to the first frame, as TensorFlow's pooling gradient does). C % 4 == 0.
 export function maxPool1dForward(B: i32, Tout: i32, C: i32, X: usize, Y: usize, arg: usize): void {
   const rows = B * Tout;
   for (let r = 0; r < rows; r++) {
     const x0 = X + ((<usize>r * 2 * C) << 2);
     const x1 = x0 + (<usize>C << 2);
     const y = Y + ((<usize>r * C) << 2);
-    const a = arg + <usize>r * C;
-    for (let c = 0; c < C; c++) {
-      const u = load<f32>(x0 + (<usize>c << 2));
-      const v = load<f32>(x1 + (<usize>c << 2));
-      const second = v > u;
-      store<f32>(y + (<usize>c << 2), second ? v : u);
-      store<u8>(a + c, second ? 1 : 0);
+    const a = arg + ((<usize>r * C) << 2);
+    for (let c = 0; c < C; c += 4) {
+      const o = <usize>c << 2;
+      const u = v128.load(x0 + o);
+      const v = v128.load(x1 + o);
+      const second = f32x4.gt(v, u);
+      v128.store(y + o, v128.bitselect(v, u, second));
+      v128.store(a + o, second);
     }
   }
 }
@@ -403,14 +404,15 @@ export function maxPool1dBackward(B: i32, Tout: i32, C: i32, dY: usize, arg: usi
     for (let t = 0; t < Tout; t++) {
       const r = b * Tout + t;
       const dy = dY + ((<usize>r * C) << 2);
-      const a = arg + <usize>r * C;
+      const a = arg + ((<usize>r * C) << 2);
       const d0 = dX + ((<usize>b * sdx + <usize>(2 * t) * C) << 2);
       const d1 = d0 + (<usize>C << 2);
-      for (let c = 0; c < C; c++) {
-        const g = load<f32>(dy + (<usize>c << 2));
-        const second = load<u8>(a + c) != 0;
-        store<f32>(d0 + (<usize>c << 2), second ? 0 : g);
-        store<f32>(d1 + (<usize>c << 2), second ? g : 0);
+      for (let c = 0; c < C; c += 4) {
+        const o = <usize>c << 2;
+        const g = v128.load(dy + o);
+        const second = v128.load(a + o);
+        v128.store(d0 + o, v128.andnot(g, second));
+        v128.store(d1 + o, v128.and(g, second));
       }
     }
   }
@@ -429,18 +431,36 @@ function mix32(a: u32): u32 {
   return a;
 }
 
+// mix32 on four lanes
+// @ts-ignore: decorator
+@inline
+function mix32v(a: v128): v128 {
+  a = v128.xor(a, i32x4.shr_u(a, 16));
+  a = i32x4.mul(a, i32x4.splat(0x7feb352d));
+  a = v128.xor(a, i32x4.shr_u(a, 15));
+  a = i32x4.mul(a, i32x4.splat(0x846ca68b));
+  return v128.xor(a, i32x4.shr_u(a, 16));
+}
+
 // X (B, S) -> Y (B, S), mask (B, S) in {0, 1/(1-rate)}; sample b is global sample sampleOffset+b
+// Element s of a sample is kept when the top 24 bits of mix32(sampleKey + s*0x85ebca6b)
+// are >= rate * 2^24. S % 4 == 0.
 export function dropoutForward(B: i32, S: i32, rate: f32, seed: u32, sampleOffset: i32, X: usize, Y: usize, mask: usize): void {
-  const scale: f32 = 1 / (1 - rate);
-  const threshold = <u32>(<f64>rate * 16777216.0); // compare 24 random bits
+  const scale = f32x4.splat(<f32>1 / (1 - rate));
+  const threshold = i32x4.splat(<i32>(<f64>rate * 16777216.0));
+  const step = i32x4.splat(4 * 0x85ebca6b);
   for (let b = 0; b < B; b++) {
     const sampleKey = mix32(seed ^ mix32(<u32>(sampleOffset + b) * 0x9e3779b9 + 0x632be5ab));
-    for (let s = 0; s < S; s++) {
-      const o = (<usize>b * S + s) << 2;
-      const keep = (mix32(sampleKey + <u32>s * 0x85ebca6b) >> 8) >= threshold;
-      const m: f32 = keep ? scale : 0;
-      store<f32>(mask + o, m);
-      store<f32>(Y + o, load<f32>(X + o) * m);
+    let ctr = i32x4.add(i32x4.splat(sampleKey), i32x4(0, 0x85ebca6b, 2 * 0x85ebca6b, 3 * 0x85ebca6b));
+    const base = (<usize>b * S) << 2;
+    for (let s = 0; s < S; s += 4) {
+      const o = base + (<usize>s << 2);
+      // 24-bit values are non-negative, so a signed compare is exact
+      const keep = i32x4.ge_s(i32x4.shr_u(mix32v(ctr), 8), threshold);
+      const m = v128.and(scale, keep);
+      v128.store(mask + o, m);
+      v128.store(Y + o, f32x4.mul(v128.load(X + o), m));
+      ctr = i32x4.add(ctr, step);
     }
   }
 }
@@ -470,8 +490,8 @@ export function mulInto(n: i32, x: usize, mask: usize, y: usize): void {
 export function lstmForward(B: i32, T: i32, In: i32, H: i32, X: usize, W: usize, U: usize, bias: usize, G: usize, Cs: usize, Hs: usize, ldh: i32, reverse: i32): void {
   const H4 = 4 * H;
   // the input projection of every step at once: one (B*T, In) x (In, 4H) product
-  fillRows(B * T, H4, G, H4, bias);
-  gemm(B * T, H4, In, X, In, 1, W, H4, G, H4, 1);
+  // (the bias is added in the cell update, saving a pass over G)
+  gemm(B * T, H4, In, X, In, 1, W, H4, G, H4, 0);
   for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s;
     const tp = reverse ? t + 1 : t - 1;
@@ -486,10 +506,11 @@ export function lstmForward(B: i32, T: i32, In: i32, H: i32, X: usize, W: usize,
       const cp = Cs + ((<usize>(b * T + tp) * H) << 2);
       for (let j = 0; j < H; j += 4) {
         const o = <usize>j << 2;
-        const ig = sigmoidv(v128.load(g + o));
-        const fg = sigmoidv(v128.load(g + o + (<usize>H << 2)));
-        const gg = tanhv(v128.load(g + o + (<usize>(2 * H) << 2)));
-        const og = sigmoidv(v128.load(g + o + (<usize>(3 * H) << 2)));
+        const bo = bias + o;
+        const ig = sigmoidv(f32x4.add(v128.load(g + o), v128.load(bo)));
+        const fg = sigmoidv(f32x4.add(v128.load(g + o + (<usize>H << 2)), v128.load(bo + (<usize>H << 2))));
+        const gg = tanhv(f32x4.add(v128.load(g + o + (<usize>(2 * H) << 2)), v128.load(bo + (<usize>(2 * H) << 2))));
+        const og = sigmoidv(f32x4.add(v128.load(g + o + (<usize>(3 * H) << 2)), v128.load(bo + (<usize>(3 * H) << 2))));
         let cv = f32x4.mul(ig, gg);
         if (s > 0) cv = f32x4.add(cv, f32x4.mul(fg, v128.load(cp + o)));
         v128.store(g + o, ig);
