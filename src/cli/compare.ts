@@ -1,7 +1,7 @@
 // `formscore compare`: rule-based vs network vs hybrid on the same test reps.
 
 import type { Command } from 'commander';
-import { runComparison } from '../evaluate/comparison.js';
+import { runComparison, HYBRID_LABEL } from '../evaluate/comparison.js';
 import { addPhaseOptions, phaseOptionsFrom, type PhaseCliOptions } from './evaluate.js';
 
 export function registerCompare(program: Command): void {
@@ -9,7 +9,7 @@ export function registerCompare(program: Command): void {
     .command('compare')
     .description(
       'Compare the three ways the app can score a rep on the same held-out test reps: rule-based (layer 1, from ' +
-        'the raw angles), network only (layer 2), and the hybrid the app ships (0.30 rule + 0.70 network). Prints ' +
+        `the raw angles), network only (layer 2), and the hybrid the app ships (${HYBRID_LABEL}). Prints ` +
         'MAE (all six dimensions) and mean Pearson r per exercise and approach; writes <out>/results_comparison.csv ' +
         '(exercise, approach, n, mae, mean_pearson, overall_mae, overall_pearson).',
     ))

@@ -13,6 +13,9 @@ import { writeFileAtomic } from '../util/atomic.js';
 export const APPROACHES = ['rule', 'network', 'hybrid'] as const;
 export type Approach = (typeof APPROACHES)[number];
 
+/** "0.30 rule + 0.70 network", from the contract's constant. */
+export const HYBRID_LABEL = `${HYBRID_RULE_WEIGHT.toFixed(2)} rule + ${(1 - HYBRID_RULE_WEIGHT).toFixed(2)} network`;
+
 export const COMPARISON_CSV = 'results_comparison.csv';
 export const COMPARISON_COLUMNS = ['exercise', 'approach', 'n', 'mae', 'mean_pearson', 'overall_mae', 'overall_pearson'] as const;
 
@@ -60,7 +63,7 @@ export async function runComparison(opts: PhaseOptions & { outDir?: string }): P
     log(`no phase ${opts.phase} models to compare; nothing written`);
     return { rows, skipped, predictions: results, csvPath: null };
   }
-  log(`\nRule-based vs network vs hybrid (${Math.round(HYBRID_RULE_WEIGHT * 100)} % rule + ${Math.round((1 - HYBRID_RULE_WEIGHT) * 100)} % network), phase ${opts.phase}, test split, 0-100`);
+  log(`\nRule-based vs network vs hybrid (${HYBRID_LABEL}), phase ${opts.phase}, test split, scores 0-100`);
   log(formatTable(['exercise', 'approach', 'n', 'mae', 'mean_pearson', 'overall_mae', 'overall_pearson'], rows));
   const best = results.map((r) => {
     const mine = rows.filter((row) => row.exercise === r.exercise);

@@ -12,7 +12,7 @@ import { hasRealData, readRepFolder } from '../data/dataset.js';
 import { readNpy } from '../data/npy.js';
 import { PHASES, type Phase } from '../train/phases.js';
 import { VERSION } from '../version.js';
-import { collectPhaseData, COMPARISON_COLUMNS, type PhaseData } from './comparison.js';
+import { collectPhaseData, COMPARISON_COLUMNS, HYBRID_LABEL, type PhaseData } from './comparison.js';
 import { EVALUATION_COLUMNS, TARGETS, column, targetSummary, type PhaseOptions } from './evaluation.js';
 import { buildFigures, toVega, type Figure, type Section } from './figures/index.js';
 import { fmt, type Row } from './table.js';
@@ -185,7 +185,7 @@ export function renderReport(data: PhaseData, figures: Figure[], opts: ReportOpt
     ].join('\n'),
     comparison: trained.length === 0 ? noModels : [
       '<p>Rule-based (layer 1, from the raw angles), network only (layer 2), and the hybrid the app ships ' +
-        '(0.30 rule + 0.70 network) on the same test reps. MAE over all six dimensions; mean Pearson r over the six.</p>',
+        `(${HYBRID_LABEL}) on the same test reps. MAE over all six dimensions; mean Pearson r over the six.</p>`,
       htmlTable(COMPARISON_COLUMNS, data.comparison), charts('comparison'),
     ].join('\n'),
     export: exportSection(opts.exportDir ?? 'export'),

@@ -5,7 +5,7 @@
 
 import type { TopLevelSpec } from 'vega-lite';
 import { ANGLES, DIMENSIONS, EXERCISES } from '../../data/exercises.js';
-import { APPROACHES } from '../comparison.js';
+import { APPROACHES, HYBRID_LABEL } from '../comparison.js';
 
 // ---- row types: what each chart plots ---------------------------------------------
 
@@ -119,7 +119,7 @@ export function hybridComparisonSpec(rows: ApproachRow[]): TopLevelSpec {
     { exercise: r.exercise, approach: r.approach, metric: 'mean Pearson r (higher is better)', value: r.mean_pearson },
   ]);
   return {
-    title: { text: 'Rule-based vs network vs hybrid (0.3 rule + 0.7 network)', subtitle: 'test split, all six dimensions' },
+    title: { text: `Rule-based vs network vs hybrid (${HYBRID_LABEL})`, subtitle: 'test split, all six dimensions' },
     data: { values: long },
     facet: { column: { field: 'metric', type: 'nominal', title: null } },
     resolve: { scale: { y: 'independent' } },
