@@ -11,8 +11,12 @@ const ws = makeWorkspace();
 const exportDir = join(ws.root, 'export');
 mkdirSync(join(exportDir, 'tflite'), { recursive: true });
 writeFileSync(join(exportDir, 'tflite', 'form_scorer_squat_v1.tflite'), new Uint8Array(123456));
+// The layout `formscore export` writes: per-exercise details plus a flat `files` list.
 writeFileSync(join(exportDir, 'tflite', 'export_summary.json'), JSON.stringify({
-  models: [{ exercise: 'squat', bytes: 123456, latency_ms: { tfjs_tflite: 1.75, litert: 0.92 }, verified: true }],
+  formscore: '0.1.0', updated_at: '2026-01-01T00:00:00Z',
+  exercises: { squat: { file: 'form_scorer_squat_v1.tflite', bytes: 123456, verification: { 'tfjs-tflite': { max_abs_diff: 1.5e-4 } } } },
+  files: [{ exercise: 'squat', file: 'form_scorer_squat_v1.tflite', bytes: 123456, form: 'fused', dtype: 'float16', phase: 1,
+    max_abs_diff: { 'tfjs-tflite': 1.47e-4, litert: 2.1e-4 }, mean_latency_ms: { 'tfjs-tflite': 7.5, litert: 0.92 } }],
 }));
 
 // XML namespace names are identifiers, not links; nothing else may point off the page.
@@ -32,7 +36,8 @@ test('report: one page with every section, tables, charts, and no external URL',
   }
   assert.ok(html.includes('<th>icc</th>') && html.includes('<th>mean_pearson</th>'), 'evaluation and comparison tables');
   assert.ok(html.includes('form_scorer_squat_v1.tflite') && html.includes('123456'), 'tflite size');
-  assert.ok(html.includes('latency_ms.litert') && html.includes('0.92'), 'latency from export_summary.json');
+  assert.ok(html.includes('mean_latency_ms.litert') && html.includes('0.9200'), 'latency from export_summary.json');
+  assert.ok(html.includes('max_abs_diff.tfjs-tflite') && html.includes('1.47e-4'), 'parity from export_summary.json');
   assert.ok(html.includes('vega.View') && html.includes('table.sortable'), 'inline vega and sorting script');
   const urls = html.match(/https?:\/\/[^\s"'<>)]+/g) ?? [];
   const external = urls.filter((u) => !NAMESPACES.has(u));

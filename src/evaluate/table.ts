@@ -8,7 +8,9 @@ export type Row = Record<string, Cell>;
 export function fmt(x: Cell, digits = 3): string {
   if (typeof x === 'string') return x;
   if (Number.isNaN(x)) return 'n/a';
-  return Number.isInteger(x) ? String(x) : x.toFixed(digits);
+  if (Number.isInteger(x)) return String(x);
+  // Values that would keep under two significant digits (parity differences) go exponential.
+  return Math.abs(x) < 10 ** (1 - digits) ? x.toExponential(2) : x.toFixed(digits);
 }
 
 /** Columns aligned with spaces; text left-aligned, numbers right-aligned. */
