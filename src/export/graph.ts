@@ -5,8 +5,10 @@
 //            converter writes a Keras LSTM (per-gate [out, in] weights, output and
 //            cell state as variable tensors); the backward direction runs between
 //            REVERSE_V2 ops on the time axis. Small and fast on the classic
-//            interpreter, but its state tensors persist between invocations.
-//   unroll — the recurrence written out per time step in plain builtins, no
+//            interpreter. A one-step LSTM after each one zeroes the state tensors,
+//            so no state leaks from one invocation (rep) into the next.
+//   unroll — the recurrence written out per time step in plain builtins
+//            (FULLY_CONNECTED, ADD, LOGISTIC, TANH, MUL, SLICE, CONCATENATION), no
 //            variable tensors: what LiteRT's CompiledModel API (and any runtime
 //            without variable-tensor support) needs. Both directions advance in one
 //            [2, ·] batch per step, so each step costs one set of element-wise ops.
@@ -48,7 +50,6 @@ export const OPERATOR_VERSIONS: Partial<Record<BuiltinOperator, { version: numbe
   [BuiltinOperator.RESHAPE]: { version: 1, runtime: '1.5.0' },
   [BuiltinOperator.REVERSE_V2]: { version: 1, runtime: '1.14.0' },
   [BuiltinOperator.SLICE]: { version: 1, runtime: '1.14.0' },
-  [BuiltinOperator.SPLIT]: { version: 1, runtime: '1.5.0' },
   [BuiltinOperator.STRIDED_SLICE]: { version: 1, runtime: '1.6.0' },
   [BuiltinOperator.TANH]: { version: 1, runtime: '1.14.0' },
   [BuiltinOperator.UNIDIRECTIONAL_SEQUENCE_LSTM]: { version: 1, runtime: '1.13.1' },
@@ -145,13 +146,6 @@ export class GraphBuilder {
     return this.apply(BuiltinOperator.SLICE, [input, this.int32Const(begin), this.int32Const(size)], size, this.compact ? undefined : opt(BuiltinOptions.SliceOptions));
   }
 
-  /** SPLIT along `axis` into `n` equal parts of `shape` each. */
-  split(input: number, axis: number, n: number, shape: number[]): number[] {
-    const outs = Array.from({ length: n }, () => this.tensor(shape));
-    this.op(BuiltinOperator.SPLIT, [this.axis(axis), input], outs, opt(BuiltinOptions.SplitOptions, { num_splits: n }));
-    return outs;
-  }
-
   concat(inputs: number[], axis: number, shape: number[], name = ''): number {
     return this.apply(BuiltinOperator.CONCATENATION, inputs, shape, opt(BuiltinOptions.ConcatenationOptions, { axis, fused_activation_function: NO_ACTIVATION }), name);
   }
@@ -174,17 +168,6 @@ export class GraphBuilder {
 
   mul(a: number, b: number, shape: number[]): number {
     return this.apply(BuiltinOperator.MUL, [a, b], shape, this.compact ? undefined : opt(BuiltinOptions.MulOptions, { fused_activation_function: NO_ACTIVATION }));
-  }
-
-  private readonly axes = new Map<number, number>();
-  /** A scalar int32 axis constant, one per value. */
-  axis(value: number): number {
-    let t = this.axes.get(value);
-    if (t === undefined) {
-      t = this.int32(`axis/${value}`, [value], []);
-      this.axes.set(value, t);
-    }
-    return t;
   }
 
   private readonly axisVectors = new Map<number, number>();

@@ -162,6 +162,7 @@ export async function verifyTflite(bytes: Uint8Array, weights: NamedWeights, opt
         let max = 0;
         let sum = 0;
         let time = 0;
+        await model.run(x.subarray(0, sampleSize)); // warm-up: first-call set-up is not per-rep latency
         for (let s = 0; s < n; s++) {
           const t1 = performance.now();
           const y = await model.run(x.subarray(s * sampleSize, (s + 1) * sampleSize));
