@@ -22,9 +22,9 @@ const header = (path: string) => readFileSync(path, 'utf8').split('\n')[0];
 test('evaluate: CSV has the contract columns, six rows per exercise with a model, and skips the rest', async () => {
   const res = await runEvaluation(ws.opts);
   assert.equal(res.csvPath, join(ws.outDir, 'results_evaluation.csv'));
-  assert.equal(header(res.csvPath!), EVALUATION_COLUMNS.join(','));
-  assert.equal(header(res.csvPath!), 'exercise,dimension,n,mae,rmse,pearson,icc');
-  const rows = readCsv(res.csvPath!);
+  assert.equal(header(res.csvPath), EVALUATION_COLUMNS.join(','));
+  assert.equal(header(res.csvPath), 'exercise,dimension,n,mae,rmse,pearson,icc');
+  const rows = readCsv(res.csvPath);
   assert.equal(rows.length, WITH_MODEL.length * DIMENSIONS.length);
   assert.deepEqual([...new Set(rows.map((r) => r.exercise))], WITH_MODEL);
   assert.deepEqual(rows.slice(0, 6).map((r) => r.dimension), [...DIMENSIONS]);
@@ -51,8 +51,8 @@ test('evaluate: metrics are recomputed independently from the same test split an
 
 test('compare: three approaches per exercise; rule MAE equals ruleScoresBatch on the same sequences', async () => {
   const res = await runComparison(ws.opts);
-  assert.equal(header(res.csvPath!), COMPARISON_COLUMNS.join(','));
-  const rows = readCsv(res.csvPath!);
+  assert.equal(header(res.csvPath), COMPARISON_COLUMNS.join(','));
+  const rows = readCsv(res.csvPath);
   assert.equal(rows.length, WITH_MODEL.length * 3);
   for (const ex of WITH_MODEL) {
     const mine = rows.filter((r) => r.exercise === ex);
@@ -92,15 +92,15 @@ test('wasm engine and the reference oracle give the same scores', async () => {
   assert.ok(worst < 1e-4, `max |wasm − reference| = ${worst}`);
 });
 
-test('evaluate with no models writes nothing and keeps an existing CSV', async () => {
+test('evaluate and compare with no models fail, write nothing and keep existing CSVs', async () => {
   const out = tempDir();
-  const csv = join(out, 'results_evaluation.csv');
+  const csv = join(out, 'results_evaluation.csv'), cmp = join(out, 'results_comparison.csv');
   writeFileSync(csv, 'keep me\n');
-  const lines: string[] = [];
-  const res = await runEvaluation({ ...ws.opts, modelsDir: tempDir(), outDir: out, log: (l) => lines.push(l) });
-  assert.equal(res.csvPath, null);
+  const opts = { ...ws.opts, modelsDir: tempDir(), outDir: out, log: () => {} };
+  await assert.rejects(runEvaluation(opts), /no phase 1 model for squat, plank, lunge .*run: formscore train --phase 1$/);
+  await assert.rejects(runComparison({ ...opts, exercises: ['plank'] }), /run: formscore train --phase 1 --exercise plank$/);
   assert.equal(readFileSync(csv, 'utf8'), 'keep me\n');
-  assert.ok(lines.some((l) => l.includes('no phase 1 models')));
+  assert.ok(!existsSync(cmp));
 });
 
 test('CLI: bad phase and missing data give one-line errors and exit 1', () => {

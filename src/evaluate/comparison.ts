@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { DIMENSIONS, HYBRID_RULE_WEIGHT, type Exercise } from '../data/exercises.js';
 import { ruleScoresBatch, hybridScores } from '../data/rules.js';
 import { mae, pearson } from './metrics.js';
-import { column, dimensionMetrics, predictTestSplits, type MetricRow, type PhaseOptions, type Skipped, type TestPredictions } from './evaluation.js';
+import { column, dimensionMetrics, noModelsError, predictTestSplits, type MetricRow, type PhaseOptions, type Skipped, type TestPredictions } from './evaluation.js';
 import { formatTable, toCsv, type Row } from './table.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
@@ -52,17 +52,14 @@ export function compareApproaches(p: TestPredictions): ComparisonRow[] {
   });
 }
 
-export interface ComparisonResult { rows: ComparisonRow[]; skipped: Skipped[]; predictions: TestPredictions[]; csvPath: string | null }
+export interface ComparisonResult { rows: ComparisonRow[]; skipped: Skipped[]; predictions: TestPredictions[]; csvPath: string }
 
 /** `formscore compare`: prints a table and writes results_comparison.csv. */
 export async function runComparison(opts: PhaseOptions & { outDir?: string }): Promise<ComparisonResult> {
   const log = opts.log ?? console.log;
   const { results, skipped } = await predictTestSplits(opts);
   const rows = results.flatMap(compareApproaches);
-  if (rows.length === 0) {
-    log(`no phase ${opts.phase} models to compare; nothing written`);
-    return { rows, skipped, predictions: results, csvPath: null };
-  }
+  if (rows.length === 0) throw noModelsError(opts);
   log(`\nRule-based vs network vs hybrid (${HYBRID_LABEL}), phase ${opts.phase}, test split, scores 0-100`);
   log(formatTable(['exercise', 'approach', 'n', 'mae', 'mean_pearson', 'overall_mae', 'overall_pearson'], rows));
   const best = results.map((r) => {

@@ -164,17 +164,21 @@ export function targetSummary(rows: readonly MetricRow[]): TargetCheck[] {
   });
 }
 
-export interface EvaluationResult { rows: MetricRow[]; skipped: Skipped[]; predictions: TestPredictions[]; csvPath: string | null }
+export interface EvaluationResult { rows: MetricRow[]; skipped: Skipped[]; predictions: TestPredictions[]; csvPath: string }
+
+/** Nothing to evaluate is an error for evaluate/compare (exit 1; no results file touched). */
+export function noModelsError(opts: PhaseOptions): Error {
+  const which = opts.exercises.length === 1 ? ` --exercise ${opts.exercises[0]}` : '';
+  return new Error(`no phase ${opts.phase} model for ${opts.exercises.join(', ')} in ${join(opts.modelsDir ?? 'models', 'saved')}; ` +
+    `nothing written; run: formscore train --phase ${opts.phase}${which}`);
+}
 
 /** `formscore evaluate`: metrics per exercise and dimension, printed and saved as CSV. */
 export async function runEvaluation(opts: PhaseOptions & { outDir?: string }): Promise<EvaluationResult> {
   const log = opts.log ?? console.log;
   const { results, skipped } = await predictTestSplits(opts);
   const rows = results.flatMap((r) => dimensionMetrics(r.exercise, r.truth, r.network, r.n));
-  if (rows.length === 0) {
-    log(`no phase ${opts.phase} models to evaluate; nothing written`);
-    return { rows, skipped, predictions: results, csvPath: null };
-  }
+  if (rows.length === 0) throw noModelsError(opts);
   for (const r of results) {
     log(`\n${r.exercise} (phase ${opts.phase}, ${r.n} test reps, scores 0-100)`);
     log(formatTable(['dimension', 'mae', 'rmse', 'pearson', 'icc'], rows.filter((m) => m.exercise === r.exercise)));
