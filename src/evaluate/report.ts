@@ -48,7 +48,7 @@ export function htmlTable(columns: readonly string[], rows: readonly Row[], digi
     const v = r[c] ?? '';
     return typeof v === 'number'
       ? `<td class="num" data-v="${Number.isNaN(v) ? '' : v}">${esc(fmt(v, digits))}</td>`
-      : `<td>${esc(v)}</td>`;
+      : `<td${/^PASS/.test(v) ? ' class="pass"' : /^MISS/.test(v) ? ' class="miss"' : ''}>${esc(v)}</td>`;
   }).join('') + '</tr>').join('\n');
   return `<table class="sortable"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
@@ -226,6 +226,7 @@ th { background: #eef2f7; cursor: pointer; user-select: none; white-space: nowra
 th.asc::after { content: " ▲"; } th.desc::after { content: " ▼"; }
 tbody tr:nth-child(even) { background: #f7f9fb; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.pass { color: #1b7a2f; font-weight: bold; } td.miss { color: #b3261e; font-weight: bold; }
 .charts { display: flex; flex-wrap: wrap; gap: 8px 36px; align-items: flex-start; }
 figure { margin: 12px 0 22px; } figcaption { font-size: 12px; color: #666; }
 figcaption .file { color: #999; }
