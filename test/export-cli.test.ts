@@ -54,7 +54,7 @@ test('unwritable output folder: clear error, exit 1, nothing written', () => {
   writeFileSync(join(dir, 'blocker'), 'a file where a folder should be');
   const r = formscore(dir, 'export', '--exercise', 'squat', '--output-dir', 'blocker/tflite');
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /output folder blocker\/tflite is not writable/);
+  assert.match(r.stderr, /output folder blocker\/tflite is not writable \(.*blocker is a file\)/);
   assert.deepEqual(readdirSync(dir).sort(), ['blocker', 'models']);
 });
 
@@ -121,4 +121,23 @@ test('--all --unroll: exports the exercises that have models, verifies in both r
   assert.deepEqual(Object.keys(summary2.exercises.squat.verification), ['tfjs-tflite']);
   assert.ok(summary2.exercises.squat.verification['tfjs-tflite'].max_abs_diff <= 1e-5);
   assert.equal(summary2.exercises.pushup.form, 'unroll');
+});
+
+test('a runtime disagreeing with the engine fails verification and nothing is written', async () => {
+  const { exportModels } = await import('../src/export/export.js');
+  const dir = tempDir();
+  withModel(dir, 'plank', 1, 'final', 8);
+  const out = join(dir, 'out');
+  const lines: string[] = [];
+  // An "engine" that is off by 0.01 on every score: the runtimes must not match it.
+  const { loadCheckpoint } = await import('../src/nn/checkpoint.js');
+  const { referenceForward } = await import('../src/nn/reference/network.js');
+  const { weights } = loadCheckpoint(join(dir, 'models', 'saved', 'plank_phase1_final'));
+  const engine = { name: 'shifted reference', predict: async (x: Float32Array, n: number) => referenceForward(weights, x, n).map((v) => v + 0.01) };
+  await assert.rejects(
+    exportModels({ exercises: ['plank'], requireModel: true, modelsDir: join(dir, 'models'), dataDir: join(dir, 'data'), outputDir: out, engine, log: (l) => lines.push(l) }),
+    /plank: verification failed \(tfjs-tflite: max abs diff 1\.\d+e-2 exceeds 0\.002\); nothing written/,
+  );
+  assert.ok(!existsSync(out), 'not even the output folder');
+  assert.ok(lines.some((l) => l.includes('FAILED')));
 });

@@ -2,8 +2,8 @@
 // verified in the TFLite runtimes before anything is written, then written
 // atomically together with export_summary.json (read by the report page).
 
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { Exercise } from '../data/exercises.js';
 import { loadCheckpoint } from '../nn/checkpoint.js';
 import type { NamedWeights } from '../nn/architecture.js';
@@ -88,14 +88,18 @@ export interface ExportReport {
   summaryPath: string;
 }
 
-/** Throws a one-line error unless `dir` exists (or can be created) and is writable. */
+/**
+ * Throws a one-line error unless `dir` is a writable folder or could be created as
+ * one (its nearest existing ancestor is a writable folder). Creates nothing.
+ */
 export function checkWritableDir(dir: string): void {
+  let probe = resolve(dir);
+  while (!existsSync(probe) && dirname(probe) !== probe) probe = dirname(probe);
   try {
-    if (existsSync(dir) && !statSync(dir).isDirectory()) throw new Error('not a folder');
-    mkdirSync(dir, { recursive: true });
-    accessSync(dir, constants.W_OK);
+    if (!statSync(probe).isDirectory()) throw Object.assign(new Error(), { code: `${probe} is a file` });
+    accessSync(probe, constants.W_OK);
   } catch (err) {
-    const why = err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.message) : String(err);
+    const why = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
     throw new Error(`output folder ${dir} is not writable (${why})`);
   }
 }
