@@ -348,9 +348,10 @@ export class Engine {
   /**
    * MSE loss of the last forward pass against the targets, then the backward pass:
    * ADDS the gradient of sum(errors²)/normalizer into the gradient region (zero it first
-   * with zeroGrads). Layers with trainable[layer] === false get no weight gradient and,
-   * when nothing below needs it, no backward pass at all. Returns the sums of squared
-   * and absolute errors.
+   * with zeroGrads). The pass stops at the lowest trainable layer: frozen layers below it
+   * cost nothing (freezing conv1/conv2 skips the convolution backward). A frozen layer
+   * above it still passes gradients down; its own weight gradients are computed but the
+   * optimizer never applies them. Returns the sums of squared and absolute errors.
    */
   backward(n: number, normalizer: number, trainable?: Partial<Record<TrainableLayer, boolean>>): { se: number; ae: number } {
     const { k, a } = this;
@@ -363,8 +364,6 @@ export class Engine {
     const lowest = TRAINABLE_LAYERS.findIndex(on);
     if (lowest < 0) return result;
     const needBelow = (layer: TrainableLayer) => lowest < TRAINABLE_LAYERS.indexOf(layer);
-    // a frozen layer still passes gradients down but its own are discarded: compute into them anyway
-    // (cheap) only when the layer is on the path; the optimizer never applies frozen gradients.
     const dScoresIn = !needBelow('scores') ? 0 : training ? a.dE1d : a.dE1;
     k.denseBackward(n, D, S, training ? a.e1d : a.e1, this.scoresT, a.out, a.dOut, this.g('scores/kernel'), this.g('scores/bias'), dScoresIn, 2);
     if (!needBelow('scores')) return result;
@@ -402,12 +401,6 @@ export class Engine {
 
   zeroGrads(): void {
     this.k.zero(this.grads, this.regionFloats);
-  }
-
-  /** grads += other (a gradient region copied in from another engine), fixed order by the caller. */
-  addGrads(other: Float32Array): void {
-    const g = this.region('grads');
-    for (let i = 0; i < this.regionFloats; i++) g[i] += other[i];
   }
 
   /** One Adam update (Keras form) of the trainable layers; step counts from 1. */
