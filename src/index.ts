@@ -42,3 +42,7 @@ export { writeTflite } from './export/tflite/writer.js';
 export { readTflite, operatorSummary, metadataText, type OperatorUse } from './export/tflite/reader.js';
 export { float32ToFloat16Bits, float16BitsToFloat32, toFloat16Bytes, roundToFloat16 } from './export/tflite/float16.js';
 export type { LoadedTfliteModel, RuntimeName, TensorInfo, TfliteRuntime } from './export/runtimes/types.js';
+export * from './score/session.js';
+export * from './pipeline/presets.js';
+export * from './pipeline/pipeline.js';
+export * from './pipeline/state.js';

@@ -4,9 +4,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { DIMENSIONS, N_SCORES, resolveExercises } from '../data/exercises.js';
-import { generateSynthetic } from '../data/synthetic.js';
-import { encodeNpy } from '../data/npy.js';
-import { writeDirAtomic } from '../util/atomic.js';
+import { generateSynthetic, writeSynthetic } from '../data/synthetic.js';
 
 export interface GenerateOptions {
   exercise: string;
@@ -42,11 +40,7 @@ export function runGenerate(opts: GenerateOptions): void {
     const t0 = performance.now();
     const data = generateSynthetic(exercise, n, seed);
     const dir = join(opts.out, exercise);
-    writeDirAtomic(dir, {
-      'sequences.npy': encodeNpy(data.sequences, [n, 90, 9]),
-      'scores.npy': encodeNpy(data.scores, [n, N_SCORES]),
-      'tiers.npy': encodeNpy(data.tiers, [n]),
-    });
+    writeSynthetic(dir, data);
     const summary = DIMENSIONS.map((d, k) => {
       const { mean, std } = columnStats(data.scores, n, k);
       return `${d} ${mean.toFixed(1)}±${std.toFixed(1)}`;

@@ -9,6 +9,8 @@ import { registerCompare } from './compare.js';
 import { registerPlot } from './plot.js';
 import { registerReport } from './report.js';
 import { registerTrain } from './train.js';
+import { registerScore } from './score.js';
+import { registerPipeline } from './pipeline.js';
 import { registerBench } from './bench.js';
 import { registerExport } from './export.js';
 
@@ -25,6 +27,8 @@ registerCompare(program);
 registerPlot(program);
 registerReport(program);
 registerTrain(program);
+registerScore(program);
+registerPipeline(program);
 registerBench(program);
 registerExport(program);
 

@@ -8,6 +8,8 @@
 import { type Exercise, EXERCISES, FRAMES, MAX_ANGLE, N_ANGLES, N_SCORES, PROFILES } from './exercises.js';
 import { alignmentScore, scoreRep } from './scores.js';
 import { Random } from '../util/random.js';
+import { encodeNpy } from './npy.js';
+import { writeDirAtomic } from '../util/atomic.js';
 
 export const TIERS = ['excellent', 'good', 'acceptable', 'poor'] as const;
 export type Tier = (typeof TIERS)[number];
@@ -153,4 +155,16 @@ function synthesizeRep(
 
   for (let v = 0; v < REP_SIZE; v++) out[v] = out[v] < 0 ? 0 : out[v] > MAX_ANGLE ? MAX_ANGLE : out[v];
   return { depthRatio, errorFrames };
+}
+
+/**
+ * Writes one exercise's reps as `<dir>/{sequences,scores,tiers}.npy`; the folder is
+ * replaced as a whole, so an interrupted run leaves the previous data intact.
+ */
+export function writeSynthetic(dir: string, data: SyntheticData): void {
+  writeDirAtomic(dir, {
+    'sequences.npy': encodeNpy(data.sequences, [data.n, FRAMES, N_ANGLES]),
+    'scores.npy': encodeNpy(data.scores, [data.n, N_SCORES]),
+    'tiers.npy': encodeNpy(data.tiers, [data.n]),
+  });
 }

@@ -1,0 +1,83 @@
+// `formscore pipeline`: the main job, from nothing to verified .tflite files and a report.
+
+import type { Command } from 'commander';
+import { resolveExercises } from '../data/exercises.js';
+import { ProgressBar, formatDuration } from '../train/progress.js';
+import { parsePreset } from '../pipeline/presets.js';
+import { runPipeline, STATE_FILE, type PipelineResult } from '../pipeline/pipeline.js';
+
+interface PipelineCliOptions {
+  preset: string;
+  exercise: string;
+  threads?: string;
+}
+
+export function registerPipeline(program: Command): void {
+  program
+    .command('pipeline')
+    .description(
+      'Run the whole job in the current folder: generate synthetic data, train phase 1 (phases 2 and 3 for ' +
+        'exercises with annotated reps in data/real/<exercise>/), evaluate, compare, plot, export verified float16 ' +
+        `TFLite and write the report. Finished steps are recorded in ${STATE_FILE} and skipped on a re-run; ` +
+        'interrupted training resumes from its last checkpoint.',
+    )
+    .option('--preset <name>', 'quick: 500 reps and 8 epochs per exercise (about two minutes); full: the seed recipe (5,000 reps, 50/30/20 epochs)', 'quick')
+    .option('--exercise <name>', 'all, or one of squat, pushup, plank, bicep_curl, lunge', 'all')
+    .option('--threads <n>', 'training worker threads (default: all cores)')
+    .addHelpText('after', [
+      '',
+      'Examples:',
+      '  formscore pipeline --preset quick',
+      '  formscore pipeline --preset full --exercise squat',
+    ].join('\n'))
+    .action((opts: PipelineCliOptions) => runPipelineCli(opts));
+}
+
+async function runPipelineCli(opts: PipelineCliOptions): Promise<void> {
+  const preset = parsePreset(opts.preset);
+  const exercises = resolveExercises(opts.exercise);
+  const threads = opts.threads === undefined ? undefined : Number(opts.threads);
+  if (threads !== undefined && !(Number.isInteger(threads) && threads > 0)) {
+    throw new Error(`--threads must be a positive whole number, got "${opts.threads}"`);
+  }
+  const started = performance.now();
+  const progress = new ProgressBar(process.stdout);
+  let stopRequested = false;
+  const onSigint = () => {
+    if (stopRequested) process.exit(130);
+    stopRequested = true;
+    progress.message('Interrupt: stopping after the current step (Ctrl-C again to quit at once); run the same command to continue.');
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    console.log(`formscore pipeline --preset ${preset.name}: ${exercises.join(', ')}`);
+    const result = await runPipeline({ preset, exercises, threads, progress, shouldStop: () => stopRequested, log: (l) => progress.message(l) });
+    if (result.status === 'interrupted') {
+      console.log(`Interrupted after ${formatDuration((performance.now() - started) / 1000)}; run the same command to continue.`);
+      process.exitCode = 130;
+      return;
+    }
+    console.log(formatSummary(result, (performance.now() - started) / 1000));
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+function formatSummary(r: PipelineResult, seconds: number): string {
+  const lines = [
+    '',
+    `Pipeline finished in ${formatDuration(seconds)} (${r.ran.length} steps run, ${r.skipped.length} current and skipped).`,
+    '',
+    `${'exercise'.padEnd(12)}${'phase'.padStart(6)}${'test MAE'.padStart(10)}${'Pearson'.padStart(9)}${'ICC'.padStart(7)}${'TFLite'.padStart(10)}`,
+  ];
+  for (const s of r.summary) {
+    const size = s.tfliteBytes === null ? '-' : `${(s.tfliteBytes / 1024).toFixed(0)} KB`;
+    lines.push(
+      `${s.exercise.padEnd(12)}${String(s.phase).padStart(6)}${s.mae.toFixed(2).padStart(10)}${s.pearson.toFixed(3).padStart(9)}` +
+        `${s.icc.toFixed(3).padStart(7)}${size.padStart(10)}`,
+    );
+  }
+  lines.push('(overall dimension on the held-out test split, 0-100 scale)', '', 'Outputs:');
+  for (const [what, where] of Object.entries(r.outputs)) lines.push(`  ${what.padEnd(48)} ${where}`);
+  return lines.join('\n');
+}

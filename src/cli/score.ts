@@ -1,0 +1,53 @@
+// `formscore score`: rule, network and hybrid scores for every rep of a real pose log.
+
+import type { Command } from 'commander';
+import { DIMENSIONS, EXERCISES, resolveExercises } from '../data/exercises.js';
+import { scoreSession, type SessionScores } from '../score/session.js';
+
+interface ScoreCliOptions {
+  exercise: string;
+  model?: string;
+  modelsDir: string;
+  json?: boolean;
+}
+
+export function registerScore(program: Command): void {
+  program
+    .command('score')
+    .description(
+      'Score every rep of a pose-log CSV the way the app will: rule-based (layer 1), network (layer 2: a checkpoint, ' +
+        'or an exported .tflite file run in a TFLite runtime) and hybrid (0.30 rule + 0.70 network), all on 0-100.',
+    )
+    .argument('<session.csv>', 'pose log exported by the app (one row per frame, nine angle columns, optional rep_id)')
+    .requiredOption('--exercise <name>', `one of ${EXERCISES.join(', ')}`)
+    .option('--model <path>', 'checkpoint folder or .tflite file (default: the latest phase checkpoint under --models-dir)')
+    .option('--models-dir <dir>', 'folder holding saved/<exercise>_phase<N>_final/', 'models')
+    .option('--json', 'print one JSON document instead of the table')
+    .addHelpText('after', [
+      '',
+      'Examples:',
+      '  formscore score --exercise squat session.csv',
+      '  formscore score --exercise squat session.csv --model export/tflite/form_scorer_squat_v1.tflite --json',
+    ].join('\n'))
+    .action(async (file: string, opts: ScoreCliOptions) => {
+      const [exercise] = resolveExercises(opts.exercise);
+      if (opts.exercise === 'all') throw new Error('--exercise must name one exercise, not all');
+      const result = await scoreSession(file, exercise, { model: opts.model, modelsDir: opts.modelsDir });
+      for (const w of result.warnings) console.error(`warning: ${w}`);
+      console.log(opts.json ? JSON.stringify(result, null, 2) : formatSession(result));
+    });
+}
+
+/** One block per rep: a row per approach, a column per dimension. */
+export function formatSession(s: SessionScores): string {
+  const runtime = s.model.runtime ? ` via ${s.model.runtime}` : '';
+  const head = `${'rep'.padEnd(6)}${'approach'.padEnd(10)}${DIMENSIONS.map((d) => d.padStart(10)).join('')}`;
+  const lines = [`${s.file}: ${s.reps.length} reps of ${s.exercise}, network ${s.model.kind} ${s.model.path}${runtime}`, '', head];
+  for (const rep of s.reps) {
+    (['rule', 'network', 'hybrid'] as const).forEach((approach, k) => {
+      const cells = rep[approach].map((v) => v.toFixed(1).padStart(10)).join('');
+      lines.push(`${(k === 0 ? rep.repId : '').padEnd(6)}${approach.padEnd(10)}${cells}`);
+    });
+  }
+  return lines.join('\n');
+}

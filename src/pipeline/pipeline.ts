@@ -1,0 +1,228 @@
+// `formscore pipeline`: the whole job in one command. Generate synthetic data, train
+// phase 1 (phases 2 and 3 where real annotated reps exist), evaluate, compare, plot,
+// export verified float16 TFLite and write the report. Each step records itself in
+// pipeline_state.json; a re-run skips what is current and resumes interrupted training.
+
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import type { Exercise } from '../data/exercises.js';
+import { generateSynthetic, writeSynthetic } from '../data/synthetic.js';
+import { hasRealData } from '../data/dataset.js';
+import { phasePaths, type Phase } from '../train/phases.js';
+import { summarize, trainExercise } from '../train/trainer.js';
+import type { ProgressBar } from '../train/progress.js';
+import { runEvaluation, EVALUATION_CSV } from '../evaluate/evaluation.js';
+import { runComparison } from '../evaluate/comparison.js';
+import { runPlot } from '../evaluate/figures/index.js';
+import { runReport, REPORT_HTML } from '../evaluate/report.js';
+import { exportModels, tfliteFileName } from '../export/export.js';
+import { PipelineState } from './state.js';
+import type { Preset } from './presets.js';
+
+export const STATE_FILE = 'pipeline_state.json';
+
+export interface PipelineOptions {
+  preset: Preset;
+  exercises: Exercise[];
+  dataDir?: string; // default 'data'
+  modelsDir?: string; // default 'models'
+  evaluationDir?: string; // default 'evaluation'
+  exportDir?: string; // default 'export'
+  stateFile?: string; // default pipeline_state.json
+  threads?: number;
+  progress?: ProgressBar | null;
+  shouldStop?: () => boolean;
+  log?: (line: string) => void;
+}
+
+export interface ExerciseSummary {
+  exercise: Exercise;
+  phase: Phase;
+  mae: number; // overall dimension, test split, 0-100
+  pearson: number;
+  icc: number;
+  tfliteBytes: number | null;
+}
+
+export interface PipelineResult {
+  status: 'done' | 'interrupted';
+  ran: string[];
+  skipped: string[];
+  summary: ExerciseSummary[];
+  outputs: Record<string, string>;
+}
+
+/** One unit of work: done when its fingerprint matches, its outputs exist and its inputs are older. */
+interface Step {
+  id: string;
+  dependsOn: string[];
+  settings: Record<string, unknown>;
+  outputs: string[];
+  /** `resume` is true when this same step was interrupted before. */
+  run(resume: boolean): Promise<'done' | 'interrupted'>;
+}
+
+export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult> {
+  const dirs = {
+    data: opts.dataDir ?? 'data',
+    models: opts.modelsDir ?? 'models',
+    evaluation: opts.evaluationDir ?? 'evaluation',
+    export: opts.exportDir ?? 'export',
+  };
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const state = new PipelineState(opts.stateFile ?? STATE_FILE);
+  const steps = planSteps(opts, dirs, log);
+  const ran: string[] = [];
+  const skipped: string[] = [];
+
+  for (const [i, step] of steps.entries()) {
+    const fingerprint = JSON.stringify(step.settings);
+    const tag = `[${i + 1}/${steps.length}] ${step.id}`;
+    if (state.isCurrent(step.id, fingerprint, step.dependsOn) && step.outputs.every((p) => existsSync(p))) {
+      log(`${tag}: current, skipped`);
+      skipped.push(step.id);
+      continue;
+    }
+    if (opts.shouldStop?.()) return { status: 'interrupted', ran, skipped, summary: [], outputs: {} };
+    const resume = state.wasInterrupted(step.id, fingerprint);
+    log(`${tag}${resume ? ': resuming' : ''}`);
+    state.mark(step.id, fingerprint, 'running');
+    if ((await step.run(resume)) === 'interrupted') return { status: 'interrupted', ran, skipped, summary: [], outputs: {} };
+    state.mark(step.id, fingerprint, 'done');
+    ran.push(step.id);
+  }
+  return { status: 'done', ran, skipped, summary: summarizeResults(opts.exercises, dirs), outputs: outputLocations(dirs, state.path) };
+}
+
+type Dirs = { data: string; models: string; evaluation: string; export: string };
+
+function planSteps(opts: PipelineOptions, dirs: Dirs, log: (line: string) => void): Step[] {
+  const { preset, exercises } = opts;
+  const steps: Step[] = [];
+  const finalModelSteps: string[] = [];
+  let anyPhase3 = false;
+
+  for (const exercise of exercises) {
+    const genDir = join(dirs.data, 'generated', exercise);
+    steps.push({
+      id: `generate ${exercise}`,
+      dependsOn: [],
+      settings: { n: preset.nSamples, seed: preset.seed },
+      outputs: ['sequences.npy', 'scores.npy', 'tiers.npy'].map((f) => join(genDir, f)),
+      run: async () => {
+        writeSynthetic(genDir, generateSynthetic(exercise, preset.nSamples, preset.seed));
+        log(`  ${preset.nSamples} reps → ${genDir}/`);
+        return 'done';
+      },
+    });
+    // Phases 2 and 3 fine-tune on annotated reps; they run only where an expert saved some.
+    const phases: Phase[] = hasRealData(exercise, dirs.data) ? [1, 2, 3] : [1];
+    anyPhase3 ||= phases.includes(3);
+    let previous = `generate ${exercise}`;
+    for (const phase of phases) {
+      const id = `train ${exercise} phase ${phase}`;
+      const realStamp = phase > 1 ? statSync(join(dirs.data, 'real', exercise, 'scores.npy')).mtimeMs : null;
+      steps.push({
+        id,
+        dependsOn: [previous],
+        settings: { epochs: preset.epochs[phase], seed: preset.seed, realStamp },
+        outputs: [join(phasePaths(dirs.models, exercise, phase).final, 'model.json')],
+        run: (resume) => trainStep(exercise, phase, resume, opts, dirs, log),
+      });
+      previous = id;
+    }
+    finalModelSteps.push(previous);
+  }
+
+  const phase1Models = exercises.map((e) => `train ${e} phase 1`);
+  const analysis = (phase: Phase, outDir: string, models: string[]): Step[] => {
+    const common = { phase, exercises, dataDir: dirs.data, modelsDir: dirs.models, threads: opts.threads, log };
+    const suffix = phase === 1 ? '' : ` phase ${phase}`;
+    return [
+      {
+        id: `evaluate${suffix}`, dependsOn: models, settings: { exercises, outDir }, outputs: [join(outDir, EVALUATION_CSV)],
+        run: async () => (await runEvaluation({ ...common, outDir }), 'done'),
+      },
+      {
+        id: `compare${suffix}`, dependsOn: models, settings: { exercises, outDir }, outputs: [join(outDir, 'results_comparison.csv')],
+        run: async () => (await runComparison({ ...common, outDir }), 'done'),
+      },
+    ];
+  };
+  steps.push(...analysis(1, dirs.evaluation, phase1Models));
+  if (anyPhase3) steps.push(...analysis(3, join(dirs.evaluation, 'phase3'), finalModelSteps));
+
+  const tfliteDir = join(dirs.export, 'tflite');
+  steps.push(
+    {
+      id: 'plot', dependsOn: phase1Models, settings: { exercises },
+      outputs: [join(dirs.evaluation, 'figures', 'mae_heatmap.png')],
+      run: async () => {
+        await runPlot({ phase: 1, exercises, dataDir: dirs.data, modelsDir: dirs.models, outDir: dirs.evaluation, threads: opts.threads, log });
+        return 'done';
+      },
+    },
+    {
+      id: 'export', dependsOn: finalModelSteps, settings: { exercises, dtype: 'float16', form: 'fused' },
+      outputs: exercises.map((e) => join(tfliteDir, tfliteFileName(e))),
+      run: async () => {
+        await exportModels({ exercises, requireModel: true, outputDir: tfliteDir, modelsDir: dirs.models, dataDir: dirs.data, verify: true, log });
+        return 'done';
+      },
+    },
+    {
+      id: 'report', dependsOn: ['evaluate', 'compare', 'plot', 'export'], settings: { exercises },
+      outputs: [join(dirs.evaluation, REPORT_HTML)],
+      run: async () => {
+        await runReport({ phase: 1, exercises, dataDir: dirs.data, modelsDir: dirs.models, outDir: dirs.evaluation, exportDir: dirs.export, threads: opts.threads, log });
+        return 'done';
+      },
+    },
+  );
+  return steps;
+}
+
+async function trainStep(
+  exercise: Exercise, phase: Phase, resume: boolean, opts: PipelineOptions, dirs: Dirs, log: (line: string) => void,
+): Promise<'done' | 'interrupted'> {
+  const result = await trainExercise(exercise, phase, {
+    dataDir: dirs.data, modelsDir: dirs.models, epochs: opts.preset.epochs[phase], seed: opts.preset.seed,
+    threads: opts.threads, resume, progress: opts.progress, shouldStop: opts.shouldStop, log,
+  });
+  for (const line of summarize(result)) log(line);
+  return result.status === 'interrupted' ? 'interrupted' : 'done';
+}
+
+/** Overall-dimension test metrics of each exercise's latest evaluated phase, and its TFLite size. */
+function summarizeResults(exercises: Exercise[], dirs: Dirs): ExerciseSummary[] {
+  const rows = new Map<Exercise, ExerciseSummary>();
+  for (const [phase, dir] of [[1, dirs.evaluation], [3, join(dirs.evaluation, 'phase3')]] as const) {
+    const csv = join(dir, EVALUATION_CSV);
+    if (!existsSync(csv)) continue;
+    const records = parse(readFileSync(csv, 'utf8'), { columns: true }) as Record<string, string>[];
+    for (const r of records) {
+      const exercise = r.exercise as Exercise;
+      if (r.dimension !== 'overall' || !exercises.includes(exercise)) continue;
+      const tflite = join(dirs.export, 'tflite', tfliteFileName(exercise));
+      rows.set(exercise, {
+        exercise, phase, mae: Number(r.mae), pearson: Number(r.pearson), icc: Number(r.icc),
+        tfliteBytes: existsSync(tflite) ? statSync(tflite).size : null,
+      });
+    }
+  }
+  return exercises.flatMap((e) => rows.get(e) ?? []);
+}
+
+function outputLocations(dirs: Dirs, statePath: string): Record<string, string> {
+  return {
+    'synthetic data': join(dirs.data, 'generated') + '/',
+    checkpoints: join(dirs.models, 'saved') + '/',
+    'history CSVs and TensorBoard logs': join(dirs.models, 'logs') + '/',
+    'results CSVs': dirs.evaluation + '/',
+    figures: join(dirs.evaluation, 'figures') + '/',
+    report: join(dirs.evaluation, REPORT_HTML),
+    'TFLite files (copy to the app\'s assets/models/)': join(dirs.export, 'tflite') + '/',
+    'pipeline state': statePath,
+  };
+}

@@ -1,0 +1,112 @@
+// Scores every rep of a real pose log the way the app will: layer 1 (rules), layer 2
+// (the network, from a checkpoint or an exported .tflite file) and their hybrid. This
+// lets a user check a model on their own recordings before copying it to the app.
+
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { FRAMES, N_FEATURES, N_SCORES, type Exercise } from '../data/exercises.js';
+import { readPoseLog } from '../data/poselog.js';
+import { toFeatures } from '../data/features.js';
+import { hybridScores, ruleScoresBatch } from '../data/rules.js';
+import { predictCheckpoint } from '../evaluate/evaluation.js';
+import { findModel } from '../export/export.js';
+import { liteRtRuntime } from '../export/runtimes/litert.js';
+import { tfjsTfliteRuntime } from '../export/runtimes/tfjs-tflite.js';
+import type { LoadedTfliteModel } from '../export/runtimes/types.js';
+
+export interface RepScores {
+  repId: string;
+  rule: number[]; // (6) 0-100, depth … overall
+  network: number[];
+  hybrid: number[];
+}
+
+export interface SessionScores {
+  file: string;
+  exercise: Exercise;
+  /** The checkpoint folder or .tflite file, and for a .tflite file the runtime that ran it. */
+  model: { path: string; kind: 'checkpoint' | 'tflite'; runtime?: string };
+  reps: RepScores[];
+  warnings: string[];
+}
+
+export interface ScoreOptions {
+  /** A checkpoint folder or a .tflite file; default the latest phase's checkpoint under modelsDir. */
+  model?: string;
+  modelsDir?: string; // default 'models'
+  threads?: number;
+}
+
+export async function scoreSession(file: string, exercise: Exercise, opts: ScoreOptions = {}): Promise<SessionScores> {
+  const log = readPoseLog(file);
+  const n = log.reps.length;
+  if (n === 0) throw new Error(`${file}: no rep with at least 2 frames to score`);
+  const sequences = new Float32Array(n * FRAMES * 9); // (N, 90, 9) degrees
+  log.reps.forEach((rep, i) => sequences.set(rep.sequence, i * FRAMES * 9));
+  const x = toFeatures(sequences, n); // (N, 90, 18)
+
+  const model = resolveModel(exercise, opts);
+  let network: Float32Array; // (N, 6) in [0, 1]
+  let runtime: string | undefined;
+  if (model.kind === 'tflite') {
+    ({ scores: network, runtime } = await predictTflite(readFileSync(model.path), x, n));
+  } else {
+    network = await predictCheckpoint(model.path, x, n, { threads: opts.threads });
+  }
+  const rule = ruleScoresBatch(sequences, n, exercise);
+  const net100 = network.map((v) => v * 100);
+  const hybrid = hybridScores(rule, net100);
+  const row = (a: Float32Array, i: number) => Array.from(a.subarray(i * N_SCORES, (i + 1) * N_SCORES));
+  return {
+    file,
+    exercise,
+    model: { ...model, runtime },
+    reps: log.reps.map((rep, i) => ({ repId: rep.repId, rule: row(rule, i), network: row(net100, i), hybrid: row(hybrid, i) })),
+    warnings: log.warnings,
+  };
+}
+
+function resolveModel(exercise: Exercise, opts: ScoreOptions): { path: string; kind: 'checkpoint' | 'tflite' } {
+  if (opts.model) {
+    if (!existsSync(opts.model)) throw new Error(`model ${opts.model} does not exist`);
+    if (statSync(opts.model).isDirectory()) return { path: opts.model, kind: 'checkpoint' };
+    if (opts.model.endsWith('.tflite')) return { path: opts.model, kind: 'tflite' };
+    throw new Error(`model ${opts.model} is neither a checkpoint folder nor a .tflite file`);
+  }
+  const modelsDir = opts.modelsDir ?? 'models';
+  const found = findModel(modelsDir, exercise);
+  if (!found) {
+    throw new Error(
+      `no trained ${exercise} model under ${join(modelsDir, 'saved')}/; train one with: formscore train --exercise ${exercise} --phase 1 ` +
+        `(or pass --model form_scorer_${exercise}_v1.tflite)`,
+    );
+  }
+  return { path: found.dir, kind: 'checkpoint' };
+}
+
+/**
+ * Runs a .tflite file one rep at a time, as the app does. LiteRT first (Google's current
+ * runtime); it refuses the fused form's variable tensors, which the classic interpreter
+ * (tfjs-tflite, the one the app's tflite_flutter wraps) runs.
+ */
+async function predictTflite(bytes: Uint8Array, x: Float32Array, n: number): Promise<{ scores: Float32Array; runtime: string }> {
+  let loaded: LoadedTfliteModel;
+  let label: string;
+  try {
+    const rt = await liteRtRuntime();
+    loaded = await rt.load(bytes);
+    label = rt.label;
+  } catch {
+    const rt = await tfjsTfliteRuntime();
+    loaded = await rt.load(bytes);
+    label = rt.label;
+  }
+  try {
+    const per = FRAMES * N_FEATURES;
+    const out = new Float32Array(n * N_SCORES);
+    for (let i = 0; i < n; i++) out.set((await loaded.run(x.slice(i * per, (i + 1) * per))).subarray(0, N_SCORES), i * N_SCORES);
+    return { scores: out, runtime: label };
+  } finally {
+    loaded.dispose();
+  }
+}

@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runPipeline, type PipelineOptions } from '../src/pipeline/pipeline.js';
+import type { Preset } from '../src/pipeline/presets.js';
+import { tempDir } from './helpers/fixtures.js';
+
+const tiny: Preset = { name: 'quick', nSamples: 120, epochs: { 1: 2, 2: 1, 3: 1 }, seed: 42 };
+
+function options(root: string, extra: Partial<PipelineOptions> = {}): PipelineOptions {
+  return {
+    preset: tiny, exercises: ['squat'], threads: 1, progress: null, log: () => {},
+    dataDir: join(root, 'data'), modelsDir: join(root, 'models'), evaluationDir: join(root, 'evaluation'),
+    exportDir: join(root, 'export'), stateFile: join(root, 'pipeline_state.json'), ...extra,
+  };
+}
+
+test('pipeline: every step writes its outputs, a re-run skips them all, an interrupted run continues', async () => {
+  const root = tempDir();
+
+  // Interrupt during training (as Ctrl-C does): the stop flag rises once the first epoch is saved.
+  const last = join(root, 'models/saved/squat_phase1_last/model.json');
+  const stopped = await runPipeline(options(root, { shouldStop: () => existsSync(last) }));
+  assert.equal(stopped.status, 'interrupted');
+  assert.deepEqual(stopped.ran, ['generate squat']);
+  assert.ok(existsSync(last), 'the last good checkpoint is kept');
+
+  const first = await runPipeline(options(root));
+  assert.equal(first.status, 'done');
+  assert.deepEqual(first.skipped, ['generate squat'], 'generation is not redone after the interruption');
+  assert.ok(first.ran.includes('train squat phase 1'));
+  for (const p of [
+    'data/generated/squat/sequences.npy', 'models/saved/squat_phase1_final/model.json', 'models/logs/squat_phase1_history.csv',
+    'evaluation/results_evaluation.csv', 'evaluation/results_comparison.csv', 'evaluation/figures/mae_heatmap.png',
+    'evaluation/report.html', 'export/tflite/form_scorer_squat_v1.tflite', 'export/tflite/export_summary.json',
+  ]) assert.ok(existsSync(join(root, p)), `${p} written`);
+  // Resumed, not restarted: the history has one row per epoch, none twice.
+  const history = readFileSync(join(root, 'models/logs/squat_phase1_history.csv'), 'utf8').trim().split('\n');
+  assert.equal(history.length, 1 + tiny.epochs[1]);
+  assert.equal(first.summary.length, 1);
+  assert.equal(first.summary[0].exercise, 'squat');
+  assert.ok(first.summary[0].mae > 0 && first.summary[0].mae < 100);
+  assert.ok(first.summary[0].tfliteBytes! > 100_000);
+
+  const again = await runPipeline(options(root));
+  assert.deepEqual(again.ran, []);
+  assert.equal(again.skipped.length, first.ran.length + first.skipped.length);
+
+  // A different recipe makes the steps it touches stale (and everything downstream of them).
+  const bigger = await runPipeline(options(root, { preset: { ...tiny, nSamples: 140 } }));
+  assert.ok(bigger.ran.includes('generate squat') && bigger.ran.includes('train squat phase 1') && bigger.ran.includes('report'));
+});

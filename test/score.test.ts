@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { initWeights } from '../src/nn/init.js';
+import { saveCheckpoint } from '../src/nn/checkpoint.js';
+import { exportTflite } from '../src/export/export.js';
+import { scoreSession } from '../src/score/session.js';
+import { fixture, REPO_ROOT, tempDir } from './helpers/fixtures.js';
+
+const session = fixture('poselog', 'squat_session.csv');
+const cli = join(REPO_ROOT, 'bin', 'formscore.js');
+
+function modelFolder(): { root: string; checkpoint: string; tflite: string } {
+  const root = tempDir();
+  const weights = initWeights(3);
+  const checkpoint = join(root, 'models', 'saved', 'squat_phase1_final');
+  saveCheckpoint(checkpoint, weights);
+  const tflite = join(root, 'form_scorer_squat_v1.tflite');
+  writeFileSync(tflite, exportTflite(weights, { exercise: 'squat', phase: 1 }));
+  return { root, checkpoint, tflite };
+}
+
+test('score: every rep of a session gets rule, network and hybrid scores; the .tflite file agrees with the checkpoint', async () => {
+  const { root, checkpoint, tflite } = modelFolder();
+  const fromCheckpoint = await scoreSession(session, 'squat', { modelsDir: join(root, 'models'), threads: 1 });
+  assert.equal(fromCheckpoint.model.path, checkpoint);
+  assert.equal(fromCheckpoint.reps.length, 12);
+  for (const rep of fromCheckpoint.reps) {
+    for (const set of [rep.rule, rep.network, rep.hybrid]) {
+      assert.equal(set.length, 6);
+      for (const v of set) assert.ok(v >= 0 && v <= 100);
+    }
+    rep.hybrid.forEach((h, d) => assert.ok(Math.abs(h - (0.3 * rep.rule[d] + 0.7 * rep.network[d])) < 1e-3));
+  }
+  const fromTflite = await scoreSession(session, 'squat', { model: tflite });
+  assert.equal(fromTflite.model.kind, 'tflite');
+  assert.ok(fromTflite.model.runtime);
+  fromTflite.reps.forEach((rep, i) => {
+    assert.equal(rep.repId, fromCheckpoint.reps[i].repId);
+    rep.network.forEach((v, d) => assert.ok(Math.abs(v - fromCheckpoint.reps[i].network[d]) <= 0.5, `rep ${i} dim ${d}`));
+    assert.deepEqual(rep.rule, fromCheckpoint.reps[i].rule);
+  });
+});
+
+test('score CLI: --json for machines, a table for people, one-line errors', () => {
+  const { root } = modelFolder();
+  const json = JSON.parse(execFileSync('node', [cli, 'score', '--exercise', 'squat', session, '--json'], { cwd: root, encoding: 'utf8' }));
+  assert.equal(json.reps.length, 12);
+  const table = execFileSync('node', [cli, 'score', '--exercise', 'squat', session], { cwd: root, encoding: 'utf8' });
+  assert.equal(table.split('\n').filter((l) => /^\S+\s+rule\s/.test(l)).length, 12);
+
+  const noModel = spawnSync('node', [cli, 'score', '--exercise', 'lunge', session], { cwd: root, encoding: 'utf8' });
+  assert.equal(noModel.status, 1);
+  assert.match(noModel.stderr, /no trained lunge model .*formscore train --exercise lunge/);
+  const badCsv = spawnSync('node', [cli, 'score', '--exercise', 'squat', fixture('poselog', 'missing_rightElbow.csv')], { cwd: root, encoding: 'utf8' });
+  assert.equal(badCsv.status, 1);
+  assert.match(badCsv.stderr, /missing_rightElbow\.csv.*rightElbow/);
+});
