@@ -70,6 +70,7 @@ test('phase 1: checkpoints, history CSV and TensorBoard events are written and r
   const bestEpoch = rows.reduce((b, x) => (x.val_mae < rows[b].val_mae ? x.epoch : b), 0);
   assert.equal(r.bestEpoch, bestEpoch, 'best checkpoint = epoch of the lowest val_mae');
   assert.equal(loadCheckpoint(p.best).training?.epoch, bestEpoch);
+  assert.equal(loadCheckpoint(p.final).training?.seed, 3, 'the split seed is recorded for formscore evaluate');
   assert.ok(Math.abs(r.bestValMae! - rows[bestEpoch].val_mae * 100) < 1e-9);
 
   const files = readdirSync(p.tensorboard).filter((f) => f.includes('tfevents'));

@@ -12,7 +12,7 @@ export interface TrainCliOptions {
   epochs?: string;
   batch?: string;
   lr?: string;
-  seed: string;
+  seed?: string;
   threads?: string;
   resume?: boolean;
   dataDir: string;
@@ -42,7 +42,7 @@ export function registerTrain(program: Command): void {
     .option('--epochs <n>', "epochs (default: the phase's)")
     .option('--batch <n>', "batch size (default: the phase's)")
     .option('--lr <x>', "learning rate (default: the phase's)")
-    .option('--seed <n>', 'seed of the data split, augmentation, initialisation and shuffling', '42')
+    .option('--seed <n>', 'seed of the data split, augmentation, initialisation, dropout and shuffling (default: 42)')
     .option('--threads <n>', 'worker threads of the engine (default: one per core)')
     .option('--resume', 'continue an interrupted run from models/saved/<ex>_phase<p>_last/ (same batch, seed and optimizer state; --epochs may extend it)')
     .option('--data-dir <dir>', 'data folder (generated/<ex>/ from `formscore generate`, real/<ex>/ from `formscore annotate`)', 'data')
@@ -90,7 +90,7 @@ export async function runTrain(opts: TrainCliOptions): Promise<void> {
   const epochs = parseNumber('--epochs', opts.epochs, 'positive-int');
   const batchSize = parseNumber('--batch', opts.batch, 'positive-int');
   const learningRate = parseNumber('--lr', opts.lr, 'positive');
-  const seed = parseNumber('--seed', opts.seed, 'int')!;
+  const seed = parseNumber('--seed', opts.seed, 'int');
   const threads = parseNumber('--threads', opts.threads, 'positive-int');
   const single = exercises.length === 1;
 

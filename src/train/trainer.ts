@@ -304,6 +304,8 @@ export async function trainExercise(exercise: Exercise, phase: Phase, opts: Trai
     // The run continues with its own batch size and seed (the data split and the
     // shuffles depend on them); --epochs may extend it.
     settings = { epochs: opts.epochs ?? state.epochs, batchSize: state.batchSize, learningRate: state.learningRate, seed: state.seed };
+    const ignored = (['batchSize', 'learningRate', 'seed'] as const).filter((k) => opts[k] !== undefined && opts[k] !== settings[k]);
+    if (ignored.length) log(`${exercise} phase ${phase}: --resume keeps the interrupted run's ${ignored.join(', ')} (${ignored.map((k) => settings[k]).join(', ')})`);
     // A finished run (all epochs, or stopped early) is only continued when --epochs asks for more.
     if (state.completed && (opts.epochs === undefined || opts.epochs <= state.epochs)) {
       log(`${exercise} phase ${phase}: already complete (${state.epoch + 1} epochs); nothing to resume`);
@@ -329,7 +331,8 @@ export async function trainExercise(exercise: Exercise, phase: Phase, opts: Trai
     applyFrozen(model, phase);
     const data = opts.dataset ?? loadDataset(exercise, { dataDir, seed: settings.seed, augment: table.augment, includeReal: table.includeReal });
 
-    const metadata = { exercise, phase };
+    // Recorded in the best and final checkpoints: `formscore evaluate` rebuilds the test split from the seed.
+    const metadata = { exercise, phase, seed: settings.seed, batchSize: settings.batchSize, augment: table.augment, includeReal: table.includeReal };
     // EarlyStopping runs before ModelCheckpoint so that the final model carries the restored best weights.
     const earlyStopping = new EarlyStopping({ monitor: 'val_mae', patience: 10, minDelta: 0, restoreBestWeights: true });
     const checkpoint = new ModelCheckpoint({ filepath: paths.best, finalFilepath: paths.final, monitor: 'val_mae', metadata });
@@ -350,7 +353,7 @@ export async function trainExercise(exercise: Exercise, phase: Phase, opts: Trai
     log(
       `${exercise} phase ${phase} (${table.name}): ${data.train.n} train / ${data.val.n} val reps` +
         (data.realCount ? ` (${data.realCount} real in all splits)` : '') +
-        `, batch ${settings.batchSize}, ${settings.epochs} epochs, lr ${model.learningRate.toExponential(0)}, frozen: ${frozen}, ${origin}, seed ${settings.seed}`,
+        `, batch ${settings.batchSize}, ${settings.epochs} epochs, lr ${model.learningRate.toExponential(1)}, frozen: ${frozen}, ${origin}, seed ${settings.seed}`,
     );
 
     const saveState = (epoch: number, completed: boolean) => {
