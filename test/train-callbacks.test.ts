@@ -41,12 +41,15 @@ async function drive(cb: EarlyStopping | ModelCheckpoint | ReduceLROnPlateau, mo
 test('EarlyStopping: stops after `patience` epochs without improvement and restores the best weights', async () => {
   const model = new ScriptedModel();
   const es = new EarlyStopping({ patience: 3 });
+  const said: string[] = [];
+  es.say = (line) => said.push(line);
   // best at epoch 2; epochs 3, 4, 5 do not improve (epoch 4 ties: not an improvement with min_delta 0)
   const ran = await drive(es, model, [0.5, 0.4, 0.3, 0.31, 0.3, 0.35, 0.1, 0.1]);
   assert.equal(ran, 6);
   assert.equal(es.stoppedEpoch, 5);
   assert.equal(es.bestEpoch, 2);
   assert.equal(model.weights.get('w')![0], 2, 'weights of the best epoch restored');
+  assert.deepEqual(said, ['Epoch 6: early stopping (val_mae has not improved for 3 epochs)', 'Restoring model weights from the end of the best epoch: 3']);
 });
 
 test('EarlyStopping: improvements reset the wait; min_delta counts small gains as none', async () => {
@@ -97,6 +100,16 @@ test('ReduceLROnPlateau: halves the learning rate after `patience` flat epochs, 
   assert.equal(lrs[20], 1e-7, 'clamped to the minimum');
   assert.ok(lrs.every((lr) => lr >= 1e-7));
   assert.equal(lrs[39], 1e-7);
+});
+
+test('ReduceLROnPlateau: says when it cuts the rate', () => {
+  const model = new ScriptedModel();
+  const rl = new ReduceLROnPlateau({ patience: 1 });
+  const said: string[] = [];
+  rl.say = (line) => said.push(line);
+  rl.setModel(model);
+  [0.5, 0.6].forEach((v, e) => rl.onEpochEnd(e, logsOf(v)));
+  assert.deepEqual(said, ['Epoch 2: ReduceLROnPlateau reducing learning rate to 5.00e-4']);
 });
 
 test('ReduceLROnPlateau: an improvement (beyond min_delta) resets the wait; cooldown delays counting', async () => {

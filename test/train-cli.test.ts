@@ -55,7 +55,11 @@ test('train: --exercise all skips exercises without real data and trains the oth
   const all = cli(cwd, 'train', '--exercise', 'all', '--phase', '2', '--epochs', '1', '--threads', '1');
   assert.equal(all.code, 0, all.err);
   assert.match(all.out, /squat phase 2: Best val MAE: .*\(target < 10/);
-  for (const ex of ['pushup', 'plank', 'bicep_curl', 'lunge']) assert.match(all.err, new RegExp(`skipping ${ex}: .*data/real/${ex}/`));
+  for (const ex of ['pushup', 'plank', 'bicep_curl', 'lunge']) {
+    assert.match(all.err, new RegExp(`skipping ${ex}: .*data/real/${ex}/`));
+    assert.match(all.out, new RegExp(`\n  ${ex} phase 2: skipped \\(missing real-data\\)`));
+  }
+  assert.match(all.out, /Phase 2 overview:\n  squat phase 2: Best val MAE/);
   assert.ok(existsSync(join(cwd, 'models', 'saved', 'squat_phase2_final', 'model.json')));
 });
 

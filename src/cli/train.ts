@@ -108,6 +108,7 @@ export async function runTrain(opts: TrainCliOptions): Promise<void> {
 
   let trained = 0;
   let failed = 0;
+  const overview: string[] = [];
   try {
     for (const exercise of exercises) {
       try {
@@ -115,7 +116,9 @@ export async function runTrain(opts: TrainCliOptions): Promise<void> {
           dataDir: opts.dataDir, modelsDir: opts.modelsDir, epochs, batchSize, learningRate, seed, threads,
           resume: !!opts.resume, progress, shouldStop: () => stopRequested,
         });
-        for (const line of summarize(result)) console.log(line);
+        const lines = summarize(result);
+        for (const line of lines) console.log(line);
+        overview.push(lines[0]);
         if (result.status === 'interrupted') {
           process.exitCode = 130;
           return;
@@ -125,10 +128,12 @@ export async function runTrain(opts: TrainCliOptions): Promise<void> {
         if (single) throw err;
         const message = err instanceof Error ? err.message : String(err);
         console.error(`formscore: skipping ${exercise}: ${message}`);
+        overview.push(`${exercise} phase ${phase}: skipped (${err instanceof MissingPrerequisiteError ? `missing ${err.kind}` : 'error'})`);
         // Missing real data is expected for some exercises in phases 2-3; anything else is a failure.
         if (!(err instanceof MissingPrerequisiteError && err.kind === 'real-data')) failed++;
       }
     }
+    if (!single) console.log(['', `Phase ${phase} overview:`, ...overview.map((l) => `  ${l}`)].join('\n'));
     if (trained === 0) throw new Error(`nothing trained for phase ${phase} (${exercises.join(', ')}): see the messages above`);
     if (failed > 0) process.exitCode = 1;
   } finally {

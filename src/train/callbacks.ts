@@ -44,6 +44,8 @@ export abstract class Callback {
   params: TrainingParams = { epochs: 0, steps: 0, initialEpoch: 0 };
   /** Set by a callback to end training after this epoch (Keras: `model.stop_training`). */
   stopTraining = false;
+  /** Where a callback's notices go (Keras prints them with verbose=1); the trainer routes them past the progress bar. */
+  say: (line: string) => void = () => {};
 
   setModel(model: CallbackModel): void {
     this.model = model;
@@ -214,11 +216,15 @@ export class EarlyStopping extends Callback {
     if (this.wait >= this.patience && epoch > 0) {
       this.stoppedEpoch = epoch;
       this.stopTraining = true;
+      this.say(`Epoch ${epoch + 1}: early stopping (${this.monitor} has not improved for ${this.wait} epochs)`);
     }
   }
 
   onTrainEnd(): void {
-    if (this.restoreBestWeights && this.bestWeights !== null) this.model.setWeights(this.bestWeights);
+    if (this.restoreBestWeights && this.bestWeights !== null) {
+      this.model.setWeights(this.bestWeights);
+      this.say(`Restoring model weights from the end of the best epoch: ${this.bestEpoch + 1}`);
+    }
   }
 
   getConfig(): Record<string, unknown> {
@@ -286,7 +292,7 @@ export class ReduceLROnPlateau extends Callback {
     this.best = worst(this.mode);
   }
 
-  onEpochEnd(_epoch: number, logs: EpochLogs): void {
+  onEpochEnd(epoch: number, logs: EpochLogs): void {
     const current = monitored(logs, this.monitor);
     if (this.cooldownCounter > 0) {
       this.cooldownCounter -= 1;
@@ -302,6 +308,7 @@ export class ReduceLROnPlateau extends Callback {
         // Compared in float32 like Keras, so a rate already at the minimum stays put.
         if (Math.fround(oldLr) > Math.fround(this.minLr)) {
           this.model.learningRate = Math.max(oldLr * this.factor, this.minLr);
+          this.say(`Epoch ${epoch + 1}: ReduceLROnPlateau reducing learning rate to ${this.model.learningRate.toExponential(2)}`);
           this.cooldownCounter = this.cooldown;
           this.wait = 0;
         }

@@ -107,6 +107,7 @@ export async function fit(model: TrainableModel, train: DataSplit, val: DataSpli
   for (const cb of callbacks) {
     cb.setModel(model);
     cb.setParams({ epochs, steps, initialEpoch });
+    if (progress) cb.say = (line) => progress.message(line);
   }
   for (const cb of callbacks) await cb.onTrainBegin();
 
