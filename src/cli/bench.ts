@@ -44,7 +44,7 @@ export function registerBench(program: Command): void {
         'single-sample inference latency (median), after a warm-up. Prints one JSON line; the RSS ' +
         'fields (MB, after warm-up / at the end / peak) show whether memory stays flat over --steps.',
     )
-    .option('--threads <n>', `worker threads (default: available cores, here ${availableParallelism()})`)
+    .option('--threads <n>', `threads: this one plus n-1 workers (default: available cores, here ${availableParallelism()})`)
     .option('--batch <n>', 'batch size', '64')
     .option('--steps <n>', 'timed training steps', '30')
     .option('--warmup <n>', 'untimed training steps first', '5')
