@@ -266,6 +266,34 @@ describe('whole network: engine vs reference', () => {
     for (const s of WEIGHT_SPECS) close(`d ${s.name}`, grads.get(s.name)!, ref.grads.get(s.name)!);
   });
 
+  it('with dropout: the engine\'s masks replayed in the reference give the same loss and gradients', () => {
+    const weights = initWeights(5);
+    const n = 4;
+    const x = f32(rand(n * 90 * 18));
+    const y = f32(rand(n * 6).map((v) => 0.5 + 0.5 * v));
+    const e = new Engine(8);
+    e.writeNamed('params', weights);
+    e.setInput(x, n);
+    e.setTargets(y, n);
+    const scores = e.forward(n, { training: true, seed: 77 }).slice();
+    e.prepareBackward();
+    e.zeroGrads();
+    const { se } = e.backward(n, n * 6);
+    const { drop1, drop2 } = e.dropoutMasks(n);
+    const dropped = [...drop1, ...drop2].filter((m) => m === 0).length;
+    assert.ok(dropped > 0.2 * (drop1.length + drop2.length), 'dropout was on');
+    // the reference draws drop1's mask then drop2's, element by element, keeping when next() >= rate
+    const replay = [...drop1, ...drop2].map((m) => (m === 0 ? 0 : 0.999));
+    let i = 0;
+    const rng = { next: () => replay[i++] } as unknown as Random;
+    const ref = networkLossAndGrads(weights, x, y, n, { dtype: 'float64', training: true, rng });
+    assert.equal(i, replay.length);
+    close('scores with dropout', scores, ref.scores);
+    assert.ok(Math.abs(se / (n * 6) - ref.loss) <= TOL * ref.loss);
+    const grads = e.readNamed('grads');
+    for (const s of WEIGHT_SPECS) close(`d ${s.name} with dropout`, grads.get(s.name)!, ref.grads.get(s.name)!);
+  });
+
   it('engine predictions in capacity-sized chunks equal one pass', () => {
     const weights = initWeights(4);
     const n = 11;
