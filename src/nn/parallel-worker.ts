@@ -9,7 +9,8 @@ import type { WorkerBuffers, WorkerReply, WorkerTask } from './parallel.js';
 
 const SAMPLE = FRAMES * N_FEATURES;
 let buffers = workerData as WorkerBuffers;
-const engine = new Engine(32);
+// small to start: activations grow to the largest slice this worker is given (once)
+const engine = new Engine(8);
 let weights = new Float32Array(buffers.weights);
 let grads = new Float32Array(buffers.grads);
 let x = new Float32Array(buffers.x);
