@@ -29,7 +29,8 @@ function handle(task: WorkerTask | { type: 'buffers'; buffers: WorkerBuffers }):
   if (count === 0) return { ok: true, se: 0, ae: 0 };
   engine.region('params').set(weights);
   if (task.type === 'predict') {
-    // in capacity-sized chunks: inference never grows the activations
+    // in chunks of at most 64 samples (the main thread's inference chunk)
+    engine.ensureCapacity(Math.min(count, 64));
     engine.predict(x.subarray(start * SAMPLE, (start + count) * SAMPLE), count, y.subarray(start * N_SCORES, (start + count) * N_SCORES));
     return { ok: true, se: 0, ae: 0 };
   }
