@@ -4,7 +4,6 @@
 // The test split is rebuilt with loadDataset and the training seed, so it holds exactly
 // the reps training never saw (the split does not depend on augmentation).
 
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DIMENSIONS, N_SCORES, type Exercise, type Dimension } from '../data/exercises.js';
 import { loadDataset } from '../data/dataset.js';
@@ -14,7 +13,7 @@ import type { NamedWeights } from '../nn/architecture.js';
 import { mae, rmse, pearson, icc21, pairRatings } from './metrics.js';
 import { formatTable, toCsv, type Row } from './table.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { PHASES, phasePaths, type Phase } from '../train/phases.js';
+import { PHASES, findModel, type Phase } from '../train/phases.js';
 
 /** Targets on the overall dimension (the seed project's acceptance criteria). */
 export const TARGETS = { mae: 8, pearson: 0.85, icc: 0.8 } as const;
@@ -60,9 +59,7 @@ export interface MetricRow extends Row {
 
 /** The phase's checkpoint folder: `<ex>_phase<p>_final`, else `_best`, else null. */
 export function findCheckpoint(modelsDir: string, exercise: Exercise, phase: Phase): string | null {
-  const paths = phasePaths(modelsDir, exercise, phase);
-  for (const dir of [paths.final, paths.best]) if (existsSync(join(dir, 'model.json'))) return dir;
-  return null;
+  return findModel(modelsDir, exercise, phase)?.dir ?? null;
 }
 
 /** Network scores in [0, 1] for x (N, 90, 18) from a checkpoint folder. */

@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Exercise } from '../data/exercises.js';
 import { loadCheckpoint } from '../nn/checkpoint.js';
 import type { NamedWeights } from '../nn/architecture.js';
-import { PHASE_NUMBERS, PHASES, phasePaths, type Phase } from '../train/phases.js';
+import { PHASES, findModel, phasePaths, type FoundModel, type Phase } from '../train/phases.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { VERSION } from '../version.js';
 import { buildFormScorerModel, type LstmForm, type WeightDtype } from './graph.js';
@@ -31,24 +31,6 @@ export interface TfliteExportOptions {
 /** The .tflite bytes of the form scorer with `weights`. */
 export function exportTflite(weights: NamedWeights, opts: TfliteExportOptions = {}): Uint8Array {
   return writeTflite(buildFormScorerModel(weights, { ...opts, version: VERSION }));
-}
-
-export interface FoundModel {
-  dir: string;
-  phase: Phase;
-  kind: 'final' | 'best';
-}
-
-/** The checkpoint to export: models/saved/<ex>_phase<N>_final, else _best; without a phase the latest phase that has one. */
-export function findModel(modelsDir: string, exercise: string, phase?: Phase): FoundModel | null {
-  const phases = phase ? [phase] : [...PHASE_NUMBERS].reverse();
-  for (const p of phases) {
-    const paths = phasePaths(modelsDir, exercise, p);
-    for (const kind of ['final', 'best'] as const) {
-      if (existsSync(join(paths[kind], 'model.json'))) return { dir: paths[kind], phase: p, kind };
-    }
-  }
-  return null;
 }
 
 export interface ExportedModel {

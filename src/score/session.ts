@@ -9,7 +9,7 @@ import { readPoseLog } from '../data/poselog.js';
 import { toFeatures } from '../data/features.js';
 import { hybridScores, ruleScoresBatch } from '../data/rules.js';
 import { predictCheckpoint } from '../evaluate/evaluation.js';
-import { findModel } from '../export/export.js';
+import { findModel } from '../train/phases.js';
 import { liteRtRuntime } from '../export/runtimes/litert.js';
 import { tfjsTfliteRuntime } from '../export/runtimes/tfjs-tflite.js';
 import type { LoadedTfliteModel } from '../export/runtimes/types.js';

@@ -1,5 +1,6 @@
 // The three training phases of the seed project, and where each phase's files live.
 
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainableLayer } from '../nn/architecture.js';
 
@@ -63,4 +64,25 @@ export function phasePaths(modelsDir: string, exercise: string, phase: Phase): P
     history: join(modelsDir, 'logs', `${stem}_history.csv`),
     tensorboard: join(modelsDir, 'logs', stem),
   };
+}
+
+export interface FoundModel {
+  dir: string;
+  phase: Phase;
+  kind: 'final' | 'best';
+}
+
+/**
+ * A trained model of the exercise: `<ex>_phase<p>_final`, else `_best` (a run stopped
+ * before its end); without a phase, the latest phase that has one. Null when none.
+ */
+export function findModel(modelsDir: string, exercise: string, phase?: Phase): FoundModel | null {
+  const phases = phase ? [phase] : [...PHASE_NUMBERS].reverse();
+  for (const p of phases) {
+    const paths = phasePaths(modelsDir, exercise, p);
+    for (const kind of ['final', 'best'] as const) {
+      if (existsSync(join(paths[kind], 'model.json'))) return { dir: paths[kind], phase: p, kind };
+    }
+  }
+  return null;
 }
