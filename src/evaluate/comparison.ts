@@ -61,7 +61,7 @@ export async function runComparison(opts: PhaseOptions & { outDir?: string }): P
   const rows = results.flatMap(compareApproaches);
   if (rows.length === 0) throw noModelsError(opts);
   log(`\nRule-based vs network vs hybrid (${HYBRID_LABEL}), phase ${opts.phase}, test split, scores 0-100`);
-  log(formatTable(['exercise', 'approach', 'n', 'mae', 'mean_pearson', 'overall_mae', 'overall_pearson'], rows));
+  log(formatTable(COMPARISON_COLUMNS, rows));
   const best = results.map((r) => {
     const mine = rows.filter((row) => row.exercise === r.exercise);
     const top = mine.reduce((a, b) => (b.mae < a.mae ? b : a));

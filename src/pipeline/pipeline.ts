@@ -13,7 +13,7 @@ import { phasePaths, type Phase } from '../train/phases.js';
 import { summarize, trainExercise } from '../train/trainer.js';
 import type { ProgressBar } from '../train/progress.js';
 import { runEvaluation, EVALUATION_CSV } from '../evaluate/evaluation.js';
-import { runComparison } from '../evaluate/comparison.js';
+import { runComparison, COMPARISON_CSV } from '../evaluate/comparison.js';
 import { runPlot } from '../evaluate/figures/index.js';
 import { runReport, REPORT_HTML } from '../evaluate/report.js';
 import { exportModels, tfliteFileName } from '../export/export.js';
@@ -145,7 +145,7 @@ function planSteps(opts: PipelineOptions, dirs: Dirs, log: (line: string) => voi
         run: async () => (await runEvaluation({ ...common, outDir }), 'done'),
       },
       {
-        id: `compare${suffix}`, dependsOn: models, settings: { exercises, outDir }, outputs: [join(outDir, 'results_comparison.csv')],
+        id: `compare${suffix}`, dependsOn: models, settings: { exercises, outDir }, outputs: [join(outDir, COMPARISON_CSV)],
         run: async () => (await runComparison({ ...common, outDir }), 'done'),
       },
     ];

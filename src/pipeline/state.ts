@@ -28,10 +28,6 @@ export class PipelineState {
     this.clock = Math.max(0, ...Object.values(this.steps).map((s) => s.finishedAt));
   }
 
-  get(step: string): StepRecord | undefined {
-    return this.steps[step];
-  }
-
   /** Done with this fingerprint, and no dependency finished after it. */
   isCurrent(step: string, fingerprint: string, dependsOn: readonly string[]): boolean {
     const rec = this.steps[step];

@@ -4,7 +4,7 @@
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { FRAMES, N_FEATURES, N_SCORES, type Exercise } from '../data/exercises.js';
+import { FRAMES, N_ANGLES, N_FEATURES, N_SCORES, type Exercise } from '../data/exercises.js';
 import { readPoseLog } from '../data/poselog.js';
 import { toFeatures } from '../data/features.js';
 import { hybridScores, ruleScoresBatch } from '../data/rules.js';
@@ -41,8 +41,8 @@ export async function scoreSession(file: string, exercise: Exercise, opts: Score
   const log = readPoseLog(file);
   const n = log.reps.length;
   if (n === 0) throw new Error(`${file}: no rep with at least 2 frames to score`);
-  const sequences = new Float32Array(n * FRAMES * 9); // (N, 90, 9) degrees
-  log.reps.forEach((rep, i) => sequences.set(rep.sequence, i * FRAMES * 9));
+  const sequences = new Float32Array(n * FRAMES * N_ANGLES); // (N, 90, 9) degrees
+  log.reps.forEach((rep, i) => sequences.set(rep.sequence, i * FRAMES * N_ANGLES));
   const x = toFeatures(sequences, n); // (N, 90, 18)
 
   const model = resolveModel(exercise, opts);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { FRAMES, N_FEATURES, N_SCORES, type Exercise } from '../data/exercises.js';
 import { hasRealData, loadDataset, type Dataset } from '../data/dataset.js';
 import { TRAINABLE_LAYERS, type NamedWeights, type TrainableLayer } from '../nn/architecture.js';
+import type { AdamState } from '../nn/checkpoint.js';
 import { Random } from '../util/random.js';
 import {
   Callback, CSVLogger, EarlyStopping, ModelCheckpoint, ReduceLROnPlateau, TensorBoard,
@@ -17,13 +18,8 @@ import { formatDuration, type ProgressBar } from './progress.js';
 
 const SAMPLE_IN = FRAMES * N_FEATURES; // one input row (90, 18)
 
-/** Adam's state as the checkpoint module stores it (same shape as its `AdamState`). */
-export interface OptimizerState {
-  step: number;
-  learningRate: number;
-  m: NamedWeights;
-  v: NamedWeights;
-}
+/** Adam's state as the checkpoint module stores it. */
+export type OptimizerState = AdamState;
 
 /** What the trainer needs of a model: FormScorer has all of it. */
 export interface TrainableModel extends CallbackModel {
