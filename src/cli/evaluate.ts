@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { resolveExercises } from '../data/exercises.js';
 import { parsePhase } from '../train/phases.js';
 import { runEvaluation, TARGETS, type PhaseOptions } from '../evaluate/evaluation.js';
+import { EXERCISE_OR_ALL, wholeNumber } from './options.js';
 
 export interface PhaseCliOptions {
   phase: string;
@@ -21,7 +22,7 @@ export interface PhaseCliOptions {
 export function addPhaseOptions(cmd: Command): Command {
   return cmd
     .requiredOption('--phase <n>', 'training phase whose models to use: 1, 2 or 3')
-    .option('--exercise <name>', 'all, or one of squat, pushup, plank, bicep_curl, lunge', 'all')
+    .option('--exercise <name>', EXERCISE_OR_ALL, 'all')
     .option('--data-dir <dir>', 'data folder (reads <dir>/generated/<ex> and, for phases 2-3, <dir>/real/<ex>)', 'data')
     .option('--models-dir <dir>', 'models folder (reads saved/<ex>_phase<p>_final, else _best, and logs/)', 'models')
     .option('--out <dir>', 'output folder', 'evaluation')
@@ -33,25 +34,15 @@ export function addPhaseOptions(cmd: Command): Command {
 
 /** Turns the parsed options into library options, with one-line errors naming the option. */
 export function phaseOptionsFrom(opts: PhaseCliOptions): PhaseOptions & { outDir: string } {
-  let seed: number | undefined;
-  if (opts.seed !== undefined) {
-    seed = Number(opts.seed);
-    if (!/^\d+$/.test(String(opts.seed).trim()) || !Number.isSafeInteger(seed)) throw new Error(`--seed must be a non-negative integer, got "${opts.seed}"`);
-  }
-  let threads: number | undefined;
-  if (opts.threads !== undefined) {
-    threads = Number(opts.threads);
-    if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads must be a positive integer, got "${opts.threads}"`);
-  }
   return {
     phase: parsePhase(opts.phase),
     exercises: resolveExercises(opts.exercise),
     dataDir: opts.dataDir,
     modelsDir: opts.modelsDir,
     outDir: opts.out,
-    seed,
+    seed: wholeNumber('--seed', opts.seed, 0),
     engine: opts.engine,
-    threads,
+    threads: wholeNumber('--threads', opts.threads, 1),
   };
 }
 

@@ -6,6 +6,7 @@ import { EXERCISES, resolveExercises } from '../data/exercises.js';
 import { parsePhase } from '../train/phases.js';
 import { APP_ASSETS_DIR, DEFAULT_OUTPUT_DIR, exportModels } from '../export/export.js';
 import { DEFAULT_VERIFY_SAMPLES } from '../export/verify.js';
+import { wholeNumber } from './options.js';
 
 export interface ExportCliOptions {
   all?: boolean;
@@ -57,8 +58,7 @@ export async function runExport(opts: ExportCliOptions): Promise<void> {
   if (!opts.all && !opts.exercise) throw new Error('give --all or --exercise <name> (see formscore export --help)');
   const exercises = resolveExercises(opts.all ? 'all' : opts.exercise!);
   const phase = opts.phase !== undefined ? parsePhase(opts.phase) : undefined;
-  const samples = Number(opts.samples);
-  if (!Number.isInteger(samples) || samples < 100) throw new Error(`--samples: '${opts.samples}' is not a whole number >= 100`);
+  const samples = wholeNumber('--samples', opts.samples, 100);
   const started = performance.now();
   const report = await exportModels({
     exercises, phase, requireModel: !opts.all, outputDir: opts.outputDir, modelsDir: opts.modelsDir, dataDir: opts.dataDir,

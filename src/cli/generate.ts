@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { DIMENSIONS, N_SCORES, resolveExercises } from '../data/exercises.js';
 import { generateSynthetic, writeSynthetic } from '../data/synthetic.js';
+import { EXERCISE_OR_ALL } from './options.js';
 
 export interface GenerateOptions {
   exercise: string;
@@ -22,7 +23,7 @@ export function registerGenerate(program: Command): void {
         'scores.npy (N,6) float32 0-100 [depth, stability, symmetry, tempo, alignment, overall] and ' +
         'tiers.npy (N,) uint8 (0 excellent .. 3 poor). Same seed, same bytes.',
     )
-    .option('--exercise <name>', 'all, or one of squat, pushup, plank, bicep_curl, lunge', 'all')
+    .option('--exercise <name>', EXERCISE_OR_ALL, 'all')
     .option('--n-samples <n>', 'reps per exercise (positive integer)', '5000')
     .option('--seed <n>', 'random seed (integer); each exercise derives its own stream from it', '42')
     .option('--out <dir>', 'output folder', join('data', 'generated'))

@@ -5,6 +5,7 @@ import { resolveExercises } from '../data/exercises.js';
 import { ProgressBar, formatDuration } from '../train/progress.js';
 import { parsePreset } from '../pipeline/presets.js';
 import { runPipeline, STATE_FILE, type PipelineResult } from '../pipeline/pipeline.js';
+import { EXERCISE_OR_ALL, wholeNumber } from './options.js';
 
 interface PipelineCliOptions {
   preset: string;
@@ -22,7 +23,7 @@ export function registerPipeline(program: Command): void {
         'interrupted training resumes from its last checkpoint.',
     )
     .option('--preset <name>', 'quick: 500 reps and 8 epochs per exercise (about two minutes); full: the seed recipe (5,000 reps, 50/30/20 epochs)', 'quick')
-    .option('--exercise <name>', 'all, or one of squat, pushup, plank, bicep_curl, lunge', 'all')
+    .option('--exercise <name>', EXERCISE_OR_ALL, 'all')
     .option('--threads <n>', 'training worker threads (default: all cores)')
     .addHelpText('after', [
       '',
@@ -36,10 +37,7 @@ export function registerPipeline(program: Command): void {
 async function runPipelineCli(opts: PipelineCliOptions): Promise<void> {
   const preset = parsePreset(opts.preset);
   const exercises = resolveExercises(opts.exercise);
-  const threads = opts.threads === undefined ? undefined : Number(opts.threads);
-  if (threads !== undefined && !(Number.isInteger(threads) && threads > 0)) {
-    throw new Error(`--threads must be a positive whole number, got "${opts.threads}"`);
-  }
+  const threads = wholeNumber('--threads', opts.threads, 1);
   const started = performance.now();
   const progress = new ProgressBar(process.stdout);
   let stopRequested = false;

@@ -5,6 +5,7 @@ import { resolveExercises } from '../data/exercises.js';
 import { PHASES, parsePhase } from '../train/phases.js';
 import { ProgressBar } from '../train/progress.js';
 import { MissingPrerequisiteError, summarize, trainExercise } from '../train/trainer.js';
+import { EXERCISE_OR_ALL, positiveNumber, wholeNumber } from './options.js';
 
 export interface TrainCliOptions {
   exercise: string;
@@ -37,7 +38,7 @@ export function registerTrain(program: Command): void {
         'best checkpoint on val_mae, early stopping (patience 10, best weights restored), learning rate ' +
         'halved on plateau (patience 5, min 1e-7), a CSV history and TensorBoard event files.',
     )
-    .requiredOption('--exercise <name>', 'all, or one of squat, pushup, plank, bicep_curl, lunge')
+    .requiredOption('--exercise <name>', EXERCISE_OR_ALL)
     .option('--phase <n>', '1 pre-train, 2 fine-tune, 3 full fine-tune (see below)', '1')
     .option('--epochs <n>', "epochs (default: the phase's)")
     .option('--batch <n>', "batch size (default: the phase's)")
@@ -73,25 +74,14 @@ Examples:
     .action((opts: TrainCliOptions) => runTrain(opts));
 }
 
-function parseNumber(name: string, value: string | undefined, kind: 'int' | 'positive-int' | 'positive'): number | undefined {
-  if (value === undefined) return undefined;
-  const v = Number(String(value).trim());
-  const ok = kind === 'positive' ? Number.isFinite(v) && v > 0 : Number.isSafeInteger(v) && (kind === 'int' ? v >= 0 : v >= 1);
-  if (!ok || String(value).trim() === '') {
-    const want = kind === 'positive' ? 'a positive number' : kind === 'int' ? 'a whole number ≥ 0' : 'a positive whole number';
-    throw new Error(`${name} must be ${want}, got "${value}"`);
-  }
-  return v;
-}
-
 export async function runTrain(opts: TrainCliOptions): Promise<void> {
   const exercises = resolveExercises(opts.exercise);
   const phase = parsePhase(opts.phase);
-  const epochs = parseNumber('--epochs', opts.epochs, 'positive-int');
-  const batchSize = parseNumber('--batch', opts.batch, 'positive-int');
-  const learningRate = parseNumber('--lr', opts.lr, 'positive');
-  const seed = parseNumber('--seed', opts.seed, 'int');
-  const threads = parseNumber('--threads', opts.threads, 'positive-int');
+  const epochs = wholeNumber('--epochs', opts.epochs, 1);
+  const batchSize = wholeNumber('--batch', opts.batch, 1);
+  const learningRate = positiveNumber('--lr', opts.lr);
+  const seed = wholeNumber('--seed', opts.seed, 0);
+  const threads = wholeNumber('--threads', opts.threads, 1);
   const single = exercises.length === 1;
 
   const progress = new ProgressBar(process.stdout);
