@@ -52,7 +52,7 @@ test('unwritable output folder: clear error, exit 1, nothing written', () => {
   const dir = tempDir();
   withModel(dir, 'squat', 1, 'final');
   writeFileSync(join(dir, 'blocker'), 'a file where a folder should be');
-  const r = formscore(dir, 'export', '--exercise', 'squat', '--output-dir', 'blocker/tflite');
+  const r = formscore(dir, 'export', '--exercise', 'squat', '--export-dir', 'blocker');
   assert.equal(r.code, 1);
   assert.match(r.stderr, /output folder blocker\/tflite is not writable \(.*blocker is a file\)/);
   assert.deepEqual(readdirSync(dir).sort(), ['blocker', 'models']);

@@ -1,10 +1,11 @@
 // `formscore export`: trained checkpoints → the app's form_scorer_<exercise>_v1.tflite
 // files, verified in two TFLite runtimes before they are written.
 
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { EXERCISES, resolveExercises } from '../data/exercises.js';
 import { parsePhase } from '../train/phases.js';
-import { APP_ASSETS_DIR, DEFAULT_OUTPUT_DIR, exportModels } from '../export/export.js';
+import { APP_ASSETS_DIR, exportModels } from '../export/export.js';
 import { DEFAULT_VERIFY_SAMPLES } from '../export/verify.js';
 import { wholeNumber } from './options.js';
 
@@ -12,7 +13,7 @@ export interface ExportCliOptions {
   all?: boolean;
   exercise?: string;
   phase?: string;
-  outputDir: string;
+  exportDir: string;
   float32?: boolean;
   unroll?: boolean;
   verify: boolean;
@@ -34,7 +35,7 @@ export function registerExport(program: Command): void {
     .option('--all', 'every exercise that has a trained model (others are skipped with a message)')
     .option('--exercise <name>', `one exercise: ${EXERCISES.join(', ')}`)
     .option('--phase <n>', 'training phase whose model to export (1, 2 or 3); default the latest phase that has one')
-    .option('--output-dir <dir>', 'where the .tflite files and export_summary.json go', DEFAULT_OUTPUT_DIR)
+    .option('--export-dir <dir>', 'export folder: the .tflite files and export_summary.json go to <dir>/tflite/ (where formscore report reads them)', 'export')
     .option('--float32', 'keep float32 weights (about twice the size) instead of float16')
     .option('--unroll', 'write each LSTM as per-time-step builtin ops (no variable tensors; runs in LiteRT) instead of fused LSTM ops')
     .option('--no-verify', 'skip the runtime verification')
@@ -46,7 +47,7 @@ export function registerExport(program: Command): void {
       'Examples:',
       '  formscore export --all',
       '  formscore export --exercise squat --phase 2',
-      '  formscore export --all --unroll --output-dir export/tflite-unrolled',
+      '  formscore export --all --unroll --export-dir export-unrolled   # writes export-unrolled/tflite/',
       '',
       `Copy the written files into the app's ${APP_ASSETS_DIR} folder.`,
     ].join('\n'))
@@ -61,7 +62,7 @@ export async function runExport(opts: ExportCliOptions): Promise<void> {
   const samples = wholeNumber('--samples', opts.samples, 100);
   const started = performance.now();
   const report = await exportModels({
-    exercises, phase, requireModel: !opts.all, outputDir: opts.outputDir, modelsDir: opts.modelsDir, dataDir: opts.dataDir,
+    exercises, phase, requireModel: !opts.all, outputDir: join(opts.exportDir, 'tflite'), modelsDir: opts.modelsDir, dataDir: opts.dataDir,
     form: opts.unroll ? 'unroll' : 'fused', dtype: opts.float32 ? 'float32' : 'float16', verify: opts.verify, samples,
   });
   console.log('');
