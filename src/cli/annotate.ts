@@ -5,6 +5,7 @@ import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { EXERCISES, isExercise } from '../data/exercises.js';
 import { startAnnotateServer } from '../annotate/server.js';
+import { wholeNumber } from './options.js';
 
 /** Opens `url` in the default browser when the platform has a way to; failure is ignored. */
 function openBrowser(url: string): void {
@@ -47,14 +48,17 @@ export function registerAnnotate(program: Command): void {
     .addHelpText(
       'after',
       '\nKeys in the page: 1-6 pick a score slider, arrows adjust it, R starts from the rule scores,\n' +
-        'Enter saves and moves on, N jumps to the next unannotated rep. Ctrl-C stops the server.',
+        'Enter saves and moves on, N jumps to the next unannotated rep. Ctrl-C stops the server.\n\n' +
+        'Examples:\n' +
+        '  formscore annotate --exercise squat --input squat_session.csv\n' +
+        '  formscore annotate --exercise pushup --annotator "Dr Lee" --port 8080 --no-open',
     )
     .action(async (opts: { exercise: string; input?: string; annotator?: string; port?: string; open: boolean; dataDir: string }) => {
       if (!isExercise(opts.exercise)) {
         throw new Error(`unknown exercise "${opts.exercise}" (expected one of: ${EXERCISES.join(', ')})`);
       }
-      const port = Number(opts.port ?? 0);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: "${opts.port}" is not a port number (0-65535)`);
+      const port = wholeNumber('--port', opts.port ?? '0', 0);
+      if (port > 65535) throw new Error(`--port must be a port number (0-65535), got "${opts.port}"`);
       const server = await startAnnotateServer({
         exercise: opts.exercise,
         input: opts.input,
