@@ -6,6 +6,7 @@ export { initWeights } from './nn/init.js';
 export { type AdamState, type Checkpoint, type CheckpointExtra, formScorerTopology, loadCheckpoint, saveCheckpoint } from './nn/checkpoint.js';
 export { referenceForward } from './nn/reference/network.js';
 export * from './nn/model.js';
+export { type BenchSettings, type BenchResult, benchEngine } from './nn/bench.js';
 export * from './evaluate/metrics.js';
 export {
   TARGETS, EVALUATION_CSV, EVALUATION_COLUMNS, type InferenceEngine, type PhaseOptions, type TestPredictions, type MetricRow,

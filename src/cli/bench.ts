@@ -2,37 +2,15 @@
 // data of the real shapes, after a warm-up; one JSON line on stdout. With many steps
 // (e.g. --steps 2000) the RSS fields show that memory stays flat while training.
 
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
-import { FRAMES, N_FEATURES, N_SCORES } from '../data/exercises.js';
-import { kernelVariant } from '../nn/engine.js';
-import { FormScorer } from '../nn/model.js';
-import { Random } from '../util/random.js';
+import { benchEngine } from '../nn/bench.js';
 
 export interface BenchOptions {
   threads?: string;
   batch: string;
   steps: string;
   warmup: string;
-}
-
-export interface BenchResult {
-  train_samples_per_s: number;
-  infer_batch_samples_per_s: number;
-  infer_single_ms: number;
-  threads: number;
-  params: number;
-  batch: number;
-  steps: number;
-  /** 'relaxed' (fused multiply-add) or 'baseline' SIMD kernels. */
-  kernels: string;
-  /** Process CPU seconds per wall second while training: below `threads` means the cores were shared. */
-  train_cpu_per_wall: number;
-  /** 1-minute load average when the run started (how busy the machine was). */
-  load_avg_start: number;
-  rss_mb_after_warmup: number;
-  rss_mb_end: number;
-  peak_rss_mb: number;
 }
 
 export function registerBench(program: Command): void {
@@ -50,7 +28,13 @@ export function registerBench(program: Command): void {
     .option('--warmup <n>', 'untimed training steps first', '5')
     .addHelpText('after', '\nExamples:\n  formscore bench\n  formscore bench --threads 1 --batch 32\n  formscore bench --steps 2000   # memory stays flat: compare rss_mb_after_warmup and rss_mb_end')
     .action(async (opts: BenchOptions) => {
-      console.log(JSON.stringify(await runBench(opts)));
+      const result = await benchEngine({
+        threads: opts.threads === undefined ? availableParallelism() : positive('--threads', opts.threads, 1),
+        batch: positive('--batch', opts.batch, 1),
+        steps: positive('--steps', opts.steps, 1),
+        warmup: positive('--warmup', opts.warmup, 0),
+      });
+      console.log(JSON.stringify(result));
     });
 }
 
@@ -60,68 +44,3 @@ function positive(flag: string, value: string, min: number): number {
   return n;
 }
 
-const mb = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
-
-export async function runBench(opts: BenchOptions): Promise<BenchResult> {
-  const threads = opts.threads === undefined ? availableParallelism() : positive('--threads', opts.threads, 1);
-  const batch = positive('--batch', opts.batch, 1);
-  const steps = positive('--steps', opts.steps, 1);
-  const warmup = positive('--warmup', opts.warmup, 0);
-  const rng = new Random(1);
-  const sample = FRAMES * N_FEATURES;
-  const x = Float32Array.from({ length: batch * sample }, () => rng.uniform(-1, 1));
-  const y = Float32Array.from({ length: batch * N_SCORES }, () => rng.next());
-  const model = await FormScorer.create({ seed: 1, threads });
-  try {
-    for (let i = 0; i < warmup; i++) await model.trainStep(x, y, batch);
-    const rssWarm = process.memoryUsage().rss;
-    const load = loadavg()[0];
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    for (let i = 0; i < steps; i++) {
-      const { loss } = await model.trainStep(x, y, batch);
-      if (!Number.isFinite(loss)) throw new Error(`bench: loss became ${loss} at step ${i}`);
-      if (steps >= 200 && (i + 1) % 200 === 0) process.stderr.write(`bench: step ${i + 1}/${steps}, rss ${mb(process.memoryUsage().rss)} MB\n`);
-    }
-    const trainS = (performance.now() - t0) / 1000;
-    const cpu = process.cpuUsage(cpu0);
-    const rssEnd = process.memoryUsage().rss;
-
-    // batch inference: enough rounds for about a second of work, after one warm-up call
-    await model.predict(x, batch);
-    let rounds = 0;
-    const t1 = performance.now();
-    while (rounds < 3 || performance.now() - t1 < 1000) {
-      await model.predict(x, batch);
-      rounds++;
-    }
-    const inferS = (performance.now() - t1) / 1000;
-
-    const one = x.subarray(0, sample);
-    for (let i = 0; i < 20; i++) await model.predict(one, 1);
-    const times: number[] = [];
-    for (let i = 0; i < 200; i++) {
-      const t = performance.now();
-      await model.predict(one, 1);
-      times.push(performance.now() - t);
-    }
-    times.sort((a, b) => a - b);
-    return {
-      train_samples_per_s: Math.round((steps * batch) / trainS),
-      infer_batch_samples_per_s: Math.round((rounds * batch) / inferS),
-      infer_single_ms: Math.round(times[times.length >> 1] * 1000) / 1000,
-      threads,
-      params: model.paramCount(),
-      batch,
-      steps,
-      kernels: kernelVariant(),
-      train_cpu_per_wall: Math.round(((cpu.user + cpu.system) / 1e6 / trainS) * 100) / 100,
-      load_avg_start: Math.round(load * 100) / 100,
-      rss_mb_after_warmup: mb(rssWarm),
-      rss_mb_end: mb(rssEnd),
-      peak_rss_mb: mb(process.resourceUsage().maxRSS * 1024),
-    };
-  } finally {
-    await model.dispose();
-  }
-}
