@@ -3,9 +3,9 @@
 import { spawn } from 'node:child_process';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { EXERCISES, isExercise } from '../data/exercises.js';
+import { EXERCISES } from '../data/exercises.js';
 import { startAnnotateServer } from '../annotate/server.js';
-import { wholeNumber } from './options.js';
+import { oneExercise, wholeNumber } from './options.js';
 
 /** Opens `url` in the default browser when the platform has a way to; failure is ignored. */
 function openBrowser(url: string): void {
@@ -54,13 +54,11 @@ export function registerAnnotate(program: Command): void {
         '  formscore annotate --exercise pushup --annotator "Dr Lee" --port 8080 --no-open',
     )
     .action(async (opts: { exercise: string; input?: string; annotator?: string; port?: string; open: boolean; dataDir: string }) => {
-      if (!isExercise(opts.exercise)) {
-        throw new Error(`unknown exercise "${opts.exercise}" (expected one of: ${EXERCISES.join(', ')})`);
-      }
+      const exercise = oneExercise(opts.exercise);
       const port = wholeNumber('--port', opts.port ?? '0', 0);
       if (port > 65535) throw new Error(`--port must be a port number (0-65535), got "${opts.port}"`);
       const server = await startAnnotateServer({
-        exercise: opts.exercise,
+        exercise,
         input: opts.input,
         annotator: opts.annotator ?? defaultAnnotator(),
         port,

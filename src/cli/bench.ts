@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { benchEngine } from '../nn/bench.js';
 
-export interface BenchOptions {
+interface BenchOptions {
   threads?: string;
   batch: string;
   steps: string;

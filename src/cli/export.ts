@@ -9,7 +9,7 @@ import { APP_ASSETS_DIR, exportModels } from '../export/export.js';
 import { DEFAULT_VERIFY_SAMPLES } from '../export/verify.js';
 import { wholeNumber } from './options.js';
 
-export interface ExportCliOptions {
+interface ExportCliOptions {
   all?: boolean;
   exercise?: string;
   phase?: string;
@@ -54,7 +54,7 @@ export function registerExport(program: Command): void {
     .action((opts: ExportCliOptions) => runExport(opts));
 }
 
-export async function runExport(opts: ExportCliOptions): Promise<void> {
+async function runExport(opts: ExportCliOptions): Promise<void> {
   if (opts.all && opts.exercise) throw new Error('give either --all or --exercise <name>, not both');
   if (!opts.all && !opts.exercise) throw new Error('give --all or --exercise <name> (see formscore export --help)');
   const exercises = resolveExercises(opts.all ? 'all' : opts.exercise!);

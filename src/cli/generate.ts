@@ -7,7 +7,7 @@ import { DIMENSIONS, N_SCORES, resolveExercises } from '../data/exercises.js';
 import { generateSynthetic, writeSynthetic } from '../data/synthetic.js';
 import { EXERCISE_OR_ALL } from './options.js';
 
-export interface GenerateOptions {
+interface GenerateOptions {
   exercise: string;
   nSamples: string;
   seed: string;
@@ -31,7 +31,7 @@ export function registerGenerate(program: Command): void {
     .action((opts: GenerateOptions) => runGenerate(opts));
 }
 
-export function runGenerate(opts: GenerateOptions): void {
+function runGenerate(opts: GenerateOptions): void {
   const exercises = resolveExercises(opts.exercise);
   const n = parseIntegerOption('--n-samples', opts.nSamples, 1);
   const seed = parseIntegerOption('--seed', opts.seed, 0);

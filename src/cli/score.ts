@@ -1,8 +1,9 @@
 // `formscore score`: rule, network and hybrid scores for every rep of a real pose log.
 
 import type { Command } from 'commander';
-import { DIMENSIONS, EXERCISES, resolveExercises } from '../data/exercises.js';
+import { DIMENSIONS, EXERCISES } from '../data/exercises.js';
 import { scoreSession, type SessionScores } from '../score/session.js';
+import { oneExercise } from './options.js';
 
 interface ScoreCliOptions {
   exercise: string;
@@ -30,8 +31,7 @@ export function registerScore(program: Command): void {
       '  formscore score --exercise squat session.csv --model export/tflite/form_scorer_squat_v1.tflite --json',
     ].join('\n'))
     .action(async (file: string, opts: ScoreCliOptions) => {
-      const [exercise] = resolveExercises(opts.exercise);
-      if (opts.exercise === 'all') throw new Error('--exercise must name one exercise, not all');
+      const exercise = oneExercise(opts.exercise);
       const result = await scoreSession(file, exercise, { model: opts.model, modelsDir: opts.modelsDir });
       for (const w of result.warnings) console.error(`warning: ${w}`);
       console.log(opts.json ? JSON.stringify(result, null, 2) : formatSession(result));
@@ -39,7 +39,7 @@ export function registerScore(program: Command): void {
 }
 
 /** One block per rep: a row per approach, a column per dimension. */
-export function formatSession(s: SessionScores): string {
+function formatSession(s: SessionScores): string {
   const runtime = s.model.runtime ? ` via ${s.model.runtime}` : '';
   const head = `${'rep'.padEnd(6)}${'approach'.padEnd(10)}${DIMENSIONS.map((d) => d.padStart(10)).join('')}`;
   const lines = [`${s.file}: ${s.reps.length} reps of ${s.exercise}, network ${s.model.kind} ${s.model.path}${runtime}`, '', head];

@@ -7,7 +7,7 @@ import { ProgressBar } from '../train/progress.js';
 import { MissingPrerequisiteError, summarize, trainExercise } from '../train/trainer.js';
 import { EXERCISE_OR_ALL, positiveNumber, wholeNumber } from './options.js';
 
-export interface TrainCliOptions {
+interface TrainCliOptions {
   exercise: string;
   phase: string;
   epochs?: string;
@@ -74,7 +74,7 @@ Examples:
     .action((opts: TrainCliOptions) => runTrain(opts));
 }
 
-export async function runTrain(opts: TrainCliOptions): Promise<void> {
+async function runTrain(opts: TrainCliOptions): Promise<void> {
   const exercises = resolveExercises(opts.exercise);
   const phase = parsePhase(opts.phase);
   const epochs = wholeNumber('--epochs', opts.epochs, 1);
