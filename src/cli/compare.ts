@@ -2,7 +2,7 @@
 
 import type { Command } from 'commander';
 import { runComparison, HYBRID_LABEL } from '../evaluate/comparison.js';
-import { addPhaseOptions, phaseOptionsFrom, type PhaseCliOptions } from './evaluate.js';
+import { addPhaseOptions, phaseOptionsFrom, type PhaseCliOptions } from './options.js';
 
 export function registerCompare(program: Command): void {
   addPhaseOptions(program

@@ -1,7 +1,11 @@
-// Option parsing shared by the commands, so that every command names a bad value the
-// same way: `--batch must be a positive whole number, got "x"`.
+// Options shared by the commands, so that every command names a bad value the same
+// way (`--batch must be a positive whole number, got "x"`), and the phase options that
+// evaluate, compare, plot and report share (they read the same data and models).
 
-import { EXERCISES, isExercise, type Exercise } from '../data/exercises.js';
+import { type Command, Option } from 'commander';
+import { EXERCISES, isExercise, resolveExercises, type Exercise } from '../data/exercises.js';
+import { parsePhase } from '../train/phases.js';
+import type { PhaseOptions } from '../evaluate/evaluation.js';
 
 /** Help text of every `--exercise` option that also accepts "all". */
 export const EXERCISE_OR_ALL = `all, or one of ${EXERCISES.join(', ')}`;
@@ -33,4 +37,43 @@ export function positiveNumber(flag: string, value: string | undefined): number 
   const v = Number(text);
   if (text === '' || !Number.isFinite(v) || v <= 0) throw new Error(`${flag} must be a positive number, got "${value}"`);
   return v;
+}
+
+export interface PhaseCliOptions {
+  phase: string;
+  exercise: string;
+  dataDir: string;
+  modelsDir: string;
+  out: string;
+  seed?: string;
+  engine: 'wasm' | 'reference';
+  threads?: string;
+}
+
+/** Adds the options shared by evaluate / compare / plot / report. */
+export function addPhaseOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption('--phase <n>', 'training phase whose models to use: 1, 2 or 3')
+    .option('--exercise <name>', EXERCISE_OR_ALL, 'all')
+    .option('--data-dir <dir>', 'data folder (reads <dir>/generated/<ex> and, for phases 2-3, <dir>/real/<ex>)', 'data')
+    .option('--models-dir <dir>', 'models folder (reads saved/<ex>_phase<p>_final, else _best, and logs/)', 'models')
+    .option('--out <dir>', 'output folder', 'evaluation')
+    .option('--seed <n>', 'split seed; must be the one training used (default: the seed the checkpoint records, else 42)')
+    .addOption(new Option('--engine <name>', 'inference engine: wasm (fast) or reference (plain TypeScript oracle)')
+      .choices(['wasm', 'reference']).default('wasm'))
+    .option('--threads <n>', 'worker threads for the wasm engine (default: the engine\'s own choice)');
+}
+
+/** Turns the parsed options into library options, with one-line errors naming the option. */
+export function phaseOptionsFrom(opts: PhaseCliOptions): PhaseOptions & { outDir: string } {
+  return {
+    phase: parsePhase(opts.phase),
+    exercises: resolveExercises(opts.exercise),
+    dataDir: opts.dataDir,
+    modelsDir: opts.modelsDir,
+    outDir: opts.out,
+    seed: wholeNumber('--seed', opts.seed, 0),
+    engine: opts.engine,
+    threads: wholeNumber('--threads', opts.threads, 1),
+  };
 }

@@ -2,7 +2,7 @@
 
 import type { Command } from 'commander';
 import { runPlot } from '../evaluate/figures/index.js';
-import { addPhaseOptions, phaseOptionsFrom, type PhaseCliOptions } from './evaluate.js';
+import { addPhaseOptions, phaseOptionsFrom, type PhaseCliOptions } from './options.js';
 
 export function registerPlot(program: Command): void {
   addPhaseOptions(program

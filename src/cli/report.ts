@@ -2,7 +2,7 @@
 
 import type { Command } from 'commander';
 import { runReport } from '../evaluate/report.js';
-import { addPhaseOptions, phaseOptionsFrom, type PhaseCliOptions } from './evaluate.js';
+import { addPhaseOptions, phaseOptionsFrom, type PhaseCliOptions } from './options.js';
 
 export function registerReport(program: Command): void {
   addPhaseOptions(program
