@@ -27,7 +27,6 @@ export * from './data/synthetic.js';
 export * from './data/dataset.js';
 export * from './data/poselog.js';
 export * from './annotate/store.js';
-export * from './annotate/queue.js';
 export * from './annotate/server.js';
 export * from './train/callbacks.js';
 export * from './train/tensorboard.js';

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { AnnotationStore, checkScores, formatAnnotations, sourceKey } from '../src/annotate/store.js';
-import { WriteQueue } from '../src/annotate/queue.js';
 import { readNpy } from '../src/data/npy.js';
 import { readPoseLog } from '../src/data/poselog.js';
 import { hasRealData, readRepFolder } from '../src/data/dataset.js';
@@ -170,24 +169,4 @@ test('store: source keys are plain file names, never paths', () => {
   assert.equal(sourceKey('my session (1).csv'), 'my_session__1_.csv');
   assert.equal(sourceKey(''), 'upload.csv');
   assert.ok(formatAnnotations([]).startsWith('source_file,'));
-});
-
-test('WriteQueue: tasks never overlap, run in order, and a failure does not block the next', async () => {
-  const q = new WriteQueue();
-  const log: string[] = [];
-  let running = 0;
-  const task = (name: string, ms: number, fail = false) => async () => {
-    running++;
-    assert.equal(running, 1, 'two tasks overlapped');
-    log.push(`start ${name}`);
-    await new Promise((r) => setTimeout(r, ms));
-    log.push(`end ${name}`);
-    running--;
-    if (fail) throw new Error(`${name} failed`);
-    return name;
-  };
-  const results = await Promise.allSettled([q.run(task('a', 20)), q.run(task('b', 1, true)), q.run(task('c', 5))]);
-  assert.deepEqual(log, ['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
-  assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
-  await q.idle();
 });

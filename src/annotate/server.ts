@@ -16,7 +16,7 @@ import { DIMENSIONS, EXERCISES, isExercise, type Exercise } from '../data/exerci
 import { parsePoseLog, readPoseLog } from '../data/poselog.js';
 import { ruleScores } from '../data/rules.js';
 import { AnnotationStore, checkAnnotator, checkScores, sourceKey, type SourceReps } from './store.js';
-import { WriteQueue } from './queue.js';
+import { SerialQueue } from '../util/serial-queue.js';
 
 export interface AnnotateServerOptions {
   exercise: Exercise; // preselected in the page; the page can switch
@@ -142,7 +142,7 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
 export async function startAnnotateServer(opts: AnnotateServerOptions): Promise<AnnotateServer> {
   const dataDir = opts.dataDir ?? 'data';
   const annotator = checkAnnotator(opts.annotator ?? 'expert');
-  const queue = new WriteQueue();
+  const queue = new SerialQueue();
   const stores = new Map<Exercise, AnnotationStore>();
   const store = (ex: Exercise) => {
     if (!stores.has(ex)) stores.set(ex, new AnnotationStore(dataDir, ex));

@@ -164,7 +164,7 @@ export class AnnotationStore {
   /**
    * Saves one expert's scores for one rep, replacing that expert's earlier row for it,
    * then rebuilds sequences.npy / scores.npy. `key` comes from resolveSource.
-   * Callers serialise saves (WriteQueue): this is a read-modify-write of the folder.
+   * Callers serialise saves (SerialQueue): this is a read-modify-write of the folder.
    */
   save(key: string, source: SourceReps, repId: string, annotator: string, scores: unknown): AnnotationRow {
     if (key !== sourceKey(key)) throw new Error(`source key "${key}" is not a plain file name`);

@@ -13,6 +13,7 @@ import { type AdamState, loadCheckpoint, saveCheckpoint } from './checkpoint.js'
 import { Engine } from './engine.js';
 import { initWeights } from './init.js';
 import { WorkerPool, splitBatch } from './parallel.js';
+import { SerialQueue } from '../util/serial-queue.js';
 
 export interface FormScorerOptions {
   /** Seed of the initial weights and of the dropout masks (default 0). */
@@ -52,16 +53,13 @@ export class FormScorer {
   private disposed = false;
   // calls that use the engine run one at a time, in call order (the engine and the
   // workers hold one batch at a time)
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
 
   private exclusive<T>(what: string, f: () => Promise<T>): Promise<T> {
-    const run = () => {
+    return this.queue.run(() => {
       this.alive(what);
       return f();
-    };
-    const result = this.queue.then(run, run);
-    this.queue = result.catch(() => undefined);
-    return result;
+    });
   }
 
   private constructor(weights: NamedWeights, opts: FormScorerOptions) {
