@@ -6,6 +6,7 @@ import { ProgressBar, formatDuration } from '../train/progress.js';
 import { parsePreset } from '../pipeline/presets.js';
 import { runPipeline, STATE_FILE, type PipelineResult } from '../pipeline/pipeline.js';
 import { EXERCISE_OR_ALL, wholeNumber } from './options.js';
+import { stopOnInterrupt } from './interrupt.js';
 
 interface PipelineCliOptions {
   preset: string;
@@ -40,16 +41,10 @@ async function runPipelineCli(opts: PipelineCliOptions): Promise<void> {
   const threads = wholeNumber('--threads', opts.threads, 1);
   const started = performance.now();
   const progress = new ProgressBar(process.stdout);
-  let stopRequested = false;
-  const onSigint = () => {
-    if (stopRequested) process.exit(130);
-    stopRequested = true;
-    progress.message('Interrupt: stopping after the current step (Ctrl-C again to quit at once); run the same command to continue.');
-  };
-  process.on('SIGINT', onSigint);
+  const interrupt = stopOnInterrupt(progress, 'run the same command to continue');
   try {
     console.log(`formscore pipeline --preset ${preset.name}: ${exercises.join(', ')}`);
-    const result = await runPipeline({ preset, exercises, threads, progress, shouldStop: () => stopRequested, log: (l) => progress.message(l) });
+    const result = await runPipeline({ preset, exercises, threads, progress, shouldStop: interrupt.requested, log: (l) => progress.message(l) });
     if (result.status === 'interrupted') {
       console.log(`Interrupted after ${formatDuration((performance.now() - started) / 1000)}; run the same command to continue.`);
       process.exitCode = 130;
@@ -57,7 +52,7 @@ async function runPipelineCli(opts: PipelineCliOptions): Promise<void> {
     }
     console.log(formatSummary(result, (performance.now() - started) / 1000));
   } finally {
-    process.off('SIGINT', onSigint);
+    interrupt.dispose();
   }
 }
 

@@ -6,6 +6,7 @@ import { PHASES, parsePhase } from '../train/phases.js';
 import { ProgressBar } from '../train/progress.js';
 import { MissingPrerequisiteError, summarize, trainExercise } from '../train/trainer.js';
 import { EXERCISE_OR_ALL, positiveNumber, wholeNumber } from './options.js';
+import { stopOnInterrupt } from './interrupt.js';
 
 interface TrainCliOptions {
   exercise: string;
@@ -85,16 +86,7 @@ async function runTrain(opts: TrainCliOptions): Promise<void> {
   const single = exercises.length === 1;
 
   const progress = new ProgressBar(process.stdout);
-  let stopRequested = false;
-  const onSigint = () => {
-    if (stopRequested) {
-      progress.message('Interrupted again: quitting now (the last good checkpoint is kept).');
-      process.exit(130);
-    }
-    stopRequested = true;
-    progress.message('Interrupt: stopping after the current step (Ctrl-C again to quit at once)...');
-  };
-  process.on('SIGINT', onSigint);
+  const interrupt = stopOnInterrupt(progress, 'run the same command with --resume to continue');
 
   let trained = 0;
   let failed = 0;
@@ -104,7 +96,7 @@ async function runTrain(opts: TrainCliOptions): Promise<void> {
       try {
         const result = await trainExercise(exercise, phase, {
           dataDir: opts.dataDir, modelsDir: opts.modelsDir, epochs, batchSize, learningRate, seed, threads,
-          resume: !!opts.resume, progress, shouldStop: () => stopRequested,
+          resume: !!opts.resume, progress, shouldStop: interrupt.requested,
         });
         const lines = summarize(result);
         for (const line of lines) console.log(line);
@@ -127,6 +119,6 @@ async function runTrain(opts: TrainCliOptions): Promise<void> {
     if (trained === 0) throw new Error(`nothing trained for phase ${phase} (${exercises.join(', ')}): see the messages above`);
     if (failed > 0) process.exitCode = 1;
   } finally {
-    process.off('SIGINT', onSigint);
+    interrupt.dispose();
   }
 }
