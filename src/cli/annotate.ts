@@ -34,6 +34,7 @@ function defaultAnnotator(): string {
 export function registerAnnotate(program: Command): void {
   program
     .command('annotate')
+    .summary('local web page where experts score real reps from a pose log')
     .description(
       'Serve a local page (127.0.0.1 only) where an expert scores real reps from a pose-log CSV on the six ' +
         'dimensions. Every Save writes data/real/<exercise>/annotations.csv (the record of truth) and the reps ' +

@@ -16,6 +16,7 @@ interface BenchOptions {
 export function registerBench(program: Command): void {
   program
     .command('bench')
+    .summary('engine training and inference speed as one JSON line')
     .description(
       'Measure the engine on random data of the real shapes (x (batch, 90, 18), targets (batch, 6)): ' +
         'training samples/s (one Adam step per batch, dropout on), batch inference samples/s and ' +

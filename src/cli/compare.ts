@@ -7,6 +7,7 @@ import { addPhaseOptions, phaseOptionsFrom, type PhaseCliOptions } from './optio
 export function registerCompare(program: Command): void {
   addPhaseOptions(program
     .command('compare')
+    .summary('rule-based vs network vs hybrid on the same test reps')
     .description(
       'Compare the three ways the app can score a rep on the same held-out test reps: rule-based (layer 1, from ' +
         `the raw angles), network only (layer 2), and the hybrid the app ships (${HYBRID_LABEL}). Prints ` +

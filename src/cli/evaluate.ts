@@ -7,6 +7,7 @@ import { addPhaseOptions, phaseOptionsFrom, type PhaseCliOptions } from './optio
 export function registerEvaluate(program: Command): void {
   addPhaseOptions(program
     .command('evaluate')
+    .summary('MAE, RMSE, Pearson r and ICC(2,1) on the held-out test split')
     .description(
       'Score the held-out test split (the 15 % training never saw, rebuilt with the training seed) with each ' +
         "exercise's phase model (<ex>_phase<p>_final, else _best; exercises without one are skipped). Prints MAE, " +

@@ -25,6 +25,7 @@ interface ExportCliOptions {
 export function registerExport(program: Command): void {
   program
     .command('export')
+    .summary('verified .tflite files for the app')
     .description(
       'Export trained models as TFLite files for the app: form_scorer_<exercise>_v1.tflite, builtin ops only, ' +
         'input angle_sequence float32 [1, 90, 18], output scores float32 [1, 6] (sigmoid, ×100 in the app), ' +

@@ -17,6 +17,7 @@ interface GenerateOptions {
 export function registerGenerate(program: Command): void {
   program
     .command('generate')
+    .summary('synthetic reps with ground-truth scores as .npy files')
     .description(
       'Generate synthetic reps with ground-truth scores (quality tiers excellent/good/acceptable/poor ' +
         'in shares 25/35/25/15 %). Writes <out>/<exercise>/sequences.npy (N,90,9) float32 degrees, ' +

@@ -17,20 +17,28 @@ import { registerExport } from './export.js';
 const program = new Command('formscore')
   .description('Train, evaluate and export the form scorer (layer 2) of the exercise-coaching app')
   .version(VERSION)
-  .showHelpAfterError();
+  .showHelpAfterError()
+  .addHelpText('after', [
+    '',
+    'Examples:',
+    '  formscore pipeline --preset quick        # everything, small data, about two minutes',
+    '  formscore generate --exercise squat && formscore train --exercise squat --phase 1',
+    '  formscore <command> --help               # what a command reads, writes and accepts',
+  ].join('\n'));
 
-// Subcommands register themselves here, one import per command file.
+// Subcommands register themselves here, one import per command file; `formscore --help`
+// lists them in this order: the whole job first, then its steps in data-flow order.
+registerPipeline(program);
 registerGenerate(program);
 registerAnnotate(program);
+registerTrain(program);
 registerEvaluate(program);
 registerCompare(program);
 registerPlot(program);
 registerReport(program);
-registerTrain(program);
-registerScore(program);
-registerPipeline(program);
-registerBench(program);
 registerExport(program);
+registerScore(program);
+registerBench(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`formscore: ${err instanceof Error ? err.message : String(err)}`);

@@ -17,6 +17,7 @@ interface PipelineCliOptions {
 export function registerPipeline(program: Command): void {
   program
     .command('pipeline')
+    .summary('the whole job: data, training, evaluation, figures, TFLite export and report')
     .description(
       'Run the whole job in the current folder: generate synthetic data, train phase 1 (phases 2 and 3 for ' +
         'exercises with annotated reps in data/real/<exercise>/), evaluate, compare, plot, export verified float16 ' +

@@ -7,6 +7,7 @@ import { addPhaseOptions, phaseOptionsFrom, type PhaseCliOptions } from './optio
 export function registerPlot(program: Command): void {
   addPhaseOptions(program
     .command('plot')
+    .summary('evaluation figures as SVG and PNG')
     .description(
       'Draw the figures of a phase into <out>/figures/ as SVG and PNG (text in the bundled DejaVu Sans font): ' +
         'scatter_<ex> (network vs truth, six panels with r and MAE), error_dist_<ex> (error histograms with bias ' +

@@ -7,6 +7,7 @@ import { addPhaseOptions, phaseOptionsFrom, type PhaseCliOptions } from './optio
 export function registerReport(program: Command): void {
   addPhaseOptions(program
     .command('report')
+    .summary('self-contained HTML report of a phase')
     .description(
       'Write <out>/report.html: one self-contained page (no network access needed; vega is inlined) with the ' +
         'dataset summary and score distributions, sample reps, training curves, the evaluation tables and MAE ' +

@@ -15,6 +15,7 @@ interface ScoreCliOptions {
 export function registerScore(program: Command): void {
   program
     .command('score')
+    .summary('rule, network and hybrid scores for every rep of a pose log')
     .description(
       'Score every rep of a pose-log CSV the way the app will: rule-based (layer 1), network (layer 2: a checkpoint, ' +
         'or an exported .tflite file run in a TFLite runtime) and hybrid (0.30 rule + 0.70 network), all on 0-100.',

@@ -34,6 +34,7 @@ const phaseTable = [1, 2, 3]
 export function registerTrain(program: Command): void {
   program
     .command('train')
+    .summary('train one exercise (or all) in training phase 1, 2 or 3')
     .description(
       'Train the form scorer of one exercise (or all) in one of three phases, with Keras-style callbacks: ' +
         'best checkpoint on val_mae, early stopping (patience 10, best weights restored), learning rate ' +
