@@ -9,6 +9,7 @@ import { mae, pearson } from './metrics.js';
 import { column, dimensionMetrics, noModelsError, predictTestSplits, type MetricRow, type PhaseOptions, type Skipped, type TestPredictions } from './evaluation.js';
 import { formatTable, toCsv, type Row } from './table.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import type { Phase } from '../train/phases.js';
 
 export const APPROACHES = ['rule', 'network', 'hybrid'] as const;
 export type Approach = (typeof APPROACHES)[number];
@@ -76,7 +77,7 @@ export async function runComparison(opts: PhaseOptions & { outDir?: string }): P
 
 /** Everything the figures and the report show for one phase, from one prediction pass. */
 export interface PhaseData {
-  phase: number;
+  phase: Phase;
   predictions: TestPredictions[];
   skipped: Skipped[];
   metrics: MetricRow[];

@@ -10,7 +10,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { DIMENSIONS, N_SCORES, type Exercise } from '../data/exercises.js';
 import { hasRealData, readRepFolder } from '../data/dataset.js';
 import { readNpy } from '../data/npy.js';
-import { PHASES, type Phase } from '../train/phases.js';
+import { PHASES } from '../train/phases.js';
 import { VERSION } from '../version.js';
 import { collectPhaseData, COMPARISON_COLUMNS, HYBRID_LABEL, type PhaseData } from './comparison.js';
 import { EVALUATION_COLUMNS, TARGETS, column, targetSummary, type PhaseOptions } from './evaluation.js';
@@ -65,7 +65,7 @@ export function datasetSummary(exercises: readonly Exercise[], dataDir: string, 
     if (!existsSync(path)) continue;
     const { data: scores, shape } = readNpy(path);
     const n = shape[0];
-    const real = PHASES[data.phase as Phase].includeReal && hasRealData(exercise, dataDir) ? readRepFolder(join(dataDir, 'real', exercise)).n : 0;
+    const real = PHASES[data.phase].includeReal && hasRealData(exercise, dataDir) ? readRepFolder(join(dataDir, 'real', exercise)).n : 0;
     const test = data.predictions.find((p) => p.exercise === exercise)?.n;
     const row: Row = { exercise, synthetic: n, real, 'test reps': test ?? '—' };
     DIMENSIONS.forEach((d, k) => {
@@ -197,7 +197,7 @@ export function renderReport(data: PhaseData, figures: Figure[], opts: ReportOpt
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>formscore report: phase ${data.phase}</title>
 <style>${CSS}</style></head>
-<body><header><h1>formscore: form scorer analysis, phase ${data.phase} (${esc(PHASES[data.phase as Phase].name)})</h1>
+<body><header><h1>formscore: form scorer analysis, phase ${data.phase} (${esc(PHASES[data.phase].name)})</h1>
 <p class="meta">formscore ${esc(VERSION)} · generated ${esc(new Date().toISOString().replace('T', ' ').slice(0, 16))} UTC · ` +
     `exercises: ${esc(opts.exercises.join(', '))} · ${N_SCORES} score dimensions: ${esc(DIMENSIONS.join(', '))}</p>
 <nav>${nav}</nav></header>

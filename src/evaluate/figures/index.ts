@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import type { Exercise } from '../../data/exercises.js';
-import { phasePaths, type Phase } from '../../train/phases.js';
+import { phasePaths } from '../../train/phases.js';
 import { collectPhaseData, type PhaseData } from '../comparison.js';
 import type { PhaseOptions } from '../evaluation.js';
 import {
@@ -50,7 +50,7 @@ export function buildFigures(data: PhaseData, opts: FigureInputs): Figure[] {
   if (angles.length) figures.push({ name: 'sample_reps', section: 'samples', title: 'Sample reps', spec: sampleRepsSpec(angles) });
 
   for (const ex of opts.exercises) {
-    const history = phasePaths(modelsDir, ex, data.phase as Phase).history;
+    const history = phasePaths(modelsDir, ex, data.phase).history;
     if (!existsSync(history)) { log(`no training history ${history}: no training_curves_${ex}`); continue; }
     const rows = readHistory(history);
     if (rows.length === 0) { log(`${history} has no epochs yet: no training_curves_${ex}`); continue; }
