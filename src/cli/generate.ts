@@ -27,7 +27,7 @@ export function registerGenerate(program: Command): void {
     .option('--exercise <name>', EXERCISE_OR_ALL, 'all')
     .option('--n-samples <n>', 'reps per exercise (positive integer)', '5000')
     .option('--seed <n>', 'random seed (integer); each exercise derives its own stream from it', '42')
-    .option('--out <dir>', 'output folder', join('data', 'generated'))
+    .option('--out <dir>', 'output folder; train, evaluate and export read <data-dir>/generated/, so keep the default or pass them --data-dir', join('data', 'generated'))
     .addHelpText('after', '\nExample:\n  formscore generate --exercise squat --n-samples 2000 --seed 7')
     .action((opts: GenerateOptions) => runGenerate(opts));
 }
