@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Random } from '../src/util/random.js';
+import { centralDifference, relativeError } from './helpers/gradcheck.js';
 import {
   type Buf, adamUpdate, biLstmBackward, biLstmCache, biLstmForward, conv1dBackward, conv1dForward, denseBackward,
   denseForward, dropoutBackward, dropoutForward, dropoutMask, lstmBackward, lstmCache, lstmForward, maxPool1dBackward,
@@ -31,14 +32,8 @@ function checkGrad(what: string, param: Float64Array, analytic: Buf, loss: () =>
   assert.equal(analytic.length, param.length, `${what}: gradient length`);
   let worst = 0;
   for (let i = 0; i < param.length; i++) {
-    const keep = param[i];
-    param[i] = keep + EPS;
-    const up = loss();
-    param[i] = keep - EPS;
-    const down = loss();
-    param[i] = keep;
-    const numeric = (up - down) / (2 * EPS);
-    const err = Math.abs(numeric - analytic[i]) / Math.max(1e-3, Math.abs(numeric) + Math.abs(analytic[i]));
+    const numeric = centralDifference(param, i, EPS, loss);
+    const err = relativeError(numeric, analytic[i], 1e-3);
     worst = Math.max(worst, err);
     assert.ok(err < tol, `${what}[${i}]: analytic ${analytic[i]} vs numeric ${numeric} (rel ${err.toExponential(2)})`);
   }

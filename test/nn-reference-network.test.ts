@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Random } from '../src/util/random.js';
+import { centralDifference, relativeError } from './helpers/gradcheck.js';
 import { LSTM_UNITS, PARAM_COUNT, WEIGHT_SPECS, sizeOf } from '../src/nn/architecture.js';
 import { initWeights, orthogonal } from '../src/nn/init.js';
 import { type WeightMap, convert, networkForward, networkLossAndGrads, referenceForward } from '../src/nn/reference/index.js';
@@ -43,14 +44,8 @@ test('whole network: gradients match float64 central differences (real shapes, d
     const picks = [big];
     for (let k = 1; k < count; k++) picks.push(rng.int(0, buf.length - 1));
     for (const i of picks) {
-      const keep = buf[i];
-      buf[i] = keep + eps;
-      const up = lossAt();
-      buf[i] = keep - eps;
-      const down = lossAt();
-      buf[i] = keep;
-      const numeric = (up - down) / (2 * eps);
-      const err = Math.abs(numeric - analytic[i]) / Math.max(1e-6, Math.abs(numeric) + Math.abs(analytic[i]));
+      const numeric = centralDifference(buf, i, eps, lossAt);
+      const err = relativeError(numeric, analytic[i], 1e-6);
       assert.ok(err < 1e-4, `${what}[${i}]: analytic ${analytic[i]} vs numeric ${numeric} (rel ${err.toExponential(2)})`);
     }
   };
