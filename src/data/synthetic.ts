@@ -73,13 +73,7 @@ export function generateSynthetic(exercise: Exercise, n: number, seed: number): 
   const tiers = new Uint8Array(n);
   let k = 0;
   tierCounts(n).forEach((count, t) => tiers.fill(t, k, (k += count)));
-  for (let i = n - 1; i > 0; i--) {
-    // Fisher–Yates, so tiers are spread over the file rather than in blocks.
-    const j = Math.floor(rng.next() * (i + 1));
-    const tmp = tiers[i];
-    tiers[i] = tiers[j];
-    tiers[j] = tmp;
-  }
+  rng.shuffle(tiers); // tiers spread over the file rather than in blocks
 
   const sequences = new Float32Array(n * REP_SIZE);
   const scores = new Float32Array(n * N_SCORES);

@@ -69,7 +69,7 @@ export class Random {
   }
 
   /** Fisher–Yates shuffle in place. */
-  shuffle<T>(items: T[] | Int32Array | Uint32Array): typeof items {
+  shuffle<T>(items: T[] | Int32Array | Uint32Array | Uint8Array): typeof items {
     for (let i = items.length - 1; i > 0; i--) {
       const j = Math.floor(this.next() * (i + 1));
       const tmp = items[i];
