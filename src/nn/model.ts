@@ -254,7 +254,7 @@ export class FormScorer {
   /** Ends the worker threads; the model is unusable afterwards. */
   async dispose(): Promise<void> {
     if (this.disposed) return;
-    await this.queue; // let calls already made finish
+    await this.queue.idle(); // let calls already made finish
     this.disposed = true;
     const pool = this.pool;
     this.pool = null;
