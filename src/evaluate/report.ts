@@ -9,7 +9,7 @@ import { basename, dirname, join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { DIMENSIONS, N_SCORES, type Exercise } from '../data/exercises.js';
 import { hasRealData, readRepFolder } from '../data/dataset.js';
-import { readNpy } from '../data/npy.js';
+import { readNpyFloat32 } from '../data/npy.js';
 import { PHASES } from '../train/phases.js';
 import { VERSION } from '../version.js';
 import { collectPhaseData, COMPARISON_COLUMNS, HYBRID_LABEL, type PhaseData } from './comparison.js';
@@ -63,13 +63,13 @@ export function datasetSummary(exercises: readonly Exercise[], dataDir: string, 
   for (const exercise of exercises) {
     const path = join(dataDir, 'generated', exercise, 'scores.npy');
     if (!existsSync(path)) continue;
-    const { data: scores, shape } = readNpy(path);
+    const { data: scores, shape } = readNpyFloat32(path, [-1, N_SCORES]);
     const n = shape[0];
     const real = PHASES[data.phase].includeReal && hasRealData(exercise, dataDir) ? readRepFolder(join(dataDir, 'real', exercise)).n : 0;
     const test = data.predictions.find((p) => p.exercise === exercise)?.n;
     const row: Row = { exercise, synthetic: n, real, 'test reps': test ?? '—' };
     DIMENSIONS.forEach((d, k) => {
-      const col = column(Float32Array.from(scores), n, k);
+      const col = column(scores, n, k);
       const mean = col.reduce((a, b) => a + b, 0) / n;
       const std = Math.sqrt(col.reduce((a, b) => a + (b - mean) ** 2, 0) / n);
       row[d] = `${mean.toFixed(1)} ± ${std.toFixed(1)}`;

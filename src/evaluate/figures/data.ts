@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ANGLES, DIMENSIONS, FRAMES, N_ANGLES, N_SCORES, type Exercise } from '../../data/exercises.js';
-import { readNpy } from '../../data/npy.js';
+import { readNpy, readNpyFloat32 } from '../../data/npy.js';
 import { mae, pearson } from '../metrics.js';
 import { column, type TestPredictions } from '../evaluation.js';
 import { readHistoryCsv } from '../../train/callbacks.js';
@@ -69,11 +69,10 @@ export function readHistory(path: string): HistoryRow[] {
 export function generatedScoreRows(dataDir: string, exercise: Exercise): { bins: ScoreBinRow[]; n: number } | null {
   const path = join(dataDir, 'generated', exercise, 'scores.npy');
   if (!existsSync(path)) return null;
-  const { data, shape } = readNpy(path);
-  if (shape.length !== 2 || shape[1] !== N_SCORES) throw new Error(`${path}: expected shape (N, ${N_SCORES}), found (${shape.join(', ')})`);
+  const { data, shape } = readNpyFloat32(path, [-1, N_SCORES]);
   const n = shape[0];
   const bins = DIMENSIONS.flatMap((dimension, d) =>
-    histogram(column(Float32Array.from(data), n, d), 0, 100, 10).map((b) => ({ ...b, exercise, dimension })));
+    histogram(column(data, n, d), 0, 100, 10).map((b) => ({ ...b, exercise, dimension })));
   return { bins, n };
 }
 
