@@ -15,10 +15,9 @@ import { FRAMES, N_FEATURES, N_SCORES } from '../data/exercises.js';
 import { writeDirAtomic } from '../util/atomic.js';
 import { VERSION } from '../version.js';
 import {
-  CONV1_KERNEL, CONV2_KERNEL, CONV_FILTERS, DENSE_UNITS, DROPOUT_RATE, LSTM_UNITS, type NamedWeights, POOL_SIZE,
+  ADAM, CONV1_KERNEL, CONV2_KERNEL, CONV_FILTERS, DENSE_UNITS, DROPOUT_RATE, LSTM_UNITS, type NamedWeights, POOL_SIZE,
   TRAINABLE_LAYERS, type TrainableLayer, WEIGHT_SPECS, sizeOf,
 } from './architecture.js';
-import { ADAM_DEFAULTS } from './reference/layers.js';
 
 /** Adam optimizer state: `step` updates done so far (the next update uses step + 1). */
 export interface AdamState {
@@ -223,9 +222,9 @@ export function saveCheckpoint(dir: string, weights: NamedWeights, extra: Checkp
       name: 'adam',
       step: opt.step,
       learningRate: opt.learningRate,
-      beta1: ADAM_DEFAULTS.beta1,
-      beta2: ADAM_DEFAULTS.beta2,
-      epsilon: ADAM_DEFAULTS.epsilon,
+      beta1: ADAM.beta1,
+      beta2: ADAM.beta2,
+      epsilon: ADAM.epsilon,
       weightsManifest: [{ paths: [OPTIMIZER_BIN], weights: [...manifestOf('m/'), ...manifestOf('v/')] }],
     };
   }

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import { FRAMES, N_FEATURES, N_SCORES } from '../data/exercises.js';
 import {
-  CONV1_KERNEL, CONV2_KERNEL, CONV_FILTERS, DENSE_UNITS, DROPOUT_RATE, LSTM_UNITS, type NamedWeights,
+  ADAM, CONV1_KERNEL, CONV2_KERNEL, CONV_FILTERS, DENSE_UNITS, DROPOUT_RATE, LSTM_UNITS, type NamedWeights,
   POOLED_FRAMES, TRAINABLE_LAYERS, type TrainableLayer, WEIGHT_SPECS, sizeOf,
 } from './architecture.js';
 
@@ -103,8 +103,6 @@ export function kernelModule(): WebAssembly.Module {
   }
   return compiled;
 }
-
-export const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 } as const;
 
 /** Per-weight location: float offset into each of the four parameter-sized regions. */
 interface Slot {

@@ -5,6 +5,7 @@
 // Activations are channel-last: (B, T, C) row-major.
 
 import { Random } from '../../util/random.js';
+import { ADAM } from '../architecture.js';
 import { type Buf, matmul, matmulTransA, matmulTransB, sigmoid } from './buffers.js';
 
 export type Activation = 'linear' | 'relu' | 'sigmoid';
@@ -182,12 +183,11 @@ export function mseLoss(
 // ---------------------------------------------------------------------------
 // Adam as Keras / TF implement it ("epsilon hat" form): the bias correction goes
 // into the step size, epsilon is added to sqrt(v) uncorrected.
-export const ADAM_DEFAULTS = { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 } as const;
 
 // w, g, m, v (n); step = t, counted from 1 for the first update -> w, m, v updated in place
 export function adamUpdate(
   w: Buf, g: Buf, m: Buf, v: Buf, n: number, learningRate: number, step: number,
-  beta1: number = ADAM_DEFAULTS.beta1, beta2: number = ADAM_DEFAULTS.beta2, epsilon: number = ADAM_DEFAULTS.epsilon,
+  beta1: number = ADAM.beta1, beta2: number = ADAM.beta2, epsilon: number = ADAM.epsilon,
 ): void {
   const lrT = (learningRate * Math.sqrt(1 - Math.pow(beta2, step))) / (1 - Math.pow(beta1, step));
   for (let i = 0; i < n; i++) {
