@@ -5,6 +5,7 @@ import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { EXERCISES } from '../data/exercises.js';
 import { startAnnotateServer } from '../annotate/server.js';
+import { checkAnnotator } from '../annotate/store.js';
 import { oneExercise, wholeNumber } from './options.js';
 
 /** Opens `url` in the default browser when the platform has a way to; failure is ignored. */
@@ -22,10 +23,10 @@ function openBrowser(url: string): void {
   }
 }
 
+/** The login name, or 'expert' when there is none or the store would refuse it. */
 function defaultAnnotator(): string {
   try {
-    const name = userInfo().username;
-    return /^[\p{L}\p{N}][\p{L}\p{N} ._'-]{0,63}$/u.test(name) ? name : 'expert';
+    return checkAnnotator(userInfo().username);
   } catch {
     return 'expert';
   }
