@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { DIMENSIONS, EXERCISES, isExercise, type Exercise } from '../data/exercises.js';
 import { parsePoseLog, readPoseLog } from '../data/poselog.js';
 import { ruleScores } from '../data/rules.js';
-import { AnnotationStore, checkAnnotator, checkScores, sourceKey, type SourceReps } from './store.js';
+import { AnnotationStore, checkAnnotator, checkScores, numberedName, sourceKey, type SourceReps } from './store.js';
 import { SerialQueue } from '../util/serial-queue.js';
 
 export interface AnnotateServerOptions {
@@ -169,12 +169,11 @@ export async function startAnnotateServer(opts: AnnotateServerOptions): Promise<
     return src;
   };
 
-  const iccOf = (ex: Exercise) => store(ex).interRater();
-
   const repsView = (ex: Exercise, src: LoadedSource, who: string) => {
     const s = store(ex);
     const key = s.resolveSource(src.name, src);
-    const rows = s.rows().filter((r) => r.sourceFile === key);
+    const all = s.rows();
+    const rows = all.filter((r) => r.sourceFile === key);
     const reps = src.reps.map((rep, index) => {
       const mine = rows.find((r) => r.repId === rep.repId && r.annotator === who);
       return {
@@ -189,7 +188,7 @@ export async function startAnnotateServer(opts: AnnotateServerOptions): Promise<
     return {
       exercise: ex, source: src.name, sourceFile: key, renamed: key !== src.name,
       warnings: src.warnings, annotator: who, n: reps.length,
-      annotated: reps.filter((r) => r.scores !== null).length, reps, icc: iccOf(ex),
+      annotated: reps.filter((r) => r.scores !== null).length, reps, icc: s.interRater(all),
     };
   };
 
@@ -218,8 +217,7 @@ export async function startAnnotateServer(opts: AnnotateServerOptions): Promise<
           current = name;
           return { name, reps: parsed.reps.length, warnings: parsed.warnings };
         }
-        const dot = given.lastIndexOf('.');
-        name = dot > 0 ? `${given.slice(0, dot)}~${i}${given.slice(dot)}` : `${given}~${i}`;
+        name = numberedName(given, i);
       }
       sources.delete(name);
       sources.set(name, { name, origin: 'upload', reps: parsed.reps, warnings: parsed.warnings });
@@ -251,8 +249,9 @@ export async function startAnnotateServer(opts: AnnotateServerOptions): Promise<
       }
       const s = store(ex);
       const saved = await queue.run(() => s.save(s.resolveSource(src.name, src), src, repId, who, scores));
-      const rows = s.rows().filter((r) => r.sourceFile === saved.sourceFile && r.annotator === who);
-      return { saved, annotated: rows.length, n: src.reps.length, icc: iccOf(ex) };
+      const all = s.rows();
+      const annotated = all.filter((r) => r.sourceFile === saved.sourceFile && r.annotator === who).length;
+      return { saved, annotated, n: src.reps.length, icc: s.interRater(all) };
     },
     'GET /api/annotations': (_req, url) => {
       const ex = exerciseParam(url.searchParams.get('exercise'));
@@ -260,7 +259,7 @@ export async function startAnnotateServer(opts: AnnotateServerOptions): Promise<
     },
     'GET /api/icc': (_req, url) => {
       const ex = exerciseParam(url.searchParams.get('exercise'));
-      return { exercise: ex, icc: iccOf(ex) };
+      return { exercise: ex, icc: store(ex).interRater() };
     },
   };
 

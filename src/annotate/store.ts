@@ -62,6 +62,13 @@ export function sourceKey(name: string): string {
   return key === '' ? 'upload.csv' : key;
 }
 
+/** The i-th name for files called `name`: the name itself for i = 1, else session.csv → session~2.csv. */
+export function numberedName(name: string, i: number): string {
+  if (i === 1) return name;
+  const dot = name.lastIndexOf('.');
+  return dot > 0 ? `${name.slice(0, dot)}~${i}${name.slice(dot)}` : `${name}~${i}`;
+}
+
 /** Annotator names go into a CSV and the page; keep them short and printable. */
 export function checkAnnotator(name: unknown): string {
   if (typeof name !== 'string' || !/^[\p{L}\p{N}][\p{L}\p{N} ._'-]{0,63}$/u.test(name)) {
@@ -143,10 +150,8 @@ export class AnnotationStore {
    */
   resolveSource(name: string, source: SourceReps): string {
     const base = sourceKey(name);
-    const dot = base.lastIndexOf('.');
-    const [stem, ext] = dot > 0 ? [base.slice(0, dot), base.slice(dot)] : [base, ''];
     for (let i = 1; ; i++) {
-      const key = i === 1 ? base : `${stem}~${i}${ext}`;
+      const key = numberedName(base, i);
       const stored = this.storedReps(key);
       if (!stored || sameReps(stored, source)) return key;
     }
