@@ -38,7 +38,6 @@ interface Kernels {
   gemm(M: number, N: number, K: number, A: number, rsA: number, csA: number, B: number, ldb: number, C: number, ldc: number, acc: number): void;
   transpose(R: number, C: number, src: number, dst: number): void;
   zero(x: number, n: number): void;
-  addInto(y: number, x: number, n: number): void;
   conv1dForward(B: number, T: number, Cin: number, Cout: number, k: number, Xpad: number, W: number, bias: number, Y: number, sy: number): void;
   conv1dBackward(B: number, T: number, Cin: number, Cout: number, k: number, pad: number, Xpad: number, Y: number, sy: number, dY: number, sdy: number, dW: number, dBias: number, Wflip: number, dX: number): void;
   conv1dFlipKernel(k: number, Cin: number, Cout: number, W: number, Wflip: number): void;

@@ -3,7 +3,7 @@
 // kernels, zero biases except the LSTM forget gate (unit_forget_bias = 1).
 
 import { Random } from '../util/random.js';
-import { LSTM_UNITS, type NamedWeights, WEIGHT_SPECS, type WeightSpec, sizeOf } from './architecture.js';
+import { type NamedWeights, WEIGHT_SPECS, type WeightSpec, sizeOf } from './architecture.js';
 
 /** Keras fan computation: the last axis is fan-out, the one before fan-in, earlier axes the receptive field. */
 export function fans(shape: readonly number[]): { fanIn: number; fanOut: number } {
@@ -71,7 +71,7 @@ export function initWeight(spec: WeightSpec, rng: Random): Float32Array {
       return orthogonal(rows, spec.shape[spec.shape.length - 1], rng);
     }
     case 'lstm_bias':
-      return lstmBias(spec.shape[0] / 4 || LSTM_UNITS);
+      return lstmBias(spec.shape[0] / 4);
     case 'zeros':
       return new Float32Array(sizeOf(spec.shape));
   }

@@ -75,7 +75,7 @@ export class WorkerPool {
   y: Float32Array;
   private capacity = 0;
 
-  private constructor(readonly count: number, private readonly regionFloats: number, capacity: number) {
+  private constructor(count: number, regionFloats: number, capacity: number) {
     const weightsBuf = new SharedArrayBuffer(regionFloats * 4);
     this.weights = new Float32Array(weightsBuf);
     this.capacity = capacity;
@@ -122,10 +122,6 @@ export class WorkerPool {
   async dispose(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.worker.terminate()));
     this.workers.length = 0;
-  }
-
-  get regionSize(): number {
-    return this.regionFloats;
   }
 }
 

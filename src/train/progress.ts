@@ -28,7 +28,6 @@ const fmtLr = (x: number) => x.toExponential(1);
 
 export class ProgressBar {
   readonly tty: boolean;
-  private epoch = 0;
   private epochs = 0;
   private steps = 0;
   private started = 0;
@@ -39,7 +38,6 @@ export class ProgressBar {
   }
 
   epochBegin(epoch: number, epochs: number, steps: number): void {
-    this.epoch = epoch;
     this.epochs = epochs;
     this.steps = steps;
     this.started = performance.now();
@@ -80,9 +78,5 @@ export class ProgressBar {
     const filled = this.steps > 0 ? Math.floor((BAR_WIDTH * done) / this.steps) : BAR_WIDTH;
     const body = done >= this.steps ? '='.repeat(BAR_WIDTH) : '='.repeat(Math.max(0, filled - 1)) + '>' + '.'.repeat(BAR_WIDTH - Math.max(1, filled));
     return `${String(done).padStart(width)}/${this.steps} [${body}]`;
-  }
-
-  get currentEpoch(): number {
-    return this.epoch;
   }
 }

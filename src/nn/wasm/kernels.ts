@@ -228,19 +228,6 @@ export function zero(x: usize, n: i32): void {
   memory.fill(x, 0, <usize>n << 2);
 }
 
-// y[n] += x[n]: the gradient reduction across worker slices, in a fixed order.
-export function addInto(y: usize, x: usize, n: i32): void {
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = <usize>i << 2;
-    v128.store(y + o, f32x4.add(v128.load(y + o), v128.load(x + o)));
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    store<f32>(y + o, load<f32>(y + o) + load<f32>(x + o));
-  }
-}
-
 // ---------------------------------------------------------------------------------
 // Activations, vectorised. exp is the Cephes expf polynomial after range reduction
 // (relative error ~1e-7): the LSTM evaluates five transcendental functions per unit
