@@ -19,6 +19,7 @@ import { DIMENSIONS, FRAMES, N_ANGLES, N_SCORES, type Dimension, type Exercise }
 import { readNpyFloat32, writeNpy } from '../data/npy.js';
 import { icc21 } from '../evaluate/metrics.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { csvField } from '../util/csv.js';
 
 const REP_SIZE = FRAMES * N_ANGLES;
 
@@ -47,9 +48,6 @@ export interface InterRater {
   reps: number; // subjects (rows): reps every one of those annotators scored
   icc: Record<Dimension, number | null>; // null: undefined (too few reps or no variance)
 }
-
-/** A CSV field, quoted only when it has to be. */
-const csvField = (s: string): string => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
 /**
  * A file name from the page or the command line reduced to a safe storage key: the

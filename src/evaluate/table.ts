@@ -1,6 +1,8 @@
 // Plain-text tables for the terminal and CSV text for the results files. Both take
 // the same rows (objects) and column list, so what is printed is what is saved.
 
+import { csvField } from '../util/csv.js';
+
 export type Cell = string | number;
 export type Row = Record<string, Cell>;
 
@@ -25,10 +27,7 @@ export function formatTable(columns: readonly string[], rows: readonly Row[], di
 
 /** CSV with a header row; numbers at full precision (NaN as "NaN", which pandas reads back). */
 export function toCsv(columns: readonly string[], rows: readonly Row[]): string {
-  const quote = (v: Cell) => {
-    const s = typeof v === 'number' ? (Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(8)))) : v;
-    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
+  const quote = (v: Cell) => csvField(typeof v === 'number' ? (Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(8)))) : v);
   return [columns.join(','), ...rows.map((r) => columns.map((c) => quote(r[c] ?? '')).join(','))].join('\n') + '\n';
 }
 
