@@ -2,7 +2,7 @@
 
 import type { Command } from 'commander';
 import { resolveExercises } from '../data/exercises.js';
-import { PHASES, parsePhase } from '../train/phases.js';
+import { PHASES, PHASE_NUMBERS, parsePhase } from '../train/phases.js';
 import { ProgressBar } from '../train/progress.js';
 import { MissingPrerequisiteError, summarize, trainExercise } from '../train/trainer.js';
 import { EXERCISE_OR_ALL, positiveNumber, wholeNumber } from './options.js';
@@ -21,9 +21,9 @@ interface TrainCliOptions {
   modelsDir: string;
 }
 
-const phaseTable = [1, 2, 3]
+const phaseTable = PHASE_NUMBERS
   .map((p) => {
-    const t = PHASES[p as 1 | 2 | 3];
+    const t = PHASES[p];
     const data = t.includeReal ? 'synthetic + real' : `synthetic${t.augment ? `, train ×${t.augment + 1} augmented` : ''}`;
     const from = t.startsFrom.length ? t.startsFrom.map((f) => `phase ${f} final`).join(', else ') : 'fresh model';
     const frozen = t.frozen.length ? t.frozen.join('+') : 'none';

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainableLayer } from '../nn/architecture.js';
+import { MODEL_JSON } from '../nn/checkpoint.js';
 
 export type Phase = 1 | 2 | 3;
 export const PHASE_NUMBERS: readonly Phase[] = [1, 2, 3];
@@ -81,7 +82,7 @@ export function findModel(modelsDir: string, exercise: string, phase?: Phase): F
   for (const p of phases) {
     const paths = phasePaths(modelsDir, exercise, p);
     for (const kind of ['final', 'best'] as const) {
-      if (existsSync(join(paths[kind], 'model.json'))) return { dir: paths[kind], phase: p, kind };
+      if (existsSync(join(paths[kind], MODEL_JSON))) return { dir: paths[kind], phase: p, kind };
     }
   }
   return null;
