@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { hasRealData, loadDataset, stratifiedSplit, type Split } from '../src/data/dataset.js';
-import { generateSynthetic } from '../src/data/synthetic.js';
+import { generateSynthetic, writeSynthetic } from '../src/data/synthetic.js';
 import { toFeatures } from '../src/data/features.js';
 import { writeNpy } from '../src/data/npy.js';
 import { Random } from '../src/util/random.js';
@@ -14,10 +14,7 @@ const N = 1000;
 function makeDataDir(): string {
   const root = tempDir();
   const d = generateSynthetic('squat', N, 42);
-  const dir = join(root, 'generated', 'squat');
-  writeNpy(join(dir, 'sequences.npy'), d.sequences, [N, 90, 9]);
-  writeNpy(join(dir, 'scores.npy'), d.scores, [N, 6]);
-  writeNpy(join(dir, 'tiers.npy'), d.tiers, [N]);
+  writeSynthetic(join(root, 'generated', 'squat'), d);
   return root;
 }
 

@@ -4,9 +4,8 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FRAMES, N_ANGLES, N_SCORES, type Exercise } from '../../src/data/exercises.js';
-import { generateSynthetic } from '../../src/data/synthetic.js';
-import { writeNpy } from '../../src/data/npy.js';
+import type { Exercise } from '../../src/data/exercises.js';
+import { generateSynthetic, writeSynthetic } from '../../src/data/synthetic.js';
 import { initWeights } from '../../src/nn/init.js';
 import { saveCheckpoint } from '../../src/nn/checkpoint.js';
 import type { PhaseOptions } from '../../src/evaluate/evaluation.js';
@@ -29,11 +28,7 @@ export function makeWorkspace(): Workspace {
   const root = tempDir('formscore-eval-');
   const dataDir = join(root, 'data'), modelsDir = join(root, 'models'), outDir = join(root, 'evaluation');
   for (const ex of [...WITH_MODEL, WITHOUT_MODEL]) {
-    const d = generateSynthetic(ex, REPS, 7);
-    const dir = join(dataDir, 'generated', ex);
-    writeNpy(join(dir, 'sequences.npy'), d.sequences, [REPS, FRAMES, N_ANGLES]);
-    writeNpy(join(dir, 'scores.npy'), d.scores, [REPS, N_SCORES]);
-    writeNpy(join(dir, 'tiers.npy'), d.tiers, [REPS]);
+    writeSynthetic(join(dataDir, 'generated', ex), generateSynthetic(ex, REPS, 7));
   }
   WITH_MODEL.forEach((ex, i) => saveCheckpoint(join(modelsDir, 'saved', `${ex}_phase1_final`), initWeights(i + 1)));
   mkdirSync(join(modelsDir, 'logs'), { recursive: true });
