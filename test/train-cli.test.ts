@@ -6,8 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateSynthetic } from '../src/data/synthetic.js';
-import { writeNpy } from '../src/data/npy.js';
+import { generateSynthetic, writeSynthetic } from '../src/data/synthetic.js';
 import type { Exercise } from '../src/data/exercises.js';
 import { readHistoryCsv } from '../src/train/callbacks.js';
 import { REPO_ROOT, tempDir } from './helpers/fixtures.js';
@@ -20,9 +19,7 @@ function cli(cwd: string, ...args: string[]) {
 }
 
 function writeReps(dir: string, exercise: Exercise, n: number, seed: number): void {
-  const d = generateSynthetic(exercise, n, seed);
-  writeNpy(join(dir, 'sequences.npy'), d.sequences, [n, 90, 9]);
-  writeNpy(join(dir, 'scores.npy'), d.scores, [n, 6]);
+  writeSynthetic(dir, generateSynthetic(exercise, n, seed));
 }
 
 test('train --help explains the phases, the files and resuming', () => {

@@ -5,8 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateSynthetic } from '../src/data/synthetic.js';
-import { writeNpy } from '../src/data/npy.js';
+import { generateSynthetic, writeSynthetic } from '../src/data/synthetic.js';
 import { loadDataset } from '../src/data/dataset.js';
 import type { Exercise } from '../src/data/exercises.js';
 import { loadCheckpoint } from '../src/nn/checkpoint.js';
@@ -23,11 +22,7 @@ import { tempDir } from './helpers/fixtures.js';
 /** Writes `n` synthetic reps as data/generated/<ex>/ (and `real` more as data/real/<ex>/). */
 function makeData(root: string, exercise: Exercise, n: number, real = 0): string {
   const dataDir = join(root, 'data');
-  const write = (dir: string, count: number, seed: number) => {
-    const d = generateSynthetic(exercise, count, seed);
-    writeNpy(join(dir, 'sequences.npy'), d.sequences, [count, 90, 9]);
-    writeNpy(join(dir, 'scores.npy'), d.scores, [count, 6]);
-  };
+  const write = (dir: string, count: number, seed: number) => writeSynthetic(dir, generateSynthetic(exercise, count, seed));
   write(join(dataDir, 'generated', exercise), n, 7);
   if (real) write(join(dataDir, 'real', exercise), real, 8);
   return dataDir;
