@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync, existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DIMENSIONS, EXERCISES, isExercise, type Exercise } from '../data/exercises.js';
+import { ANGLES, DIMENSIONS, EXERCISES, FRAMES, isExercise, type Exercise } from '../data/exercises.js';
 import { parsePoseLog, readPoseLog } from '../data/poselog.js';
 import { ruleScores } from '../data/rules.js';
 import { AnnotationStore, checkAnnotator, checkScores, numberedName, sourceKey, type SourceReps } from './store.js';
@@ -194,7 +194,7 @@ export async function startAnnotateServer(opts: AnnotateServerOptions): Promise<
 
   const routes: Record<string, (req: IncomingMessage, url: URL) => Promise<unknown> | unknown> = {
     'GET /api/state': () => ({
-      exercises: EXERCISES, dimensions: DIMENSIONS, exercise: opts.exercise, annotator, current,
+      exercises: EXERCISES, dimensions: DIMENSIONS, angles: ANGLES, frames: FRAMES, exercise: opts.exercise, annotator, current,
       sources: [...sources.values()].map((s) => ({ name: s.name, origin: s.origin, reps: s.reps.length })),
     }),
     'POST /api/upload': async (req) => {

@@ -2,11 +2,14 @@
 // Vega-Lite come from the server's /vendor/ (the project's node_modules).
 // Everything shown from data (file names, errors) goes through textContent, never HTML.
 
-const DIMENSIONS = ['depth', 'stability', 'symmetry', 'tempo', 'alignment', 'overall'];
-const ANGLES = ['leftKnee', 'rightKnee', 'leftHip', 'rightHip', 'leftElbow', 'rightElbow', 'leftShoulder', 'rightShoulder', 'spineAngle'];
+// The data contract (score dimensions, angle channels, frames per rep) comes from the
+// server's /api/state, which takes it from src/data/exercises.ts.
+let DIMENSIONS = [];
+let ANGLES = [];
+let FRAMES = 0;
+// Each angle channel's joint and side, for the chart's colours and dashes.
 const JOINT = ['knee', 'knee', 'hip', 'hip', 'elbow', 'elbow', 'shoulder', 'shoulder', 'spine'];
 const SIDE = ['left', 'right', 'left', 'right', 'left', 'right', 'left', 'right', 'centre'];
-const FRAMES = 90;
 
 const $ = (id) => document.getElementById(id);
 const state = {
@@ -389,8 +392,9 @@ function onKey(e) {
 // ---- start -------------------------------------------------------------------------
 
 async function main() {
-  buildControls();
   const st = await refreshSources();
+  ({ dimensions: DIMENSIONS, angles: ANGLES, frames: FRAMES } = st);
+  buildControls();
   const exSel = $('exercise');
   for (const ex of st.exercises) exSel.append(new Option(ex.replace('_', ' '), ex));
   state.exercise = st.exercise;
