@@ -5,24 +5,21 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { FRAMES, N_FEATURES, N_SCORES } from '../data/exercises.js';
 import { Engine } from './engine.js';
-import type { WorkerBuffers, WorkerReply, WorkerTask } from './parallel.js';
+import type { WorkerBuffers, WorkerMessage, WorkerReply } from './parallel.js';
 
 const SAMPLE = FRAMES * N_FEATURES;
-let buffers = workerData as WorkerBuffers;
+const buffers = workerData as WorkerBuffers;
 // small to start: activations grow to the largest slice this worker is given (once)
 const engine = new Engine(8);
-let weights = new Float32Array(buffers.weights);
-let grads = new Float32Array(buffers.grads);
+const weights = new Float32Array(buffers.weights);
+const grads = new Float32Array(buffers.grads);
 let x = new Float32Array(buffers.x);
 let y = new Float32Array(buffers.y);
 
-function handle(task: WorkerTask | { type: 'buffers'; buffers: WorkerBuffers }): WorkerReply {
-  if (task.type === 'buffers') {
-    buffers = task.buffers;
-    weights = new Float32Array(buffers.weights);
-    grads = new Float32Array(buffers.grads);
-    x = new Float32Array(buffers.x);
-    y = new Float32Array(buffers.y);
+function handle(task: WorkerMessage): WorkerReply {
+  if (task.type === 'batch') {
+    x = new Float32Array(task.x);
+    y = new Float32Array(task.y);
     return { ok: true, se: 0, ae: 0 };
   }
   const { start, count } = task;
@@ -44,7 +41,7 @@ function handle(task: WorkerTask | { type: 'buffers'; buffers: WorkerBuffers }):
   return { ok: true, se, ae };
 }
 
-parentPort!.on('message', (task: WorkerTask) => {
+parentPort!.on('message', (task: WorkerMessage) => {
   let reply: WorkerReply;
   try {
     reply = handle(task);

@@ -16,6 +16,9 @@ export type WorkerTask =
   | { type: 'train'; start: number; count: number; normalizer: number; seed: number; trainable: Record<TrainableLayer, boolean> }
   | { type: 'predict'; start: number; count: number };
 
+/** A task, or new (larger) shared batch buffers; the weights and gradient buffers never change. */
+export type WorkerMessage = WorkerTask | { type: 'batch'; x: SharedArrayBuffer; y: SharedArrayBuffer };
+
 export interface WorkerBuffers {
   weights: SharedArrayBuffer; // regionFloats f32: the current weights, engine region layout
   grads: SharedArrayBuffer; // regionFloats f32: this worker's gradient sums
@@ -41,7 +44,7 @@ class TrainWorker {
   readonly worker: Worker;
   grads: Float32Array;
 
-  constructor(readonly buffers: WorkerBuffers) {
+  constructor(buffers: WorkerBuffers) {
     this.worker = new Worker(new URL('./parallel-worker.js', import.meta.url), { workerData: buffers });
     this.grads = new Float32Array(buffers.grads);
     this.worker.unref(); // an idle pool never keeps the process alive
@@ -57,7 +60,7 @@ class TrainWorker {
     if (p) f(p);
   }
 
-  run(task: WorkerTask | { type: 'buffers'; buffers: WorkerBuffers }): Promise<WorkerReply> {
+  run(task: WorkerMessage): Promise<WorkerReply> {
     if (this.pending) return Promise.reject(new Error('training worker busy'));
     return new Promise((resolve, reject) => {
       this.pending = { resolve, reject };
@@ -103,10 +106,7 @@ export class WorkerPool {
     this.x = new Float32Array(x);
     this.y = new Float32Array(y);
     this.capacity = n;
-    await Promise.all(this.workers.map((w) => {
-      const buffers = { ...w.buffers, x, y };
-      return w.run({ type: 'buffers', buffers }).then(check);
-    }));
+    await Promise.all(this.workers.map((w) => w.run({ type: 'batch', x, y }).then(check)));
   }
 
   /** Worker i's gradient sums (valid after a train task). */
