@@ -101,12 +101,12 @@ interface SummaryEntry {
   tolerance?: number;
 }
 
-function readSummary(path: string): { formscore: string; exercises: Record<string, SummaryEntry> } {
+/** The per-exercise entries of an existing summary (exercises exported earlier stay listed); none when unreadable. */
+function readSummaryEntries(path: string): Record<string, SummaryEntry> {
   try {
-    const s = JSON.parse(readFileSync(path, 'utf8')) as { exercises?: Record<string, SummaryEntry> };
-    return { formscore: VERSION, exercises: s.exercises ?? {} };
+    return (JSON.parse(readFileSync(path, 'utf8')) as { exercises?: Record<string, SummaryEntry> }).exercises ?? {};
   } catch {
-    return { formscore: VERSION, exercises: {} };
+    return {};
   }
 }
 
@@ -165,11 +165,11 @@ export async function exportModels(opts: ExportOptions): Promise<ExportReport> {
   // Everything verified: write the files, then the summary that describes them.
   for (const [path, bytes] of files) writeFileAtomic(path, bytes);
   const summaryPath = join(outputDir, SUMMARY_FILE);
-  const summary = readSummary(summaryPath);
+  const entries = readSummaryEntries(summaryPath);
   const now = new Date().toISOString();
   for (const e of exported) {
     const v = e.verification;
-    summary.exercises[e.exercise] = {
+    entries[e.exercise] = {
       file: tfliteFileName(e.exercise), bytes: e.bytes, form: e.form, dtype: e.dtype, phase: e.phase, model: e.model,
       min_runtime_version: e.minRuntimeVersion, exported_at: now,
       verification: v ? Object.fromEntries(v.runtimes.map((r) => [r.runtime, { max_abs_diff: r.maxAbsDiff, mean_latency_ms: r.meanLatencyMs, ok: r.ok, label: r.label }])) : null,
@@ -177,11 +177,11 @@ export async function exportModels(opts: ExportOptions): Promise<ExportReport> {
     };
   }
   // `files`: the same facts one row per file, nested one level (what the report page tabulates).
-  const files2 = Object.entries(summary.exercises).map(([exercise, e]) => ({
+  const files2 = Object.entries(entries).map(([exercise, e]) => ({
     exercise, file: e.file, bytes: e.bytes, form: e.form, dtype: e.dtype, phase: e.phase,
     max_abs_diff: Object.fromEntries(Object.entries(e.verification ?? {}).map(([rt, v]) => [rt, v.max_abs_diff])),
     mean_latency_ms: Object.fromEntries(Object.entries(e.verification ?? {}).map(([rt, v]) => [rt, v.mean_latency_ms])),
   }));
-  writeFileAtomic(summaryPath, JSON.stringify({ formscore: VERSION, updated_at: now, exercises: summary.exercises, files: files2 }, null, 2) + '\n');
+  writeFileAtomic(summaryPath, JSON.stringify({ formscore: VERSION, updated_at: now, exercises: entries, files: files2 }, null, 2) + '\n');
   return { exported, skipped, outputDir, summaryPath };
 }
