@@ -130,7 +130,7 @@ export class GraphBuilder {
   }
 
   private readonly int32Cache = new Map<string, number>();
-  /** An int32 vector constant, one per value. */
+  /** An int32 vector constant (slice bounds, REVERSE_V2's rank-1 axis), one per value. */
   int32Const(values: number[]): number {
     const key = values.join(',');
     let t = this.int32Cache.get(key);
@@ -168,17 +168,6 @@ export class GraphBuilder {
 
   mul(a: number, b: number, shape: number[]): number {
     return this.apply(BuiltinOperator.MUL, [a, b], shape, this.compact ? undefined : opt(BuiltinOptions.MulOptions, { fused_activation_function: NO_ACTIVATION }));
-  }
-
-  private readonly axisVectors = new Map<number, number>();
-  /** A one-element int32 axis vector (REVERSE_V2 wants rank 1), one per value. */
-  axisVector(value: number): number {
-    let t = this.axisVectors.get(value);
-    if (t === undefined) {
-      t = this.int32(`axes/${value}`, [value]);
-      this.axisVectors.set(value, t);
-    }
-    return t;
   }
 
   private readonly zeroBiases = new Map<number, number>();
@@ -339,7 +328,7 @@ function stateReset(g: GraphBuilder, outputState: number, cellState: number, opt
 function fusedBiLstms(g: GraphBuilder, weights: NamedWeights, pooled: number): number {
   const T = POOLED_FRAMES;
   const x1 = g.reshape(pooled, [1, T, CONV_FILTERS], 'bilstm1/input');
-  const reverse = (t: number, shape: number[], name = '') => g.apply(BuiltinOperator.REVERSE_V2, [t, g.axisVector(1)], shape, opt(BuiltinOptions.ReverseV2Options), name);
+  const reverse = (t: number, shape: number[], name = '') => g.apply(BuiltinOperator.REVERSE_V2, [t, g.int32Const([1])], shape, opt(BuiltinOptions.ReverseV2Options), name);
   const f1 = fusedLstm(g, weights, 'bilstm1', 'forward', x1, CONV_FILTERS);
   const b1r = fusedLstm(g, weights, 'bilstm1', 'backward', reverse(x1, [1, T, CONV_FILTERS]), CONV_FILTERS);
   const y1 = g.concat([f1, reverse(b1r, [1, T, H])], 2, [1, T, 2 * H], 'bilstm1/output');
@@ -417,7 +406,7 @@ function unrolledBiLstm(
 function unrolledBiLstms(g: GraphBuilder, weights: NamedWeights, pooled: number): number {
   const T = POOLED_FRAMES;
   const x = g.reshape(pooled, [T, CONV_FILTERS], 'bilstm1/input');
-  const xReversed = g.apply(BuiltinOperator.REVERSE_V2, [x, g.axisVector(0)], [T, CONV_FILTERS], opt(BuiltinOptions.ReverseV2Options), 'bilstm1/input_reversed');
+  const xReversed = g.apply(BuiltinOperator.REVERSE_V2, [x, g.int32Const([0])], [T, CONV_FILTERS], opt(BuiltinOptions.ReverseV2Options), 'bilstm1/input_reversed');
   const l1 = unrolledBiLstm(g, weights, 'bilstm1', x, xReversed, CONV_FILTERS, true);
   // bilstm1 output in time order, [h_f(t), h_b(t)], and in reverse time order for bilstm2's backward pass.
   const bwTime = l1.backward.slice().reverse();
