@@ -15,13 +15,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { DIMENSIONS, FRAMES, N_ANGLES, N_SCORES, type Dimension, type Exercise } from '../data/exercises.js';
+import { DIMENSIONS, FRAMES, N_ANGLES, N_SCORES, REP_SIZE, type Dimension, type Exercise } from '../data/exercises.js';
 import { readNpyFloat32, writeNpy } from '../data/npy.js';
 import { icc21 } from '../evaluate/metrics.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { csvField } from '../util/csv.js';
-
-const REP_SIZE = FRAMES * N_ANGLES;
 
 export const ANNOTATION_COLUMNS = [
   'source_file', 'rep_id', 'rep_index', 'annotator', 'time', ...DIMENSIONS,

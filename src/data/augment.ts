@@ -3,13 +3,11 @@
 // a bigger or smaller movement, the mirror image). Each transform works on one rep,
 // a flat (90, 9) Float32Array in degrees, and returns a new one.
 
-import { BILATERAL_PAIRS, FRAMES, MAX_ANGLE, N_ANGLES } from './exercises.js';
+import { BILATERAL_PAIRS, FRAMES, MAX_ANGLE, N_ANGLES, REP_SIZE } from './exercises.js';
 import { Random } from '../util/random.js';
 
 /** How likely augmentBatch applies each transform to a copy. */
 export const AUGMENT_PROBABILITIES = { timeWarp: 0.5, gaussianNoise: 0.6, amplitudeScale: 0.35, mirror: 0.35 } as const;
-
-const REP_SIZE = FRAMES * N_ANGLES;
 
 /**
  * Resamples the rep along a smooth monotone time warp: `knots` interior knots at even

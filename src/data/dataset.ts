@@ -7,7 +7,7 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Exercise, FRAMES, N_ANGLES, N_SCORES } from './exercises.js';
+import { type Exercise, FRAMES, N_ANGLES, N_SCORES, REP_SIZE } from './exercises.js';
 import { readNpyFloat32 } from './npy.js';
 import { toFeatures } from './features.js';
 import { augmentBatch } from './augment.js';
@@ -40,8 +40,6 @@ export interface LoadDatasetOptions {
 }
 
 export const SPLIT_FRACTIONS = { train: 0.7, val: 0.15, test: 0.15 } as const;
-
-const REP_SIZE = FRAMES * N_ANGLES;
 
 /** Whether annotated real reps exist for the exercise. */
 export function hasRealData(exercise: Exercise, dataDir = 'data'): boolean {

@@ -18,6 +18,8 @@ export type Dimension = (typeof DIMENSIONS)[number];
 
 export const FRAMES = 90;
 export const N_ANGLES = ANGLES.length; // 9
+/** Values in one rep, a flat (90, 9) array of angles in degrees. */
+export const REP_SIZE = FRAMES * N_ANGLES;
 export const N_FEATURES = 2 * N_ANGLES; // 18: angles/180 then frame differences/30
 export const N_SCORES = DIMENSIONS.length; // 6
 export const MAX_ANGLE = 180;

@@ -1,10 +1,8 @@
 // The rule-based scorer (layer 1 of the app) and the hybrid blend the app uses once
 // a network exists. Evaluation compares the network against exactly these numbers.
 
-import { type Exercise, FRAMES, HYBRID_RULE_WEIGHT, N_ANGLES, N_SCORES, PROFILES } from './exercises.js';
+import { type Exercise, FRAMES, HYBRID_RULE_WEIGHT, N_ANGLES, N_SCORES, PROFILES, REP_SIZE } from './exercises.js';
 import { alignmentScore, depthScore, scoreRep } from './scores.js';
-
-const REP_SIZE = FRAMES * N_ANGLES;
 
 /** Rule depth: |min(primary) − primary at frame 0| / idealROM × 100. seq: (90, 9). */
 export function ruleDepth(seq: ArrayLike<number>, exercise: Exercise): number {

@@ -5,7 +5,7 @@
 // rests; then jitter, left/right asymmetry and posture errors are laid on top, in the
 // amounts of its quality tier. Scores follow the same formulas as the rules.
 
-import { type Exercise, EXERCISES, FRAMES, MAX_ANGLE, N_ANGLES, N_SCORES, PROFILES } from './exercises.js';
+import { type Exercise, EXERCISES, FRAMES, MAX_ANGLE, N_ANGLES, N_SCORES, PROFILES, REP_SIZE } from './exercises.js';
 import { alignmentScore, scoreRep } from './scores.js';
 import { Random } from '../util/random.js';
 import { encodeNpy } from './npy.js';
@@ -37,7 +37,6 @@ export interface SyntheticData {
   n: number;
 }
 
-const REP_SIZE = FRAMES * N_ANGLES;
 const SPINE = 8;
 const HIPS = [2, 3];
 /** Frames of rest at neutral after the rep (the hold fills the rest of the 90). */
