@@ -61,4 +61,6 @@ export const PARAM_COUNT = WEIGHT_SPECS.reduce((n, s) => n + sizeOf(s.shape), 0)
 export type NamedWeights = Map<string, Float32Array>;
 
 export const INPUT_SHAPE = [FRAMES, N_FEATURES] as const; // per sample (90, 18)
+/** Values of one model input sample: 90 × 18. */
+export const INPUT_SIZE = FRAMES * N_FEATURES;
 export const OUTPUT_SIZE = N_SCORES; // per sample (6)

@@ -3,7 +3,8 @@
 // show that memory stays flat while training.
 
 import { loadavg } from 'node:os';
-import { FRAMES, N_FEATURES, N_SCORES } from '../data/exercises.js';
+import { N_SCORES } from '../data/exercises.js';
+import { INPUT_SIZE } from './architecture.js';
 import { kernelVariant } from './engine.js';
 import { FormScorer } from './model.js';
 import { Random } from '../util/random.js';
@@ -46,8 +47,7 @@ export async function benchEngine(opts: BenchSettings): Promise<BenchResult> {
   const { threads, batch, steps, warmup } = opts;
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const rng = new Random(1);
-  const sample = FRAMES * N_FEATURES;
-  const x = Float32Array.from({ length: batch * sample }, () => rng.uniform(-1, 1));
+  const x = Float32Array.from({ length: batch * INPUT_SIZE }, () => rng.uniform(-1, 1));
   const y = Float32Array.from({ length: batch * N_SCORES }, () => rng.next());
   const model = await FormScorer.create({ seed: 1, threads });
   try {
@@ -75,7 +75,7 @@ export async function benchEngine(opts: BenchSettings): Promise<BenchResult> {
     }
     const inferS = (performance.now() - t1) / 1000;
 
-    const one = x.subarray(0, sample);
+    const one = x.subarray(0, INPUT_SIZE);
     for (let i = 0; i < 20; i++) await model.predict(one, 1);
     const times: number[] = [];
     for (let i = 0; i < 200; i++) {

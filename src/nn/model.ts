@@ -8,7 +8,7 @@
 
 import { availableParallelism } from 'node:os';
 import { FRAMES, N_FEATURES, N_SCORES } from '../data/exercises.js';
-import { type NamedWeights, PARAM_COUNT, TRAINABLE_LAYERS, type TrainableLayer } from './architecture.js';
+import { INPUT_SIZE, type NamedWeights, PARAM_COUNT, TRAINABLE_LAYERS, type TrainableLayer } from './architecture.js';
 import { type AdamState, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { Engine } from './engine.js';
 import { initWeights } from './init.js';
@@ -22,7 +22,6 @@ export interface FormScorerOptions {
   threads?: number;
 }
 
-const SAMPLE = FRAMES * N_FEATURES;
 /** Samples per round of batch inference across the threads. */
 const PREDICT_CHUNK = 256;
 const DEFAULT_LEARNING_RATE = 0.001; // Keras Adam default
@@ -37,7 +36,7 @@ function stepSeed(seed: number, step: number): number {
 
 function checkBatch(what: string, x: Float32Array, n: number, y?: Float32Array): void {
   if (!Number.isInteger(n) || n < 0) throw new Error(`${what}: n = ${n} is not a whole number >= 0`);
-  if (x.length !== n * SAMPLE) throw new Error(`${what}: x has ${x.length} values, expected n×${FRAMES}×${N_FEATURES} = ${n * SAMPLE}`);
+  if (x.length !== n * INPUT_SIZE) throw new Error(`${what}: x has ${x.length} values, expected n×${FRAMES}×${N_FEATURES} = ${n * INPUT_SIZE}`);
   if (y && y.length !== n * N_SCORES) throw new Error(`${what}: y has ${y.length} values, expected n×${N_SCORES} = ${n * N_SCORES}`);
 }
 
@@ -150,9 +149,9 @@ export class FormScorer {
     for (let s = 0; s < n; s += PREDICT_CHUNK) {
       const m = Math.min(PREDICT_CHUNK, n - s);
       const slices = splitBatch(m, this.threads);
-      pool.x.set(x.subarray((s + slices[1].start) * SAMPLE, (s + m) * SAMPLE), slices[1].start * SAMPLE);
+      pool.x.set(x.subarray((s + slices[1].start) * INPUT_SIZE, (s + m) * INPUT_SIZE), slices[1].start * INPUT_SIZE);
       const running = pool.run(slices.slice(1).map((sl) => ({ type: 'predict' as const, ...sl })));
-      this.engine.predict(x.subarray(s * SAMPLE, (s + slices[0].count) * SAMPLE), slices[0].count, out.subarray(s * N_SCORES));
+      this.engine.predict(x.subarray(s * INPUT_SIZE, (s + slices[0].count) * INPUT_SIZE), slices[0].count, out.subarray(s * N_SCORES));
       await running;
       out.set(pool.y.subarray(slices[1].start * N_SCORES, m * N_SCORES), (s + slices[1].start) * N_SCORES);
     }
@@ -172,7 +171,7 @@ export class FormScorer {
     let ae = 0;
     for (let s = 0; s < n; s += batch) {
       const m = Math.min(batch, n - s);
-      const p = await this.predictNow(x.subarray(s * SAMPLE, (s + m) * SAMPLE), m);
+      const p = await this.predictNow(x.subarray(s * INPUT_SIZE, (s + m) * INPUT_SIZE), m);
       for (let i = 0; i < m * N_SCORES; i++) {
         const e = p[i] - y[s * N_SCORES + i];
         se += e * e;
@@ -198,7 +197,7 @@ export class FormScorer {
     if (pool && slices.length > 1) {
       await pool.ensureCapacity(n);
       this.syncWeights(pool);
-      pool.x.set(x.subarray(slices[1].start * SAMPLE, n * SAMPLE), slices[1].start * SAMPLE);
+      pool.x.set(x.subarray(slices[1].start * INPUT_SIZE, n * INPUT_SIZE), slices[1].start * INPUT_SIZE);
       pool.y.set(y.subarray(slices[1].start * N_SCORES, n * N_SCORES), slices[1].start * N_SCORES);
       running = pool.run(slices.slice(1).map((sl) => ({ type: 'train' as const, ...sl, normalizer, seed, trainable })));
     }
@@ -209,7 +208,7 @@ export class FormScorer {
     let se = 0;
     let ae = 0;
     if (m > 0) {
-      engine.setInput(x.subarray(0, m * SAMPLE), m);
+      engine.setInput(x.subarray(0, m * INPUT_SIZE), m);
       engine.setTargets(y.subarray(0, m * N_SCORES), m);
       engine.forward(m, { training: true, seed, sampleOffset: 0 });
       engine.prepareBackward();

@@ -3,11 +3,11 @@
 // back to shared memory, replies with the slice's error sums. See parallel.ts.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { FRAMES, N_FEATURES, N_SCORES } from '../data/exercises.js';
+import { N_SCORES } from '../data/exercises.js';
+import { INPUT_SIZE } from './architecture.js';
 import { Engine } from './engine.js';
 import type { WorkerBuffers, WorkerMessage, WorkerReply } from './parallel.js';
 
-const SAMPLE = FRAMES * N_FEATURES;
 const buffers = workerData as WorkerBuffers;
 // small to start: activations grow to the largest slice this worker is given (once)
 const engine = new Engine(8);
@@ -28,10 +28,10 @@ function handle(task: WorkerMessage): WorkerReply {
   if (task.type === 'predict') {
     // in chunks of at most 64 samples (the main thread's inference chunk)
     engine.ensureCapacity(Math.min(count, 64));
-    engine.predict(x.subarray(start * SAMPLE, (start + count) * SAMPLE), count, y.subarray(start * N_SCORES, (start + count) * N_SCORES));
+    engine.predict(x.subarray(start * INPUT_SIZE, (start + count) * INPUT_SIZE), count, y.subarray(start * N_SCORES, (start + count) * N_SCORES));
     return { ok: true, se: 0, ae: 0 };
   }
-  engine.setInput(x.subarray(start * SAMPLE, (start + count) * SAMPLE), count);
+  engine.setInput(x.subarray(start * INPUT_SIZE, (start + count) * INPUT_SIZE), count);
   engine.setTargets(y.subarray(start * N_SCORES, (start + count) * N_SCORES), count);
   engine.forward(count, { training: true, seed: task.seed, sampleOffset: start });
   engine.prepareBackward();

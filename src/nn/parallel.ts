@@ -6,10 +6,8 @@
 // slice order, so a given seed and thread count reproduce the same bytes.
 
 import { Worker } from 'node:worker_threads';
-import { FRAMES, N_FEATURES, N_SCORES } from '../data/exercises.js';
-import type { TrainableLayer } from './architecture.js';
-
-const SAMPLE = FRAMES * N_FEATURES;
+import { N_SCORES } from '../data/exercises.js';
+import { INPUT_SIZE, type TrainableLayer } from './architecture.js';
 
 /** What a worker is asked to do with samples [start, start + count) of the shared batch. */
 export type WorkerTask =
@@ -82,7 +80,7 @@ export class WorkerPool {
     const weightsBuf = new SharedArrayBuffer(regionFloats * 4);
     this.weights = new Float32Array(weightsBuf);
     this.capacity = capacity;
-    const x = new SharedArrayBuffer(capacity * SAMPLE * 4);
+    const x = new SharedArrayBuffer(capacity * INPUT_SIZE * 4);
     const y = new SharedArrayBuffer(capacity * N_SCORES * 4);
     this.x = new Float32Array(x);
     this.y = new Float32Array(y);
@@ -101,7 +99,7 @@ export class WorkerPool {
   /** Makes the shared batch buffers hold n samples (new buffers are sent to the workers). */
   async ensureCapacity(n: number): Promise<void> {
     if (n <= this.capacity) return;
-    const x = new SharedArrayBuffer(n * SAMPLE * 4);
+    const x = new SharedArrayBuffer(n * INPUT_SIZE * 4);
     const y = new SharedArrayBuffer(n * N_SCORES * 4);
     this.x = new Float32Array(x);
     this.y = new Float32Array(y);

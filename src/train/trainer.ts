@@ -4,9 +4,9 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { FRAMES, N_FEATURES, N_SCORES, type Exercise } from '../data/exercises.js';
+import { N_SCORES, type Exercise } from '../data/exercises.js';
 import { hasRealData, loadDataset, type Dataset } from '../data/dataset.js';
-import { TRAINABLE_LAYERS, type NamedWeights, type TrainableLayer } from '../nn/architecture.js';
+import { INPUT_SIZE, TRAINABLE_LAYERS, type NamedWeights, type TrainableLayer } from '../nn/architecture.js';
 import type { AdamState } from '../nn/checkpoint.js';
 import { Random } from '../util/random.js';
 import {
@@ -15,8 +15,6 @@ import {
 } from './callbacks.js';
 import { PHASES, phasePaths, type Phase, type PhasePaths } from './phases.js';
 import { formatDuration, type ProgressBar } from './progress.js';
-
-const SAMPLE_IN = FRAMES * N_FEATURES; // one input row (90, 18)
 
 /** Adam's state as the checkpoint module stores it. */
 export type OptimizerState = AdamState;
@@ -108,7 +106,7 @@ export async function fit(model: TrainableModel, train: DataSplit, val: DataSpli
   for (const cb of callbacks) await cb.onTrainBegin();
 
   // Batch buffers allocated once: (B, 90, 18) and (B, 6).
-  const xb = new Float32Array(batchSize * SAMPLE_IN);
+  const xb = new Float32Array(batchSize * INPUT_SIZE);
   const yb = new Float32Array(batchSize * N_SCORES);
   const order = new Int32Array(train.n);
   const result: FitResult = { history: [], lastEpoch: initialEpoch - 1, interrupted: false, stoppedEarly: false, samples: 0, stepSeconds: 0 };
@@ -124,11 +122,11 @@ export async function fit(model: TrainableModel, train: DataSplit, val: DataSpli
       const nb = Math.min(batchSize, train.n - start);
       for (let j = 0; j < nb; j++) {
         const i = order[start + j];
-        xb.set(train.x.subarray(i * SAMPLE_IN, (i + 1) * SAMPLE_IN), j * SAMPLE_IN);
+        xb.set(train.x.subarray(i * INPUT_SIZE, (i + 1) * INPUT_SIZE), j * INPUT_SIZE);
         yb.set(train.y.subarray(i * N_SCORES, (i + 1) * N_SCORES), j * N_SCORES);
       }
       const t0 = performance.now();
-      const r = await model.trainStep(xb.subarray(0, nb * SAMPLE_IN), yb.subarray(0, nb * N_SCORES), nb);
+      const r = await model.trainStep(xb.subarray(0, nb * INPUT_SIZE), yb.subarray(0, nb * N_SCORES), nb);
       result.stepSeconds += (performance.now() - t0) / 1000;
       result.samples += nb;
       // Epoch loss/MAE are sample-weighted means of the batch values, as Keras reports them.
