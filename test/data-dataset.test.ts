@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { hasRealData, loadDataset, stratifiedSplit, type Split } from '../src/data/dataset.js';
-import { generateSynthetic, writeSynthetic } from '../src/data/synthetic.js';
+import { type DataProfile, generateSynthetic, writeSynthetic } from '../src/data/synthetic.js';
+import { ruleScores } from '../src/data/rules.js';
 import { toFeatures } from '../src/data/features.js';
 import { writeNpy } from '../src/data/npy.js';
 import { Random } from '../src/util/random.js';
@@ -11,9 +12,9 @@ import { tempDir } from './helpers/fixtures.js';
 
 const N = 1000;
 
-function makeDataDir(): string {
+function makeDataDir(profile: DataProfile = 'seed'): string {
   const root = tempDir();
-  const d = generateSynthetic('squat', N, 42);
+  const d = generateSynthetic('squat', N, 42, profile);
   writeSynthetic(join(root, 'generated', 'squat'), d);
   return root;
 }
@@ -69,7 +70,7 @@ test('dataset: shapes, scores in [0,1], features match the sequences, determinis
   assert.equal(seen.size, N);
 });
 
-test('dataset: augmentation appends copies to train only, labels kept', () => {
+test('dataset: augmentation appends copies to train only; seed-profile labels kept, realistic copies labelled by the rules', () => {
   const plain = loadDataset('squat', { dataDir: root, seed: 3 });
   const aug = loadDataset('squat', { dataDir: root, seed: 3, augment: 2 });
   assert.equal(aug.train.n, plain.train.n * 3);
@@ -78,6 +79,18 @@ test('dataset: augmentation appends copies to train only, labels kept', () => {
   assert.deepEqual(aug.train.y.subarray(0, plain.train.y.length), plain.train.y);
   assert.deepEqual(aug.train.y.subarray(plain.train.y.length, 2 * plain.train.y.length), plain.train.y);
   for (const v of aug.train.sequences) assert.ok(v >= 0 && v <= 180);
+
+  const realistic = makeDataDir('realistic');
+  const r = loadDataset('squat', { dataDir: realistic, seed: 3, augment: 1 });
+  assert.equal(r.profile, 'realistic');
+  const n0 = r.train.n / 2;
+  let changed = 0;
+  for (let i = n0; i < r.train.n; i++) {
+    const rule = ruleScores(r.train.sequences.subarray(i * 810, (i + 1) * 810), 'squat');
+    for (let k = 0; k < 6; k++) assert.ok(Math.abs(r.train.y[i * 6 + k] - rule[k] / 100) < 1e-6, `copy ${i} dim ${k}`);
+    if (Math.abs(r.train.y[i * 6 + 3] - r.train.y[(i - n0) * 6 + 3]) > 0.01) changed++;
+  }
+  assert.ok(changed > 0, 'noise and time warp change the tempo of some copies');
 });
 
 test('dataset: real reps are mixed into every split when present; includeReal=false leaves them out', () => {

@@ -57,7 +57,7 @@ function inkStats(png: ReturnType<typeof decodePng>): { colours: number; ink: nu
 
 const ws = makeWorkspace();
 const expected = [
-  'score_distributions', 'sample_reps', 'training_curves_squat', 'mae_heatmap', 'hybrid_comparison',
+  'score_distributions', 'sample_reps', 'training_curves_squat', 'mae_heatmap', 'hybrid_comparison', 'transfer_mae',
   ...WITH_MODEL.flatMap((ex) => [`scatter_${ex}`, `error_dist_${ex}`]),
 ];
 const titles: Record<string, string> = {
@@ -67,7 +67,8 @@ const titles: Record<string, string> = {
   mae_heatmap: 'Network MAE by exercise and dimension',
   hybrid_comparison: 'Rule-based vs network vs hybrid',
   score_distributions: 'Synthetic data: score distributions',
-  sample_reps: 'A good rep of each exercise',
+  sample_reps: 'A typical rep of each exercise',
+  transfer_mae: 'network vs rule scorer on the pose-log sessions',
 };
 
 test('plot: every figure is written as SVG and a valid, non-blank PNG of sensible size', async () => {

@@ -31,7 +31,7 @@ test('report: one page with every section, tables, charts, and no external URL',
     assert.ok(html.includes(`<section id="${s.id}">`), `section ${s.id}`);
     assert.ok(html.includes(`href="#${s.id}"`), `nav link to ${s.id}`);
   }
-  for (const name of ['score_distributions', 'sample_reps', 'training_curves_squat', 'mae_heatmap', 'hybrid_comparison', ...WITH_MODEL.map((e) => `scatter_${e}`)]) {
+  for (const name of ['score_distributions', 'sample_reps', 'training_curves_squat', 'mae_heatmap', 'hybrid_comparison', 'transfer_mae', ...WITH_MODEL.map((e) => `scatter_${e}`)]) {
     assert.ok(html.includes(`data-name="${name}"`), `chart ${name}`);
   }
   assert.ok(html.includes('<th>icc</th>') && html.includes('<th>mean_pearson</th>'), 'evaluation and comparison tables');

@@ -23,16 +23,17 @@ test('pipeline: every step writes its outputs, a re-run skips them all, an inter
   const last = join(root, 'models/saved/squat_phase1_last/model.json');
   const stopped = await runPipeline(options(root, { shouldStop: () => existsSync(last) }));
   assert.equal(stopped.status, 'interrupted');
-  assert.deepEqual(stopped.ran, ['generate squat']);
+  assert.deepEqual(stopped.ran, ['generate squat', 'benchmark sessions squat']);
   assert.ok(existsSync(last), 'the last good checkpoint is kept');
 
   const first = await runPipeline(options(root));
   assert.equal(first.status, 'done');
-  assert.deepEqual(first.skipped, ['generate squat'], 'generation is not redone after the interruption');
+  assert.deepEqual(first.skipped, ['generate squat', 'benchmark sessions squat'], 'generation is not redone after the interruption');
   assert.ok(first.ran.includes('train squat phase 1'));
   for (const p of [
     'data/generated/squat/sequences.npy', 'models/saved/squat_phase1_final/model.json', 'models/logs/squat_phase1_history.csv',
     'evaluation/results_evaluation.csv', 'evaluation/results_comparison.csv', 'evaluation/figures/mae_heatmap.png',
+    'data/benchmark/squat/session_01.csv', 'evaluation/results_transfer.csv', 'evaluation/figures/transfer_mae.png',
     'evaluation/report.html', 'export/tflite/form_scorer_squat_v1.tflite', 'export/tflite/export_summary.json',
   ]) assert.ok(existsSync(join(root, p)), `${p} written`);
   // Resumed, not restarted: the history has one row per epoch, none twice.
@@ -41,6 +42,7 @@ test('pipeline: every step writes its outputs, a re-run skips them all, an inter
   assert.equal(first.summary.length, 1);
   assert.equal(first.summary[0].exercise, 'squat');
   assert.ok(first.summary[0].mae > 0 && first.summary[0].mae < 100);
+  assert.ok(first.summary[0].transferMae! > 0 && first.summary[0].transferMae! < 100, 'the closing summary has the sessions column');
   assert.ok(first.summary[0].tfliteBytes! > 100_000);
 
   const again = await runPipeline(options(root));

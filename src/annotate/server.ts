@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { ANGLES, DIMENSIONS, EXERCISES, FRAMES, isExercise, type Exercise } from '../data/exercises.js';
 import { parsePoseLog, readPoseLog } from '../data/poselog.js';
 import { ruleScores } from '../data/rules.js';
+import { type Coverage, domainGaps } from '../data/coverage.js';
 import { AnnotationStore, checkAnnotator, checkScores, numberedName, sourceKey, type SourceReps } from './store.js';
 import { SerialQueue } from '../util/serial-queue.js';
 
@@ -24,6 +25,8 @@ export interface AnnotateServerOptions {
   input?: string; // a pose-log CSV chosen on the command line
   annotator?: string; // default name shown in the page
   port?: number; // default 0: a free port
+  /** Per exercise, the trained model's input coverage: reps outside it are flagged in the page. */
+  coverage?: Partial<Record<Exercise, { model: string; coverage: Coverage }>>;
 }
 
 export interface AnnotateServer {
@@ -174,6 +177,7 @@ export async function startAnnotateServer(opts: AnnotateServerOptions): Promise<
     const key = s.resolveSource(src.name, src);
     const all = s.rows();
     const rows = all.filter((r) => r.sourceFile === key);
+    const model = opts.coverage?.[ex];
     const reps = src.reps.map((rep, index) => {
       const mine = rows.find((r) => r.repId === rep.repId && r.annotator === who);
       return {
@@ -181,13 +185,14 @@ export async function startAnnotateServer(opts: AnnotateServerOptions): Promise<
         repId: rep.repId,
         sequence: Array.from(rep.sequence, round2), // (90*9) degrees, row-major
         rules: Array.from(ruleScores(rep.sequence, ex), round2), // (6)
+        domainGaps: model ? domainGaps(rep.sequence, model.coverage) : [],
         scores: mine ? mine.scores : null,
         annotators: rows.filter((r) => r.repId === rep.repId).map((r) => r.annotator),
       };
     });
     return {
       exercise: ex, source: src.name, sourceFile: key, renamed: key !== src.name,
-      warnings: src.warnings, annotator: who, n: reps.length,
+      warnings: src.warnings, annotator: who, n: reps.length, coverageModel: model?.model ?? null,
       annotated: reps.filter((r) => r.scores !== null).length, reps, icc: s.interRater(all),
     };
   };

@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
+import { trainingCoverage } from '../score/session.js';
 import { EXERCISES } from '../data/exercises.js';
 import { startAnnotateServer } from '../annotate/server.js';
 import { checkAnnotator } from '../annotate/store.js';
@@ -47,6 +48,7 @@ export function registerAnnotate(program: Command): void {
     .option('--port <n>', 'port to listen on (default: a free port)')
     .option('--no-open', 'do not open a browser; just print the URL')
     .option('--data-dir <dir>', 'data folder; annotations go to <dir>/real/<exercise>/', 'data')
+    .option('--models-dir <dir>', 'models folder: reps outside the latest trained model\'s training data are flagged', 'models')
     .addHelpText(
       'after',
       '\nKeys in the page: 1-6 pick a score slider, arrows adjust it, R starts from the rule scores,\n' +
@@ -55,7 +57,7 @@ export function registerAnnotate(program: Command): void {
         '  formscore annotate --exercise squat --input squat_session.csv\n' +
         '  formscore annotate --exercise pushup --annotator "Dr Lee" --port 8080 --no-open',
     )
-    .action(async (opts: { exercise: string; input?: string; annotator?: string; port?: string; open: boolean; dataDir: string }) => {
+    .action(async (opts: { exercise: string; input?: string; annotator?: string; port?: string; open: boolean; dataDir: string; modelsDir: string }) => {
       const exercise = oneExercise(opts.exercise);
       const port = wholeNumber('--port', opts.port ?? '0', 0);
       if (port > 65535) throw new Error(`--port must be a port number (0-65535), got "${opts.port}"`);
@@ -65,6 +67,10 @@ export function registerAnnotate(program: Command): void {
         annotator: opts.annotator ?? defaultAnnotator(),
         port,
         dataDir: opts.dataDir,
+        coverage: Object.fromEntries(EXERCISES.flatMap((ex) => {
+          const found = trainingCoverage(opts.modelsDir, ex);
+          return found ? [[ex, found]] : [];
+        })),
       });
       console.log(`formscore annotate: ${server.url}`);
       console.log(`saving to ${opts.dataDir}/real/<exercise>/ — press Ctrl-C to stop`);

@@ -1,22 +1,44 @@
-// `formscore evaluate`: a phase's models against the held-out test split.
+// `formscore evaluate`: a phase's models against the held-out test split, and against
+// the rule scorer on pose-log sessions (the transfer to real recordings).
 
 import type { Command } from 'commander';
 import { runEvaluation, TARGETS } from '../evaluate/evaluation.js';
+import { runTransfer, TRANSFER_CSV } from '../evaluate/transfer.js';
+import { BENCHMARK_SPEC } from '../data/sessions.js';
 import { addPhaseOptions, phaseOptionsFrom, type PhaseCliOptions } from './options.js';
+
+interface EvaluateCliOptions extends PhaseCliOptions {
+  sessions?: string;
+  transfer: boolean;
+}
 
 export function registerEvaluate(program: Command): void {
   addPhaseOptions(program
     .command('evaluate')
-    .summary('MAE, RMSE, Pearson r and ICC(2,1) on the held-out test split')
+    .summary('MAE, RMSE, Pearson r and ICC(2,1) on the test split and, against the rules, on pose-log sessions')
     .description(
       'Score the held-out test split (the 15 % training never saw, rebuilt with the training seed) with each ' +
         "exercise's phase model (<ex>_phase<p>_final, else _best; exercises without one are skipped). Prints MAE, " +
         `RMSE, Pearson r and ICC(2,1) per dimension on 0-100 and checks the overall dimension against the targets ` +
         `(MAE < ${TARGETS.mae}, r > ${TARGETS.pearson}, ICC > ${TARGETS.icc}). Writes <out>/results_evaluation.csv ` +
-        '(exercise, dimension, n, mae, rmse, pearson, icc).',
+        '(exercise, dimension, n, mae, rmse, pearson, icc).\n\n' +
+        'Then the transfer evaluation: the network against the app\'s rule scorer on pose-log sessions, read and ' +
+        'resampled exactly as the app\'s exports are. By default the benchmark sessions in <data-dir>/benchmark/<ex>/ ' +
+        `(${BENCHMARK_SPEC.sessions} simulated people × ${BENCHMARK_SPEC.repsPerSession} reps per exercise, written on first use with ` +
+        'the benchmark\'s own seed and wider ranges than training); --sessions points at real recordings. ' +
+        `Writes <out>/${TRANSFER_CSV} (same columns, network vs rule).`,
     ))
-    .addHelpText('after', '\nExample:\n  formscore evaluate --phase 1 --exercise squat')
-    .action(async (opts: PhaseCliOptions) => {
-      await runEvaluation(phaseOptionsFrom(opts));
+    .option('--sessions <path>', 'pose-log CSV, or folder of them: <path>/<ex>/*.csv, or <path>/*.csv with one --exercise (default: the benchmark)')
+    .option('--no-transfer', 'skip the transfer evaluation on pose-log sessions')
+    .addHelpText('after', [
+      '',
+      'Examples:',
+      '  formscore evaluate --phase 1 --exercise squat',
+      '  formscore evaluate --phase 1 --exercise squat --sessions recordings/   # recordings/*.csv or recordings/squat/*.csv',
+    ].join('\n'))
+    .action(async (opts: EvaluateCliOptions) => {
+      const options = phaseOptionsFrom(opts);
+      await runEvaluation(options);
+      if (opts.transfer) await runTransfer({ ...options, sessions: opts.sessions });
     });
 }

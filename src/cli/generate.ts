@@ -4,11 +4,12 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { DIMENSIONS, N_SCORES, resolveExercises } from '../data/exercises.js';
-import { generateSynthetic, writeSynthetic } from '../data/synthetic.js';
+import { DATA_PROFILES, DEFAULT_PROFILE, generateSynthetic, parseProfile, writeSynthetic } from '../data/synthetic.js';
 import { EXERCISE_OR_ALL } from './options.js';
 
 interface GenerateOptions {
   exercise: string;
+  profile: string;
   nSamples: string;
   seed: string;
   out: string;
@@ -19,16 +20,25 @@ export function registerGenerate(program: Command): void {
     .command('generate')
     .summary('synthetic reps with ground-truth scores as .npy files')
     .description(
-      'Generate synthetic reps with ground-truth scores (quality tiers excellent/good/acceptable/poor ' +
-        'in shares 25/35/25/15 %). Writes <out>/<exercise>/sequences.npy (N,90,9) float32 degrees, ' +
-        'scores.npy (N,6) float32 0-100 [depth, stability, symmetry, tempo, alignment, overall] and ' +
-        'tiers.npy (N,) uint8 (0 excellent .. 3 poor). Same seed, same bytes.',
+      'Generate synthetic reps with ground-truth scores. Profile realistic (default): every factor drawn on its own ' +
+        '(depth, timing, posture, asymmetry, estimator jitter, glitches), reps of 40-160 frames at 30 fps resampled to 90 ' +
+        'like pose logs, ground truth = the rule scorer on the final sequence. Profile seed: the original project\'s ' +
+        'quality tiers (excellent/good/acceptable/poor, 25/35/25/15 %), byte-identical to its generator. Writes ' +
+        '<out>/<exercise>/sequences.npy (N,90,9) float32 degrees, scores.npy (N,6) float32 0-100 [depth, stability, ' +
+        'symmetry, tempo, alignment, overall], generation.json (profile, seed) and, for seed, tiers.npy (N,) uint8 ' +
+        '(0 excellent .. 3 poor). Same seed, same bytes.',
     )
     .option('--exercise <name>', EXERCISE_OR_ALL, 'all')
+    .option('--profile <name>', `${DATA_PROFILES.join(' or ')}: what the reps look like (see above)`, DEFAULT_PROFILE)
     .option('--n-samples <n>', 'reps per exercise (positive integer)', '5000')
     .option('--seed <n>', 'random seed (integer); each exercise derives its own stream from it', '42')
     .option('--out <dir>', 'output folder; train, evaluate and export read <data-dir>/generated/, so keep the default or pass them --data-dir', join('data', 'generated'))
-    .addHelpText('after', '\nExample:\n  formscore generate --exercise squat --n-samples 2000 --seed 7')
+    .addHelpText('after', [
+      '',
+      'Examples:',
+      '  formscore generate --exercise squat --n-samples 2000 --seed 7',
+      '  formscore generate --profile seed      # the original project\'s data, to reproduce its numbers',
+    ].join('\n'))
     .action((opts: GenerateOptions) => runGenerate(opts));
 }
 
@@ -36,11 +46,12 @@ function runGenerate(opts: GenerateOptions): void {
   const exercises = resolveExercises(opts.exercise);
   const n = parseIntegerOption('--n-samples', opts.nSamples, 1);
   const seed = parseIntegerOption('--seed', opts.seed, 0);
+  const profile = parseProfile(opts.profile);
   const started = performance.now();
-  console.log(`Generating ${n} reps × ${exercises.length} exercise${exercises.length > 1 ? 's' : ''} (seed ${seed}) into ${opts.out}`);
+  console.log(`Generating ${n} ${profile} reps × ${exercises.length} exercise${exercises.length > 1 ? 's' : ''} (seed ${seed}) into ${opts.out}`);
   for (const exercise of exercises) {
     const t0 = performance.now();
-    const data = generateSynthetic(exercise, n, seed);
+    const data = generateSynthetic(exercise, n, seed, profile);
     const dir = join(opts.out, exercise);
     writeSynthetic(dir, data);
     const summary = DIMENSIONS.map((d, k) => {

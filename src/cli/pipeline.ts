@@ -2,6 +2,7 @@
 
 import type { Command } from 'commander';
 import { resolveExercises } from '../data/exercises.js';
+import { DATA_PROFILES, DEFAULT_PROFILE, parseProfile } from '../data/synthetic.js';
 import { ProgressBar, formatDuration } from '../train/progress.js';
 import { parsePreset } from '../pipeline/presets.js';
 import { runPipeline, STATE_FILE, type PipelineResult } from '../pipeline/pipeline.js';
@@ -10,6 +11,7 @@ import { stopOnInterrupt } from './interrupt.js';
 
 interface PipelineCliOptions {
   preset: string;
+  profile: string;
   exercise: string;
   threads?: string;
 }
@@ -25,6 +27,7 @@ export function registerPipeline(program: Command): void {
         'interrupted training resumes from its last checkpoint.',
     )
     .option('--preset <name>', 'quick: 500 reps and 8 epochs per exercise (about two minutes); full: the seed recipe (5,000 reps, 50/30/20 epochs)', 'quick')
+    .option('--profile <name>', `synthetic training data: ${DATA_PROFILES.join(' or ')} (see formscore generate --help)`, DEFAULT_PROFILE)
     .option('--exercise <name>', EXERCISE_OR_ALL, 'all')
     .option('--threads <n>', 'training worker threads (default: all cores)')
     .addHelpText('after', [
@@ -38,14 +41,15 @@ export function registerPipeline(program: Command): void {
 
 async function runPipelineCli(opts: PipelineCliOptions): Promise<void> {
   const preset = parsePreset(opts.preset);
+  const profile = parseProfile(opts.profile);
   const exercises = resolveExercises(opts.exercise);
   const threads = wholeNumber('--threads', opts.threads, 1);
   const started = performance.now();
   const progress = new ProgressBar(process.stdout);
   const interrupt = stopOnInterrupt(progress, 'run the same command to continue');
   try {
-    console.log(`formscore pipeline --preset ${preset.name}: ${exercises.join(', ')}`);
-    const result = await runPipeline({ preset, exercises, threads, progress, shouldStop: interrupt.requested, log: (l) => progress.message(l) });
+    console.log(`formscore pipeline --preset ${preset.name} --profile ${profile}: ${exercises.join(', ')}`);
+    const result = await runPipeline({ preset, profile, exercises, threads, progress, shouldStop: interrupt.requested, log: (l) => progress.message(l) });
     if (result.status === 'interrupted') {
       console.log(`Interrupted after ${formatDuration((performance.now() - started) / 1000)}; run the same command to continue.`);
       process.exitCode = 130;
@@ -62,16 +66,23 @@ function formatSummary(r: PipelineResult, seconds: number): string {
     '',
     `Pipeline finished in ${formatDuration(seconds)} (${r.ran.length} steps run, ${r.skipped.length} current and skipped).`,
     '',
-    `${'exercise'.padEnd(12)}${'phase'.padStart(6)}${'test MAE'.padStart(10)}${'Pearson'.padStart(9)}${'ICC'.padStart(7)}${'TFLite'.padStart(10)}`,
+    `${'exercise'.padEnd(12)}${'phase'.padStart(6)}${'test MAE'.padStart(10)}${'Pearson'.padStart(9)}${'ICC'.padStart(7)}` +
+      `${'sessions MAE'.padStart(14)}${'Pearson'.padStart(9)}${'TFLite'.padStart(10)}`,
   ];
+  const num = (x: number | null, digits: number) => (x === null ? '-' : x.toFixed(digits));
   for (const s of r.summary) {
     const size = s.tfliteBytes === null ? '-' : `${(s.tfliteBytes / 1024).toFixed(0)} KB`;
     lines.push(
       `${s.exercise.padEnd(12)}${String(s.phase).padStart(6)}${s.mae.toFixed(2).padStart(10)}${s.pearson.toFixed(3).padStart(9)}` +
-        `${s.icc.toFixed(3).padStart(7)}${size.padStart(10)}`,
+        `${s.icc.toFixed(3).padStart(7)}${num(s.transferMae, 2).padStart(14)}${num(s.transferPearson, 3).padStart(9)}${size.padStart(10)}`,
     );
   }
-  lines.push('(overall dimension on the held-out test split, 0-100 scale)', '', 'Outputs:');
+  lines.push(
+    '(overall dimension, 0-100 scale: test MAE against the ground truth of the held-out test split;',
+    ' sessions MAE against the rule scorer on the benchmark pose-log sessions, as the phone will see them)',
+    '',
+    'Outputs:',
+  );
   for (const [what, where] of Object.entries(r.outputs)) lines.push(`  ${what.padEnd(48)} ${where}`);
   return lines.join('\n');
 }

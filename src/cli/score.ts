@@ -18,7 +18,10 @@ export function registerScore(program: Command): void {
     .summary('rule, network and hybrid scores for every rep of a pose log')
     .description(
       'Score every rep of a pose-log CSV the way the app will: rule-based (layer 1), network (layer 2: a checkpoint, ' +
-        'or an exported .tflite file run in a TFLite runtime) and hybrid (0.30 rule + 0.70 network), all on 0-100.',
+        'or an exported .tflite file run in a TFLite runtime) and hybrid (0.30 rule + 0.70 network), all on 0-100. ' +
+        'A rep whose input statistics (peak angular velocity, jitter, left/right difference, range of each angle) fall ' +
+        'outside the central 99 % of the model\'s training data is flagged, naming the statistic: the network\'s number ' +
+        'is not to be trusted there.',
     )
     .argument('<session.csv>', 'pose log exported by the app (one row per frame, nine angle columns, optional rep_id)')
     .requiredOption('--exercise <name>', `one of ${EXERCISES.join(', ')}`)
@@ -49,6 +52,11 @@ function formatSession(s: SessionScores): string {
       const cells = rep[approach].map((v) => v.toFixed(1).padStart(10)).join('');
       lines.push(`${(k === 0 ? rep.repId : '').padEnd(6)}${approach.padEnd(10)}${cells}`);
     });
+    if (rep.domainGaps.length) lines.push(`${''.padEnd(6)}outside the training data, do not trust the network here: ${rep.domainGaps.join('; ')}`);
+  }
+  if (s.domainCheck) {
+    const outside = s.reps.filter((r) => r.domainGaps.length).length;
+    lines.push('', `${outside} of ${s.reps.length} reps outside the model's training data (central 99 % of each input statistic)`);
   }
   return lines.join('\n');
 }

@@ -104,7 +104,14 @@ export function mirror(seq: Float32Array): Float32Array {
 }
 
 /**
- * Appends `factor` augmented copies of every rep, each with its original label row.
+ * Labels of an augmented copy: (90, 9) degrees → (L). Where the ground truth is a
+ * function of the sequence (the realistic profile's rule scores), the copy is labelled
+ * anew; without one, each copy keeps its original label row (the seed project's way).
+ */
+export type Relabel = (sequence: Float32Array) => Float32Array;
+
+/**
+ * Appends `factor` augmented copies of every rep.
  * sequences: (N, 90, 9), labels: (N, L) → (N·(1+factor), 90, 9), (N·(1+factor), L).
  * The originals come first, unchanged; copies are clipped to [0, 180].
  */
@@ -114,6 +121,7 @@ export function augmentBatch(
   n: number,
   factor: number,
   rng: Random,
+  relabel?: Relabel,
 ): { sequences: Float32Array; labels: Float32Array; n: number } {
   if (!Number.isInteger(factor) || factor < 0) throw new Error(`augmentBatch: factor must be a non-negative integer, got ${factor}`);
   if (sequences.length !== n * REP_SIZE) throw new Error(`augmentBatch: sequences has ${sequences.length} values, expected ${n}×90×9`);
@@ -138,7 +146,8 @@ export function augmentBatch(
         const x = seq[v];
         outSeq[o + v] = x < 0 ? 0 : x > MAX_ANGLE ? MAX_ANGLE : x;
       }
-      outLab.set(labels.subarray(i * labelSize, (i + 1) * labelSize), j * labelSize);
+      const copy = outSeq.subarray(o, o + REP_SIZE);
+      outLab.set(relabel ? relabel(copy) : labels.subarray(i * labelSize, (i + 1) * labelSize), j * labelSize);
     }
   }
   return { sequences: outSeq, labels: outLab, n: total };

@@ -11,6 +11,8 @@ import { type Exercise, FRAMES, N_ANGLES, N_SCORES, REP_SIZE } from './exercises
 import { readNpyFloat32 } from './npy.js';
 import { toFeatures } from './features.js';
 import { augmentBatch } from './augment.js';
+import { type DataProfile, readGenerationRecord } from './synthetic.js';
+import { ruleScores } from './rules.js';
 import { Random } from '../util/random.js';
 
 export interface Split {
@@ -26,6 +28,8 @@ export interface Dataset {
   test: Split;
   /** Real annotated reps included (spread over the three splits). */
   realCount: number;
+  /** The synthetic profile of the generated reps (generation.json). */
+  profile: DataProfile;
 }
 
 export interface LoadDatasetOptions {
@@ -70,6 +74,7 @@ export function loadDataset(exercise: Exercise, opts: LoadDatasetOptions = {}): 
     throw new Error(`no synthetic data for ${exercise} in ${synthDir}; run: formscore generate --exercise ${exercise}` +
       (dataDir === 'data' ? '' : ` --out ${join(dataDir, 'generated')}`));
   }
+  const { profile, groundTruth } = readGenerationRecord(synthDir);
   const sources = [readRepFolder(synthDir)];
   let realCount = 0;
   if (includeReal && hasRealData(exercise, dataDir)) {
@@ -106,10 +111,13 @@ export function loadDataset(exercise: Exercise, opts: LoadDatasetOptions = {}): 
   for (const name of ['train', 'val', 'test'] as const) rng.shuffle(parts[name]);
   let train: { sequences: Float32Array; y: Float32Array; n: number } = gather(parts.train);
   if (augment > 0) {
-    const aug = augmentBatch(train.sequences, train.y, train.n, augment, new Random((seed ^ 0x5eed) >>> 0));
+    // The realistic profile's labels are the rule scores of the sequence, so a copy is
+    // labelled anew; expert scores of real reps are never replaced.
+    const relabel = groundTruth === 'rule-scorer' && realCount === 0 ? (seq: Float32Array) => ruleScores(seq, exercise).map((v) => v / 100) : undefined;
+    const aug = augmentBatch(train.sequences, train.y, train.n, augment, new Random((seed ^ 0x5eed) >>> 0), relabel);
     train = { sequences: aug.sequences, y: aug.labels, n: aug.n };
   }
-  return { train: finish(train), val: finish(gather(parts.val)), test: finish(gather(parts.test)), realCount };
+  return { train: finish(train), val: finish(gather(parts.val)), test: finish(gather(parts.test)), realCount, profile };
 }
 
 /**

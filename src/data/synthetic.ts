@@ -1,15 +1,45 @@
-// Synthetic reps with known ground truth (DESIGN.md "Synthetic quality tiers"): the
-// network is pretrained on these before it sees the few annotated real reps.
+// Synthetic reps with known ground truth: the network is pretrained on these before it
+// sees the few annotated real reps. Two profiles (DESIGN.md "Two synthetic profiles"):
 //
-// A rep eases from the neutral pose to the achieved peak, holds, eases back and
-// rests; then jitter, left/right asymmetry and posture errors are laid on top, in the
-// amounts of its quality tier. Scores follow the same formulas as the rules.
+// - `realistic` (the default, data/realistic.ts): independent factors, smooth motion
+//   as a phone sees it, ground truth = the rule scorer on the final sequence.
+// - `seed` (this file, DESIGN.md "Synthetic quality tiers"): the original project's
+//   generator, kept byte-identical so its published numbers stay reproducible. A rep
+//   eases from the neutral pose to the achieved peak, holds, eases back and rests; then
+//   jitter, left/right asymmetry and posture errors are laid on top, in the amounts of
+//   its quality tier.
 
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Exercise, EXERCISES, FRAMES, MAX_ANGLE, N_ANGLES, N_SCORES, PROFILES, REP_SIZE } from './exercises.js';
 import { alignmentScore, scoreRep } from './scores.js';
 import { Random } from '../util/random.js';
 import { encodeNpy } from './npy.js';
+import { generateRealistic } from './realistic.js';
 import { writeDirAtomic } from '../util/atomic.js';
+
+export const DATA_PROFILES = ['realistic', 'seed'] as const;
+export type DataProfile = (typeof DATA_PROFILES)[number];
+export const DEFAULT_PROFILE: DataProfile = 'realistic';
+
+/** How a data folder's ground truth was made: the realistic profile's is the rule scorer itself. */
+export type GroundTruth = 'rule-scorer' | 'seed-generator';
+export const GROUND_TRUTH: Record<DataProfile, GroundTruth> = { realistic: 'rule-scorer', seed: 'seed-generator' };
+
+/** The record `generation.json` keeps beside the .npy files. */
+export interface GenerationRecord {
+  profile: DataProfile;
+  groundTruth: GroundTruth;
+  exercise: Exercise;
+  n: number;
+  seed: number;
+}
+export const GENERATION_JSON = 'generation.json';
+
+export function parseProfile(value: string): DataProfile {
+  if ((DATA_PROFILES as readonly string[]).includes(value)) return value as DataProfile;
+  throw new Error(`unknown profile "${value}" (expected ${DATA_PROFILES.join(' or ')})`);
+}
 
 export const TIERS = ['excellent', 'good', 'acceptable', 'poor'] as const;
 export type Tier = (typeof TIERS)[number];
@@ -31,9 +61,12 @@ export const TIER_SPECS: Record<Tier, TierSpec> = {
 };
 
 export interface SyntheticData {
+  profile: DataProfile;
+  exercise: Exercise;
+  seed: number;
   sequences: Float32Array; // (N, 90, 9) degrees
   scores: Float32Array; // (N, 6) 0-100
-  tiers: Uint8Array; // (N,) index into TIERS
+  tiers: Uint8Array | null; // (N,) index into TIERS; the seed profile only
   n: number;
 }
 
@@ -64,11 +97,19 @@ export function tierCounts(n: number): number[] {
   return counts;
 }
 
-/** n synthetic reps of one exercise with ground-truth scores; same (exercise, n, seed) → same bytes. */
-export function generateSynthetic(exercise: Exercise, n: number, seed: number): SyntheticData {
+/**
+ * n synthetic reps of one exercise with ground-truth scores, of the given profile
+ * (default realistic); same (exercise, n, seed, profile) → same bytes.
+ */
+export function generateSynthetic(exercise: Exercise, n: number, seed: number, profile: DataProfile = DEFAULT_PROFILE): SyntheticData {
   if (!EXERCISES.includes(exercise)) throw new Error(`generateSynthetic: unknown exercise "${exercise}"`);
   if (!Number.isInteger(n) || n < 0) throw new Error(`generateSynthetic: n must be a non-negative integer, got ${n}`);
   const rng = new Random(exerciseSeed(seed, exercise));
+  if (profile === 'realistic') return { profile, exercise, seed, ...generateRealistic(exercise, n, rng), tiers: null, n };
+  return generateSeedProfile(exercise, n, seed, rng);
+}
+
+function generateSeedProfile(exercise: Exercise, n: number, seed: number, rng: Random): SyntheticData {
   const tiers = new Uint8Array(n);
   let k = 0;
   tierCounts(n).forEach((count, t) => tiers.fill(t, k, (k += count)));
@@ -83,7 +124,7 @@ export function generateSynthetic(exercise: Exercise, n: number, seed: number): 
     rep.set(work);
     scoreRep(rep, depthRatio * 100, alignmentScore(errorFrames), scores, i * N_SCORES);
   }
-  return { sequences, scores, tiers, n };
+  return { profile: 'seed', exercise, seed, sequences, scores, tiers, n };
 }
 
 /** Fills `out` (90, 9) with one rep of the given tier; returns what the ground truth needs. */
@@ -151,13 +192,39 @@ function synthesizeRep(
 }
 
 /**
- * Writes one exercise's reps as `<dir>/{sequences,scores,tiers}.npy`; the folder is
- * replaced as a whole, so an interrupted run leaves the previous data intact.
+ * Writes one exercise's reps as `<dir>/{sequences,scores}.npy` (plus `tiers.npy` for the
+ * seed profile) and `generation.json`; the folder is replaced as a whole, so an
+ * interrupted run leaves the previous data intact.
  */
 export function writeSynthetic(dir: string, data: SyntheticData): void {
+  const record: GenerationRecord = {
+    profile: data.profile, groundTruth: GROUND_TRUTH[data.profile], exercise: data.exercise, n: data.n, seed: data.seed,
+  };
   writeDirAtomic(dir, {
     'sequences.npy': encodeNpy(data.sequences, [data.n, FRAMES, N_ANGLES]),
     'scores.npy': encodeNpy(data.scores, [data.n, N_SCORES]),
-    'tiers.npy': encodeNpy(data.tiers, [data.n]),
+    ...(data.tiers ? { 'tiers.npy': encodeNpy(data.tiers, [data.n]) } : {}),
+    [GENERATION_JSON]: JSON.stringify(record, null, 2) + '\n',
   });
+}
+
+/**
+ * The profile a generated folder holds: its generation.json, else `seed` (folders
+ * written before profiles existed hold seed-profile reps and tiers.npy).
+ */
+export function readGenerationRecord(dir: string): Pick<GenerationRecord, 'profile' | 'groundTruth'> {
+  const path = join(dir, GENERATION_JSON);
+  if (!existsSync(path)) return { profile: 'seed', groundTruth: 'seed-generator' };
+  let record: Partial<GenerationRecord>;
+  try {
+    record = JSON.parse(readFileSync(path, 'utf8')) as Partial<GenerationRecord>;
+  } catch (err) {
+    throw new Error(`${path}: not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+  try {
+    const profile = parseProfile(String(record.profile));
+    return { profile, groundTruth: GROUND_TRUTH[profile] };
+  } catch (err) {
+    throw new Error(`${path}: field profile: ${(err as Error).message}`);
+  }
 }

@@ -7,6 +7,7 @@ import { DIMENSIONS, HYBRID_RULE_WEIGHT, type Exercise } from '../data/exercises
 import { ruleScoresBatch, hybridScores } from '../data/rules.js';
 import { mae, pearson } from './metrics.js';
 import { column, dimensionMetrics, noModelsError, predictTestSplits, type MetricRow, type PhaseOptions, type Skipped, type TestPredictions } from './evaluation.js';
+import { predictTransfer } from './transfer.js';
 import { formatTable, toCsv, type Row } from './table.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { Phase } from '../train/phases.js';
@@ -82,11 +83,15 @@ export interface PhaseData {
   skipped: Skipped[];
   metrics: MetricRow[];
   comparison: ComparisonRow[];
+  /** Network vs rule on the benchmark pose-log sessions. */
+  transfer: { source: string; rows: MetricRow[] };
 }
 
 export async function collectPhaseData(opts: PhaseOptions): Promise<PhaseData> {
   const { results, skipped } = await predictTestSplits(opts);
+  const { source, rows } = await predictTransfer(opts);
   return {
+    transfer: { source, rows },
     phase: opts.phase,
     predictions: results,
     skipped,

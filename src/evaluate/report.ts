@@ -16,6 +16,7 @@ import { collectPhaseData, COMPARISON_COLUMNS, HYBRID_LABEL, type PhaseData } fr
 import { EVALUATION_COLUMNS, TARGETS, column, targetSummary, type PhaseOptions } from './evaluation.js';
 import { buildFigures, toVega, type Figure, type Section } from './figures/index.js';
 import { fmt, type Row } from './table.js';
+import { TRANSFER_COLUMNS } from './transfer.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
 const require = createRequire(import.meta.url);
@@ -28,6 +29,7 @@ export const REPORT_SECTIONS: readonly { id: Section | 'export'; heading: string
   { id: 'samples', heading: 'Sample reps' },
   { id: 'training', heading: 'Training curves' },
   { id: 'evaluation', heading: 'Evaluation on the test split' },
+  { id: 'transfer', heading: 'Transfer to pose-log sessions' },
   { id: 'comparison', heading: 'Rule-based vs network vs hybrid' },
   { id: 'export', heading: 'Exported TFLite models' },
 ];
@@ -182,6 +184,13 @@ export function renderReport(data: PhaseData, figures: Figure[], opts: ReportOpt
       charts('evaluation', (n) => n === 'mae_heatmap'),
       '<h3>Per dimension</h3>', htmlTable(EVALUATION_COLUMNS, data.metrics), skipped,
       ...trained.map((ex) => `<h3>${esc(ex)}</h3>` + charts('evaluation', (n) => n === `scatter_${ex}` || n === `error_dist_${ex}`)),
+    ].join('\n'),
+    transfer: data.transfer.rows.length === 0 ? noModels : [
+      `<p>What the phone will see: the network against the app's rule scorer (layer 1, which it learns) on the pose-log ` +
+        `sessions in <code>${esc(data.transfer.source)}</code>, read and resampled exactly as the app's exports. A model can ` +
+        'fit its synthetic test split closely and still misjudge ordinary recordings; these numbers say whether it does. ' +
+        'ICC is ICC(2,1) with rule and network as two raters.</p>',
+      htmlTable(TRANSFER_COLUMNS, data.transfer.rows), charts('transfer'),
     ].join('\n'),
     comparison: trained.length === 0 ? noModels : [
       '<p>Rule-based (layer 1, from the raw angles), network only (layer 2), and the hybrid the app ships ' +

@@ -6,6 +6,7 @@ import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:
 import { dirname, join, resolve } from 'node:path';
 import type { Exercise } from '../data/exercises.js';
 import { loadCheckpoint } from '../nn/checkpoint.js';
+import { type Coverage, parseCoverage } from '../data/coverage.js';
 import type { NamedWeights } from '../nn/architecture.js';
 import { PHASES, findModel, phasePaths, type FoundModel, type Phase } from '../train/phases.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -26,6 +27,7 @@ export interface TfliteExportOptions {
   dtype?: WeightDtype;
   exercise?: string;
   phase?: number;
+  coverage?: Coverage;
 }
 
 /** The .tflite bytes of the form scorer with `weights`. */
@@ -142,7 +144,8 @@ export async function exportModels(opts: ExportOptions): Promise<ExportReport> {
   for (const { exercise, found } of jobs) {
     log(`${exercise}: phase ${found.phase} model ${found.dir}/ → ${form} LSTM, ${dtype} weights`);
     const { weights, training } = loadCheckpoint(found.dir);
-    const bytes = exportTflite(weights, { form, dtype, exercise, phase: found.phase });
+    const coverage = parseCoverage(training?.coverage) ?? undefined;
+    const bytes = exportTflite(weights, { form, dtype, exercise, phase: found.phase, coverage });
     const model = readTflite(bytes, tfliteFileName(exercise));
     const entry: ExportedModel = {
       exercise, phase: found.phase, model: found.dir, file: join(outputDir, tfliteFileName(exercise)), bytes: bytes.length, form, dtype,

@@ -16,6 +16,7 @@
 // float16 weights are laid out as TensorFlow's float16 post-training quantization
 // does: each constant a FLOAT16 tensor read through its own DEQUANTIZE.
 
+import type { Coverage } from '../data/coverage.js';
 import { FRAMES, N_FEATURES, N_SCORES } from '../data/exercises.js';
 import {
   CONV_FILTERS, CONV1_KERNEL, CONV2_KERNEL, DENSE_UNITS, LSTM_UNITS, POOL_SIZE, POOLED_FRAMES, WEIGHT_SPECS, sizeOf,
@@ -212,6 +213,8 @@ export interface FormScorerGraphOptions {
   phase?: number;
   /** formscore version written into the description. */
   version?: string;
+  /** The training data's input coverage (data/coverage.ts), carried in the "formscore" metadata for `score`'s domain-gap check. */
+  coverage?: Coverage;
 }
 
 const H = LSTM_UNITS;
@@ -434,7 +437,7 @@ export function buildFormScorerModel(weights: NamedWeights, options: FormScorerG
     `${form} LSTM`,
     `${dtype} weights`,
   ].filter(Boolean);
-  const info = JSON.stringify({ formscore: options.version ?? null, exercise: options.exercise ?? null, phase: options.phase ?? null, form, dtype, input: INPUT_NAME, output: OUTPUT_NAME });
+  const info = JSON.stringify({ formscore: options.version ?? null, exercise: options.exercise ?? null, phase: options.phase ?? null, form, dtype, input: INPUT_NAME, output: OUTPUT_NAME, coverage: options.coverage ?? null });
   const text = (s: string, pad = 0) => {
     const bytes = new TextEncoder().encode(s);
     const out = new Uint8Array(Math.max(bytes.length, pad));

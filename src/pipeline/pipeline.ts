@@ -7,13 +7,15 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { Exercise } from '../data/exercises.js';
-import { generateSynthetic, writeSynthetic } from '../data/synthetic.js';
+import { type DataProfile, DEFAULT_PROFILE, generateSynthetic, writeSynthetic } from '../data/synthetic.js';
+import { BENCHMARK_SPEC, sessionFileName, writeBenchmarkSessions } from '../data/sessions.js';
 import { hasRealData } from '../data/dataset.js';
 import { phasePaths, type Phase } from '../train/phases.js';
 import { summarize, trainExercise } from '../train/trainer.js';
 import type { ProgressBar } from '../train/progress.js';
 import { runEvaluation, EVALUATION_CSV } from '../evaluate/evaluation.js';
 import { runComparison, COMPARISON_CSV } from '../evaluate/comparison.js';
+import { BENCHMARK_DIR, runTransfer, TRANSFER_CSV } from '../evaluate/transfer.js';
 import { runPlot } from '../evaluate/figures/index.js';
 import { runReport, REPORT_HTML } from '../evaluate/report.js';
 import { exportModels, tfliteFileName } from '../export/export.js';
@@ -24,6 +26,8 @@ export const STATE_FILE = 'pipeline_state.json';
 
 export interface PipelineOptions {
   preset: Preset;
+  /** Synthetic profile of the training data; default realistic. */
+  profile?: DataProfile;
   exercises: Exercise[];
   dataDir?: string; // default 'data'
   modelsDir?: string; // default 'models'
@@ -42,6 +46,9 @@ export interface ExerciseSummary {
   mae: number; // overall dimension, test split, 0-100
   pearson: number;
   icc: number;
+  /** Overall dimension, network vs rule on the benchmark sessions (null when not evaluated). */
+  transferMae: number | null;
+  transferPearson: number | null;
   tfliteBytes: number | null;
 }
 
@@ -103,16 +110,31 @@ function planSteps(opts: PipelineOptions, dirs: Dirs, log: (line: string) => voi
   const finalModelSteps: string[] = [];
   let anyPhase3 = false;
 
+  const profile = opts.profile ?? DEFAULT_PROFILE;
+  const benchmarkSteps: string[] = [];
   for (const exercise of exercises) {
     const genDir = join(dirs.data, 'generated', exercise);
     steps.push({
       id: `generate ${exercise}`,
       dependsOn: [],
-      settings: { n: preset.nSamples, seed: preset.seed },
-      outputs: ['sequences.npy', 'scores.npy', 'tiers.npy'].map((f) => join(genDir, f)),
+      settings: { n: preset.nSamples, seed: preset.seed, profile },
+      outputs: ['sequences.npy', 'scores.npy'].map((f) => join(genDir, f)),
       run: async () => {
-        writeSynthetic(genDir, generateSynthetic(exercise, preset.nSamples, preset.seed));
-        log(`  ${preset.nSamples} reps → ${genDir}/`);
+        writeSynthetic(genDir, generateSynthetic(exercise, preset.nSamples, preset.seed, profile));
+        log(`  ${preset.nSamples} ${profile}-profile reps → ${genDir}/`);
+        return 'done';
+      },
+    });
+    const benchmarkDir = join(dirs.data, BENCHMARK_DIR);
+    benchmarkSteps.push(`benchmark sessions ${exercise}`);
+    steps.push({
+      id: `benchmark sessions ${exercise}`,
+      dependsOn: [],
+      settings: { ...BENCHMARK_SPEC },
+      outputs: Array.from({ length: BENCHMARK_SPEC.sessions }, (_, s) => join(benchmarkDir, exercise, sessionFileName(s))),
+      run: async () => {
+        const dir = writeBenchmarkSessions(benchmarkDir, exercise);
+        log(`  ${BENCHMARK_SPEC.sessions} pose-log sessions × ${BENCHMARK_SPEC.repsPerSession} reps → ${dir}/`);
         return 'done';
       },
     });
@@ -148,6 +170,10 @@ function planSteps(opts: PipelineOptions, dirs: Dirs, log: (line: string) => voi
         id: `compare${suffix}`, dependsOn: models, settings: { exercises, outDir }, outputs: [join(outDir, COMPARISON_CSV)],
         run: async () => (await runComparison({ ...common, outDir }), 'done'),
       },
+      {
+        id: `transfer${suffix}`, dependsOn: [...models, ...benchmarkSteps], settings: { exercises, outDir }, outputs: [join(outDir, TRANSFER_CSV)],
+        run: async () => (await runTransfer({ ...common, outDir }), 'done'),
+      },
     ];
   };
   steps.push(...analysis(1, dirs.evaluation, phase1Models));
@@ -172,7 +198,7 @@ function planSteps(opts: PipelineOptions, dirs: Dirs, log: (line: string) => voi
       },
     },
     {
-      id: 'report', dependsOn: ['evaluate', 'compare', 'plot', 'export'], settings: { exercises },
+      id: 'report', dependsOn: ['evaluate', 'compare', 'transfer', 'plot', 'export'], settings: { exercises },
       outputs: [join(dirs.evaluation, REPORT_HTML)],
       run: async () => {
         await runReport({ phase: 1, exercises, dataDir: dirs.data, modelsDir: dirs.models, outDir: dirs.evaluation, exportDir: dirs.export, threads: opts.threads, log });
@@ -194,19 +220,19 @@ async function trainStep(
   return result.status === 'interrupted' ? 'interrupted' : 'done';
 }
 
-/** Overall-dimension test metrics of each exercise's latest evaluated phase, and its TFLite size. */
+/** Overall-dimension test and transfer metrics of each exercise's latest evaluated phase, and its TFLite size. */
 function summarizeResults(exercises: Exercise[], dirs: Dirs): ExerciseSummary[] {
   const rows = new Map<Exercise, ExerciseSummary>();
   for (const [phase, dir] of [[1, dirs.evaluation], [3, join(dirs.evaluation, 'phase3')]] as const) {
-    const csv = join(dir, EVALUATION_CSV);
-    if (!existsSync(csv)) continue;
-    const records = parse(readFileSync(csv, 'utf8'), { columns: true }) as Record<string, string>[];
-    for (const r of records) {
+    const transfer = new Map(overallRows(join(dir, TRANSFER_CSV)).map((r) => [r.exercise, r]));
+    for (const r of overallRows(join(dir, EVALUATION_CSV))) {
       const exercise = r.exercise as Exercise;
-      if (r.dimension !== 'overall' || !exercises.includes(exercise)) continue;
+      if (!exercises.includes(exercise)) continue;
       const tflite = join(dirs.export, 'tflite', tfliteFileName(exercise));
+      const t = transfer.get(exercise);
       rows.set(exercise, {
         exercise, phase, mae: Number(r.mae), pearson: Number(r.pearson), icc: Number(r.icc),
+        transferMae: t ? Number(t.mae) : null, transferPearson: t ? Number(t.pearson) : null,
         tfliteBytes: existsSync(tflite) ? statSync(tflite).size : null,
       });
     }
@@ -214,9 +240,16 @@ function summarizeResults(exercises: Exercise[], dirs: Dirs): ExerciseSummary[] 
   return exercises.flatMap((e) => rows.get(e) ?? []);
 }
 
+/** The overall-dimension rows of a results CSV; none when the file does not exist. */
+function overallRows(csv: string): Record<string, string>[] {
+  if (!existsSync(csv)) return [];
+  return (parse(readFileSync(csv, 'utf8'), { columns: true }) as Record<string, string>[]).filter((r) => r.dimension === 'overall');
+}
+
 function outputLocations(dirs: Dirs, statePath: string): Record<string, string> {
   return {
     'synthetic data': join(dirs.data, 'generated') + '/',
+    'benchmark pose-log sessions': join(dirs.data, BENCHMARK_DIR) + '/',
     checkpoints: join(dirs.models, 'saved') + '/',
     'history CSVs and TensorBoard logs': join(dirs.models, 'logs') + '/',
     'results CSVs': dirs.evaluation + '/',

@@ -8,7 +8,10 @@ import { FRAMES, N_ANGLES, N_FEATURES, N_SCORES, type Exercise } from '../data/e
 import { readPoseLog } from '../data/poselog.js';
 import { toFeatures } from '../data/features.js';
 import { hybridScores, ruleScoresBatch } from '../data/rules.js';
-import { predictCheckpoint } from '../evaluate/evaluation.js';
+import { predictWeights } from '../evaluate/evaluation.js';
+import { type Coverage, domainGaps, parseCoverage } from '../data/coverage.js';
+import { loadCheckpoint } from '../nn/checkpoint.js';
+import { metadataText, readTflite } from '../export/tflite/reader.js';
 import { findModel } from '../train/phases.js';
 import { liteRtRuntime } from '../export/runtimes/litert.js';
 import { tfjsTfliteRuntime } from '../export/runtimes/tfjs-tflite.js';
@@ -19,6 +22,8 @@ export interface RepScores {
   rule: number[]; // (6) 0-100, depth … overall
   network: number[];
   hybrid: number[];
+  /** Input statistics outside what the model's training data covered; empty when covered. */
+  domainGaps: string[];
 }
 
 export interface SessionScores {
@@ -26,9 +31,14 @@ export interface SessionScores {
   exercise: Exercise;
   /** The checkpoint folder or .tflite file, and for a .tflite file the runtime that ran it. */
   model: { path: string; kind: 'checkpoint' | 'tflite'; runtime?: string };
+  /** Whether the model records its training coverage, so that domainGaps means something. */
+  domainCheck: boolean;
   reps: RepScores[];
   warnings: string[];
 }
+
+/** Where a coverage record came from. */
+export interface ModelCoverage { model: string; coverage: Coverage }
 
 export interface ScoreOptions {
   /** A checkpoint folder or a .tflite file; default the latest phase's checkpoint under modelsDir. */
@@ -48,22 +58,50 @@ export async function scoreSession(file: string, exercise: Exercise, opts: Score
   const model = resolveModel(exercise, opts);
   let network: Float32Array; // (N, 6) in [0, 1]
   let runtime: string | undefined;
+  let coverage: Coverage | null;
   if (model.kind === 'tflite') {
-    ({ scores: network, runtime } = await predictTflite(readFileSync(model.path), x, n));
+    const bytes = readFileSync(model.path);
+    coverage = tfliteCoverage(bytes, model.path);
+    ({ scores: network, runtime } = await predictTflite(bytes, x, n));
   } else {
-    network = await predictCheckpoint(model.path, x, n, { threads: opts.threads });
+    const checkpoint = loadCheckpoint(model.path);
+    coverage = parseCoverage(checkpoint.training?.coverage);
+    network = await predictWeights(checkpoint.weights, x, n, { threads: opts.threads });
   }
   const rule = ruleScoresBatch(sequences, n, exercise);
   const net100 = network.map((v) => v * 100);
   const hybrid = hybridScores(rule, net100);
   const row = (a: Float32Array, i: number) => Array.from(a.subarray(i * N_SCORES, (i + 1) * N_SCORES));
+  const warnings = [...log.warnings];
+  if (!coverage) warnings.push(`${model.path}: records no training coverage (trained before the domain-gap check existed); reps are not checked against it`);
   return {
     file,
     exercise,
     model: { ...model, runtime },
-    reps: log.reps.map((rep, i) => ({ repId: rep.repId, rule: row(rule, i), network: row(net100, i), hybrid: row(hybrid, i) })),
-    warnings: log.warnings,
+    domainCheck: coverage !== null,
+    reps: log.reps.map((rep, i) => ({
+      repId: rep.repId, rule: row(rule, i), network: row(net100, i), hybrid: row(hybrid, i),
+      domainGaps: coverage ? domainGaps(rep.sequence, coverage) : [],
+    })),
+    warnings,
   };
+}
+
+/** The latest trained model of the exercise and its training coverage (null when there is no model or it records none). */
+export function trainingCoverage(modelsDir: string, exercise: Exercise): ModelCoverage | null {
+  const found = findModel(modelsDir, exercise);
+  const coverage = found ? parseCoverage(loadCheckpoint(found.dir).training?.coverage) : null;
+  return found && coverage ? { model: found.dir, coverage } : null;
+}
+
+/** The training coverage an exported file carries in its "formscore" metadata, or null. */
+function tfliteCoverage(bytes: Uint8Array, path: string): Coverage | null {
+  const info = metadataText(readTflite(bytes, path), 'formscore');
+  try {
+    return info ? parseCoverage((JSON.parse(info) as { coverage?: unknown }).coverage) : null;
+  } catch {
+    return null;
+  }
 }
 
 function resolveModel(exercise: Exercise, opts: ScoreOptions): { path: string; kind: 'checkpoint' | 'tflite' } {

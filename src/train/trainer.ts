@@ -8,6 +8,7 @@ import { N_SCORES, type Exercise } from '../data/exercises.js';
 import { hasRealData, loadDataset, type Dataset } from '../data/dataset.js';
 import { INPUT_SIZE, TRAINABLE_LAYERS, type NamedWeights, type TrainableLayer } from '../nn/architecture.js';
 import type { AdamState } from '../nn/checkpoint.js';
+import { measureCoverage } from '../data/coverage.js';
 import { Random } from '../util/random.js';
 import {
   Callback, CSVLogger, EarlyStopping, ModelCheckpoint, ReduceLROnPlateau, TensorBoard,
@@ -327,7 +328,11 @@ export async function trainExercise(exercise: Exercise, phase: Phase, opts: Trai
     const data = opts.dataset ?? loadDataset(exercise, { dataDir, seed: settings.seed, augment: table.augment, includeReal: table.includeReal });
 
     // Recorded in the best and final checkpoints: `formscore evaluate` rebuilds the test split from the seed.
-    const metadata = { exercise, phase, seed: settings.seed, batchSize: settings.batchSize, augment: table.augment, includeReal: table.includeReal };
+    // The coverage of the training inputs lets `score` and `annotate` flag reps outside them.
+    const metadata = {
+      exercise, phase, seed: settings.seed, batchSize: settings.batchSize, augment: table.augment, includeReal: table.includeReal,
+      profile: data.profile, coverage: measureCoverage(data.train.sequences, data.train.n),
+    };
     // EarlyStopping runs before ModelCheckpoint so that the final model carries the restored best weights.
     const earlyStopping = new EarlyStopping({ monitor: 'val_mae', patience: 10, minDelta: 0, restoreBestWeights: true });
     const checkpoint = new ModelCheckpoint({ filepath: paths.best, finalFilepath: paths.final, monitor: 'val_mae', metadata });
@@ -346,7 +351,7 @@ export async function trainExercise(exercise: Exercise, phase: Phase, opts: Trai
     const frozen = table.frozen.length ? table.frozen.join(', ') : 'none';
     const origin = resumeFrom ? `resumed from ${resumeFrom}/ at epoch ${initialEpoch + 1}` : startFrom ? `from ${startFrom}/` : 'fresh model';
     log(
-      `${exercise} phase ${phase} (${table.name}): ${data.train.n} train / ${data.val.n} val reps` +
+      `${exercise} phase ${phase} (${table.name}): ${data.train.n} train / ${data.val.n} val ${data.profile}-profile reps` +
         (data.realCount ? ` (${data.realCount} real in all splits)` : '') +
         `, batch ${settings.batchSize}, ${settings.epochs} epochs, lr ${model.learningRate.toExponential(1)}, frozen: ${frozen}, ${origin}, seed ${settings.seed}`,
     );

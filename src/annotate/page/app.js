@@ -226,6 +226,10 @@ function render() {
   $('rep-id').textContent = `rep_id ${rep.repId}` + (rep.annotators.length ? ` · scored by ${rep.annotators.join(', ')}` : '');
   $('saved-state').textContent = rep.scores ? 'saved' : 'not annotated yet';
   $('saved-state').className = rep.scores ? 'saved' : '';
+  // The network's training data did not cover this rep: its scores here would not be trustworthy.
+  $('domain-gap').hidden = rep.domainGaps.length === 0;
+  $('domain-gap').textContent = rep.domainGaps.length
+    ? `Outside the training data of ${data.coverageModel}: ${rep.domainGaps.join('; ')}` : '';
   setControls(rep.scores);
   DIMENSIONS.forEach((dim, d) => ($(`rule-${dim}`).textContent = rep.rules[d].toFixed(0)));
   state.dirty = false;

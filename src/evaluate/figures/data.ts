@@ -79,14 +79,23 @@ export function generatedScoreRows(dataDir: string, exercise: Exercise): { bins:
 /** Tier index of 'good' in tiers.npy (0 excellent, 1 good, 2 acceptable, 3 poor). */
 export const GOOD_TIER = 1;
 
-/** The nine angle curves of the first 'good' synthetic rep; null when the data is missing. */
+/**
+ * The nine angle curves of a typical synthetic rep: the first 'good' one of the seed
+ * profile (tiers.npy), else the one whose overall score is the median. Null when the data is missing.
+ */
 export function sampleRepRows(dataDir: string, exercise: Exercise): AngleRow[] | null {
   const dir = join(dataDir, 'generated', exercise);
-  if (!existsSync(join(dir, 'sequences.npy')) || !existsSync(join(dir, 'tiers.npy'))) return null;
-  const tiers = readNpy(join(dir, 'tiers.npy')).data;
+  if (!existsSync(join(dir, 'sequences.npy')) || !existsSync(join(dir, 'scores.npy'))) return null;
   const seqs = readNpy(join(dir, 'sequences.npy'));
-  let rep = Array.prototype.findIndex.call(tiers, (t: number) => t === GOOD_TIER);
-  if (rep < 0) rep = 0; // a tiny data set may hold no 'good' rep; show its first
+  let rep: number;
+  if (existsSync(join(dir, 'tiers.npy'))) {
+    rep = Math.max(0, Array.prototype.findIndex.call(readNpy(join(dir, 'tiers.npy')).data, (t: number) => t === GOOD_TIER));
+  } else {
+    const { data, shape } = readNpyFloat32(join(dir, 'scores.npy'), [-1, N_SCORES]);
+    const overall = column(data, shape[0], N_SCORES - 1);
+    const order = Array.from(overall.keys()).sort((a, b) => overall[a] - overall[b]);
+    rep = order[Math.floor(order.length / 2)] ?? 0;
+  }
   if (seqs.shape[0] <= rep) return null;
   const rows: AngleRow[] = [];
   const base = rep * FRAMES * N_ANGLES;

@@ -21,7 +21,7 @@ export * from './render.js';
 export { FONT_FAMILY, FONT_FILES, FontWidths } from './font.js';
 
 /** Report sections a figure belongs to, in page order. */
-export type Section = 'dataset' | 'samples' | 'training' | 'evaluation' | 'comparison';
+export type Section = 'dataset' | 'samples' | 'training' | 'evaluation' | 'transfer' | 'comparison';
 
 export interface Figure { name: string; section: Section; title: string; spec: TopLevelSpec }
 
@@ -64,6 +64,12 @@ export function buildFigures(data: PhaseData, opts: FigureInputs): Figure[] {
   }
   if (data.metrics.length) {
     figures.push({ name: 'mae_heatmap', section: 'evaluation', title: 'MAE heatmap', spec: maeHeatmapSpec(data.metrics, data.phase) });
+  }
+  if (data.transfer.rows.length) {
+    figures.push({
+      name: 'transfer_mae', section: 'transfer', title: 'Network vs rule on pose-log sessions',
+      spec: maeHeatmapSpec(data.transfer.rows, data.phase, `network vs rule scorer on the pose-log sessions in ${data.transfer.source}, 0-100 scale`),
+    });
   }
   if (data.comparison.length) {
     figures.push({ name: 'hybrid_comparison', section: 'comparison', title: 'Rule vs network vs hybrid', spec: hybridComparisonSpec(data.comparison) });

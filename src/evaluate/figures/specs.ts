@@ -179,13 +179,16 @@ export function trainingCurvesSpec(exercise: string, phase: number, history: His
   };
 }
 
-/** mae_heatmap: network MAE per exercise × dimension. */
-export function maeHeatmapSpec(rows: HeatRow[], phase: number): TopLevelSpec {
+/**
+ * mae_heatmap (network vs ground truth on the test split) and transfer_mae (network vs
+ * rule on pose-log sessions): MAE per exercise × dimension.
+ */
+export function maeHeatmapSpec(rows: HeatRow[], phase: number, subtitle = 'test split, points on the 0-100 scale'): TopLevelSpec {
   // Colour on an absolute scale (at least up to 10 points) so a good model does not look alarming.
   const max = Math.max(10, ...rows.map((r) => r.mae));
   const exercises = new Set(rows.map((r) => r.exercise)).size;
   return {
-    title: { text: `Network MAE by exercise and dimension, phase ${phase}`, subtitle: 'test split, points on the 0-100 scale' },
+    title: { text: `Network MAE by exercise and dimension, phase ${phase}`, subtitle },
     data: { values: rows },
     width: 6 * 78,
     height: Math.max(1, exercises) * 40,
@@ -250,7 +253,7 @@ export function scoreDistributionsSpec(bins: ScoreBinRow[], repsPerExercise: Rec
 /** sample_reps: one good synthetic rep per exercise, its nine angle curves. */
 export function sampleRepsSpec(rows: AngleRow[]): TopLevelSpec {
   return {
-    title: { text: 'A good rep of each exercise: the nine joint angles', subtitle: "synthetic data, tier 'good', 90 frames" },
+    title: { text: 'A typical rep of each exercise: the nine joint angles', subtitle: "synthetic data: the median overall score (seed profile: the first 'good' rep), 90 frames" },
     data: { values: rows },
     facet: { field: 'exercise', type: 'nominal', sort: exerciseOrder, title: null },
     columns: 3,
