@@ -247,3 +247,25 @@ test('server: a bad --input stops the start with the importer\'s message; close 
   await Promise.all([s.close(), s.close()]);
   assert.equal(existsSync(join(root, 'other')), false);
 });
+
+test('server: with a model\'s training coverage, reps outside it carry their domain gaps; without, none', async () => {
+  // Peak speeds of the fixture's reps (°/frame): 4.11 4.45 5.52 4.32 3.23 4.91 2.96 5.43 4.18 3.27 4.78 4.77.
+  const coverage = { 'peak angular velocity': [0, 4.5] as [number, number] };
+  const other = await startAnnotateServer({
+    exercise: 'squat', dataDir: join(tempDir(), 'data'), input: fixture('poselog', SOURCE), annotator: 'ana',
+    coverage: { squat: { model: 'models/saved/squat_phase1_final', coverage } },
+  });
+  try {
+    const view = await call(other.port, 'GET', `/api/reps?exercise=squat&source=${SOURCE}&annotator=ana`);
+    assert.equal(view.status, 200);
+    assert.equal(view.body.coverageModel, 'models/saved/squat_phase1_final');
+    const flagged = view.body.reps.filter((r: { domainGaps: string[] }) => r.domainGaps.length).map((r: { repId: string }) => r.repId);
+    assert.deepEqual(flagged, ['3', '6', '8', '11', '12']);
+    assert.match(view.body.reps[2].domainGaps[0], /^peak angular velocity 5\.5 °\/frame \(training 0\.0-4\.5\)$/);
+  } finally {
+    await other.close();
+  }
+  const plain = await call(port, 'GET', `/api/reps?exercise=squat&source=${SOURCE}&annotator=ana`);
+  assert.equal(plain.body.coverageModel, null);
+  assert.ok(plain.body.reps.every((r: { domainGaps: string[] }) => r.domainGaps.length === 0));
+});

@@ -1,12 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initWeights } from '../src/nn/init.js';
 import { saveCheckpoint } from '../src/nn/checkpoint.js';
 import { exportTflite } from '../src/export/export.js';
 import { scoreSession } from '../src/score/session.js';
+import { measureCoverage } from '../src/data/coverage.js';
+import { generateSynthetic } from '../src/data/synthetic.js';
 import { fixture, REPO_ROOT, tempDir } from './helpers/fixtures.js';
 
 const session = fixture('poselog', 'squat_session.csv');
@@ -57,4 +59,42 @@ test('score CLI: --json for machines, a table for people, one-line errors', () =
   const badCsv = spawnSync('node', [cli, 'score', '--exercise', 'squat', fixture('poselog', 'missing_rightElbow.csv')], { cwd: root, encoding: 'utf8' });
   assert.equal(badCsv.status, 1);
   assert.match(badCsv.stderr, /missing_rightElbow\.csv.*rightElbow/);
+});
+
+test('score: reps outside the training data are flagged by statistic, from a checkpoint and from a .tflite file', async () => {
+  const root = tempDir();
+  const weights = initWeights(5);
+  const training = generateSynthetic('squat', 1500, 42);
+  const coverage = measureCoverage(training.sequences, training.n);
+  const checkpoint = join(root, 'models', 'saved', 'squat_phase1_final');
+  saveCheckpoint(checkpoint, weights, { training: { exercise: 'squat', phase: 1, coverage } });
+  const tflite = join(root, 'form_scorer_squat_v1.tflite');
+  writeFileSync(tflite, exportTflite(weights, { exercise: 'squat', phase: 1, coverage }));
+
+  // The real session, with one pose-estimator failure in rep 3: the left knee reads 20° for a frame.
+  const lines = readFileSync(session, 'utf8').trim().split('\n');
+  const header = lines[0].split(',');
+  const rep3 = lines.findIndex((l, i) => i > 0 && l.split(',')[header.indexOf('rep_id')] === '3');
+  const cells = lines[rep3 + 20].split(',');
+  cells[header.indexOf('leftKnee')] = '20';
+  lines[rep3 + 20] = cells.join(',');
+  const glitched = join(root, 'glitched.csv');
+  writeFileSync(glitched, lines.join('\n') + '\n');
+
+  for (const model of [checkpoint, tflite]) {
+    const scored = await scoreSession(glitched, 'squat', { model, threads: 1 });
+    assert.equal(scored.domainCheck, true);
+    const flagged = scored.reps.filter((r) => r.domainGaps.length).map((r) => r.repId);
+    assert.deepEqual(flagged, ['3'], model);
+    assert.ok(scored.reps[2].domainGaps.some((g) => g.startsWith('peak angular velocity')), scored.reps[2].domainGaps.join('; '));
+  }
+  const table = execFileSync('node', [cli, 'score', '--exercise', 'squat', glitched, '--model', tflite], { cwd: root, encoding: 'utf8' });
+  assert.match(table, /outside the training data, do not trust the network here: .*peak angular velocity/);
+  assert.match(table, /1 of 12 reps outside the model's training data/);
+
+  // A model without a coverage record says so instead of staying silent.
+  const { checkpoint: bare } = modelFolder();
+  const unchecked = await scoreSession(glitched, 'squat', { model: bare, threads: 1 });
+  assert.equal(unchecked.domainCheck, false);
+  assert.ok(unchecked.warnings.some((w) => w.includes('records no training coverage')));
 });
