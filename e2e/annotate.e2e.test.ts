@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { readNpy } from '../src/data/npy.js';
 import { readPoseLog } from '../src/data/poselog.js';
+import { saveCheckpoint } from '../src/nn/checkpoint.js';
+import { initWeights } from '../src/nn/init.js';
 import { REPO_ROOT, fixture, tempDir } from '../test/helpers/fixtures.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -48,6 +50,11 @@ async function expectRep(page: Page, i: number, n = 12) {
 test('annotate: score three reps with keyboard and sliders, change one, reload, import error, files on disk', async () => {
   const work = tempDir('formscore-e2e-');
   const input = fixture('poselog', 'squat_session.csv');
+  // A trained squat model whose training data covered peak speeds up to 4.5 °/frame: the
+  // fixture's rep 3 (5.5 °/frame) lies outside it, rep 1 (4.1) inside.
+  saveCheckpoint(join(work, 'models', 'saved', 'squat_phase1_final'), initWeights(1), {
+    training: { exercise: 'squat', phase: 1, coverage: { 'peak angular velocity': [0, 4.5] } },
+  });
   const tool = await startTool(work, input);
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -68,6 +75,7 @@ test('annotate: score three reps with keyboard and sliders, change one, reload, 
     assert.equal(await text(page, '#exercise-label'), 'squat');
     assert.equal(await page.locator('#chart svg path[aria-roledescription="line mark"]').count(), 9, 'nine angle curves');
     assert.match((await text(page, '#shortcuts')) ?? '', /Save & Next/);
+    assert.equal(await page.locator('#domain-gap').isVisible(), false, 'rep 1 is inside the training data');
 
     // Rep 1, keyboard only: R (rule scores), 1 (depth slider), ← ×5, Esc, Enter (save & next).
     const rules1 = await Promise.all(DIMS.map((d) => text(page, `#rule-${d}`)));
@@ -93,6 +101,8 @@ test('annotate: score three reps with keyboard and sliders, change one, reload, 
     await page.click('#save-next');
     await expectRep(page, 3);
 
+    // Rep 3 is faster than anything the model was trained on: the page says so.
+    assert.match((await text(page, '#domain-gap')) ?? '', /^Outside the training data of .*squat_phase1_final: peak angular velocity 5\.5 °\/frame \(training 0\.0-4\.5\)$/);
     // Rep 3, number fields typed, Enter in the last field saves.
     for (let d = 0; d < 6; d++) await page.locator(`#score-${DIMS[d]}`).fill(rep3[d]);
     assert.equal(await page.locator('#slider-alignment').inputValue(), '85', 'number field drives the slider');
