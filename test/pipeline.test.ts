@@ -6,7 +6,7 @@ import { runPipeline, type PipelineOptions } from '../src/pipeline/pipeline.js';
 import type { Preset } from '../src/pipeline/presets.js';
 import { tempDir } from './helpers/fixtures.js';
 
-const tiny: Preset = { name: 'quick', nSamples: 120, epochs: { 1: 2, 2: 1, 3: 1 }, seed: 42 };
+const tiny: Preset = { name: 'quick', nSamples: { realistic: 120, seed: 120 }, epochs: { 1: 2, 2: 1, 3: 1 }, seed: 42 };
 
 function options(root: string, extra: Partial<PipelineOptions> = {}): PipelineOptions {
   return {
@@ -50,6 +50,6 @@ test('pipeline: every step writes its outputs, a re-run skips them all, an inter
   assert.equal(again.skipped.length, first.ran.length + first.skipped.length);
 
   // A different recipe makes the steps it touches stale (and everything downstream of them).
-  const bigger = await runPipeline(options(root, { preset: { ...tiny, nSamples: 140 } }));
+  const bigger = await runPipeline(options(root, { preset: { ...tiny, nSamples: { realistic: 140, seed: 140 } } }));
   assert.ok(bigger.ran.includes('generate squat') && bigger.ran.includes('train squat phase 1') && bigger.ran.includes('report'));
 });

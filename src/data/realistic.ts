@@ -42,7 +42,13 @@ export interface RealisticRanges {
   descentShare: Range;
   holdShare: Range;
   depthRatio: Mixture;
-  /** Share of rough reps (a beginner, a bad camera angle), whose mixtures draw from `wide` with roughWideShare. */
+  /**
+   * Performer styles. Clean (a practised person, a good camera): posture, asymmetry and
+   * jitter from their ordinary ranges, no posture episodes, no glitches; most real reps
+   * look like this. Rough (a beginner, a bad camera angle): every mixture draws from
+   * `wide` with probability roughWideShare. The rest are ordinary.
+   */
+  cleanShare: number;
   roughShare: number;
   roughWideShare: number;
   couplingStd: number;
@@ -73,8 +79,9 @@ export const REALISTIC_RANGES: RealisticRanges = {
   descentShare: [0.25, 0.6],
   holdShare: [0, 0.3],
   depthRatio: { ordinary: [0.55, 1.15], wide: [0.05, 0.55], wideShare: 0.3 },
-  roughShare: 0.3,
-  roughWideShare: 0.75,
+  cleanShare: 0.25,
+  roughShare: 0.35,
+  roughWideShare: 0.85,
   couplingStd: 0.1,
   neutralOffsetStd: 3,
   postureOffset: { ordinary: [-0.3, 0.3], wide: [0.3, 1.4], wideShare: 0.15 },
@@ -84,7 +91,7 @@ export const REALISTIC_RANGES: RealisticRanges = {
   episodeLength: [0.05, 0.8],
   episodeRamp: [8, 20],
   episodeAmplitude: [0.3, 2.0],
-  jitterStd: { ordinary: [0.1, 1.2], wide: [1.2, 10], wideShare: 0.3 },
+  jitterStd: { ordinary: [0.1, 1.2], wide: [1.2, 11], wideShare: 0.3 },
   jitterRho: [0.2, 0.85],
   glitchProbability: 0.2,
   glitchCount: [1, 3],
@@ -110,8 +117,10 @@ export const BENCHMARK_RANGES: RealisticRanges = {
 };
 
 /** A person as the camera sees them: fixed over a session. */
+export type PerformerStyle = 'clean' | 'ordinary' | 'rough';
+
 export interface Performer {
-  rough: boolean;
+  style: PerformerStyle;
   neutralOffset: Float64Array; // (9) degrees
   pairOffset: Float64Array; // (4) degrees, added to left, subtracted from right (half each)
   gainAsymmetry: number; // left moves (1 + g/2), right (1 − g/2)
@@ -132,9 +141,8 @@ const MIN_MOVE_FRAMES = 8;
 export const POSE_LOG_FPS = 30;
 
 const draw = (r: Range, rng: Random) => rng.uniform(r[0], r[1]);
-/** A mixture factor; a rough performer draws from `wide` more often. */
-const drawMixture = (m: Mixture, rng: Random, roughShare: number | null) =>
-  draw(rng.next() < (roughShare ?? m.wideShare) ? m.wide : m.ordinary, rng);
+/** A mixture factor drawn from `wide` with the given probability (default the factor's own share). */
+const drawMixture = (m: Mixture, rng: Random, wideShare = m.wideShare) => draw(rng.next() < wideShare ? m.wide : m.ordinary, rng);
 const smoothstep = (x: number) => (x <= 0 ? 0 : x >= 1 ? 1 : x * x * (3 - 2 * x));
 /** Minimum-jerk position profile 0 → 1 (how people move between two poses). */
 const minJerk = (x: number) => (x <= 0 ? 0 : x >= 1 ? 1 : x * x * x * (10 - 15 * x + 6 * x * x));
@@ -151,8 +159,9 @@ export function postureMargin(exercise: Exercise): number {
 }
 
 export function drawPerformer(exercise: Exercise, ranges: RealisticRanges, rng: Random): Performer {
-  const rough = rng.next() < ranges.roughShare;
-  const roughShare = rough ? ranges.roughWideShare : null;
+  const u = rng.next();
+  const style: PerformerStyle = u < ranges.cleanShare ? 'clean' : u < ranges.cleanShare + ranges.roughShare ? 'rough' : 'ordinary';
+  const wideShare = (m: Mixture) => (style === 'clean' ? 0 : style === 'rough' ? ranges.roughWideShare : m.wideShare);
   // Posture and coupling are the person's, shared by both sides of a pair; left/right
   // differences come from the asymmetry factors alone.
   const neutralOffset = new Float64Array(N_ANGLES);
@@ -163,17 +172,17 @@ export function drawPerformer(exercise: Exercise, ranges: RealisticRanges, rng: 
     neutralOffset[l] = neutralOffset[r] = rng.normal(0, ranges.neutralOffsetStd);
     coupling[l] = coupling[r] = rng.normal(1, ranges.couplingStd);
   }
-  const asymmetry = drawMixture(ranges.asymmetry, rng, roughShare);
+  const asymmetry = drawMixture(ranges.asymmetry, rng, wideShare(ranges.asymmetry));
   const pairOffset = new Float64Array(BILATERAL_PAIRS.length);
   for (let k = 0; k < pairOffset.length; k++) pairOffset[k] = asymmetry * rng.uniform(0.4, 1.6) * (rng.next() < 0.5 ? -1 : 1);
   return {
-    rough,
+    style,
     neutralOffset,
     pairOffset,
     gainAsymmetry: rng.normal(0, ranges.gainAsymmetryStd),
     coupling,
-    postureOffset: drawMixture(ranges.postureOffset, rng, roughShare) * postureMargin(exercise),
-    jitterStd: drawMixture(ranges.jitterStd, rng, roughShare),
+    postureOffset: drawMixture(ranges.postureOffset, rng, wideShare(ranges.postureOffset)) * postureMargin(exercise),
+    jitterStd: drawMixture(ranges.jitterStd, rng, wideShare(ranges.jitterStd)),
     jitterRho: draw(ranges.jitterRho, rng),
   };
 }
@@ -205,7 +214,8 @@ export function simulateRawRep(
     progress.fill(1);
   }
 
-  const depthRatio = drawMixture(ranges.depthRatio, rng, person.rough ? ranges.roughWideShare : null);
+  // How deep to go is a choice, not a matter of skill: clean performers draw it as ordinary ones do.
+  const depthRatio = drawMixture(ranges.depthRatio, rng, person.style === 'rough' ? ranges.roughWideShare : undefined);
   const hipDrift = profile.isometric ? draw(ranges.hipDrift, rng) : 0;
   const spineDrift = profile.isometric ? draw(ranges.spineDrift, rng) : 0;
   for (let t = 0; t < count; t++) {
@@ -228,7 +238,7 @@ export function simulateRawRep(
 
   const deviation = new Float64Array(count); // degrees toward the posture error, per frame
   deviation.fill(person.postureOffset);
-  for (const ep of drawEpisodes(exercise, count, ranges, rng)) {
+  for (const ep of person.style === 'clean' ? [] : drawEpisodes(exercise, count, ranges, rng)) {
     for (let t = 0; t < count; t++) {
       const inside = Math.min(t - ep.start, ep.start + ep.length - t);
       deviation[t] += ep.amplitude * smoothstep(inside / ep.ramp);
@@ -246,7 +256,7 @@ export function simulateRawRep(
       frames[t * N_ANGLES + c] += e;
     }
   }
-  if (rng.next() < ranges.glitchProbability) {
+  if (person.style !== 'clean' && rng.next() < ranges.glitchProbability) {
     const n = rng.int(ranges.glitchCount[0], ranges.glitchCount[1]);
     for (let g = 0; g < n; g++) {
       const i = rng.int(0, count - 1) * N_ANGLES + rng.int(0, N_ANGLES - 1);

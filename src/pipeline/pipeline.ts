@@ -117,11 +117,11 @@ function planSteps(opts: PipelineOptions, dirs: Dirs, log: (line: string) => voi
     steps.push({
       id: `generate ${exercise}`,
       dependsOn: [],
-      settings: { n: preset.nSamples, seed: preset.seed, profile },
+      settings: { n: preset.nSamples[profile], seed: preset.seed, profile },
       outputs: ['sequences.npy', 'scores.npy'].map((f) => join(genDir, f)),
       run: async () => {
-        writeSynthetic(genDir, generateSynthetic(exercise, preset.nSamples, preset.seed, profile));
-        log(`  ${preset.nSamples} ${profile}-profile reps → ${genDir}/`);
+        writeSynthetic(genDir, generateSynthetic(exercise, preset.nSamples[profile], preset.seed, profile));
+        log(`  ${preset.nSamples[profile]} ${profile}-profile reps → ${genDir}/`);
         return 'done';
       },
     });
