@@ -41,6 +41,20 @@ test('train: phase 2 without real data names the folder and the annotation comma
   assert.match(bad.err, /--batch must be a positive whole number, got "x"/);
 });
 
+test('train: generated data of another profile is refused before any work, naming both profiles', () => {
+  const cwd = tempDir();
+  writeSynthetic(join(cwd, 'data', 'generated', 'squat'), generateSynthetic('squat', 20, 1, 'seed'));
+  const r = cli(cwd, 'train', '--exercise', 'squat', '--phase', '1');
+  assert.equal(r.code, 1);
+  assert.match(r.err, /data\/generated\/squat\/ holds seed-profile reps, not realistic; regenerate with: formscore generate --exercise squat, or train on them with --profile seed/);
+  assert.equal(r.err.trim().split('\n').length, 1, r.err);
+  assert.equal(existsSync(join(cwd, 'models')), false, 'nothing written');
+  // With --profile seed the profile check passes (phase 2 then stops at the missing real data).
+  const seed = cli(cwd, 'train', '--exercise', 'squat', '--phase', '2', '--profile', 'seed');
+  assert.equal(seed.code, 1);
+  assert.match(seed.err, /needs real annotated reps/);
+});
+
 test('train: --exercise all skips exercises without real data and trains the others', () => {
   const cwd = tempDir();
   writeReps(join(cwd, 'data', 'generated', 'squat'), 'squat', 40, 1);

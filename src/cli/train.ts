@@ -2,6 +2,7 @@
 
 import type { Command } from 'commander';
 import { resolveExercises } from '../data/exercises.js';
+import { DATA_PROFILES, DEFAULT_PROFILE, parseProfile } from '../data/synthetic.js';
 import { PHASES, PHASE_NUMBERS, parsePhase } from '../train/phases.js';
 import { ProgressBar } from '../train/progress.js';
 import { MissingPrerequisiteError, summarize, trainExercise } from '../train/trainer.js';
@@ -10,6 +11,7 @@ import { stopOnInterrupt } from './interrupt.js';
 
 interface TrainCliOptions {
   exercise: string;
+  profile: string;
   phase: string;
   epochs?: string;
   batch?: string;
@@ -42,6 +44,7 @@ export function registerTrain(program: Command): void {
     )
     .requiredOption('--exercise <name>', EXERCISE_OR_ALL)
     .option('--phase <n>', '1 pre-train, 2 fine-tune, 3 full fine-tune (see below)', '1')
+    .option('--profile <name>', `${DATA_PROFILES.join(' or ')}: the synthetic profile the data in <data-dir>/generated/ must hold (formscore generate --profile)`, DEFAULT_PROFILE)
     .option('--epochs <n>', "epochs (default: the phase's)")
     .option('--batch <n>', "batch size (default: the phase's)")
     .option('--lr <x>', "learning rate (default: the phase's)")
@@ -79,6 +82,7 @@ Examples:
 async function runTrain(opts: TrainCliOptions): Promise<void> {
   const exercises = resolveExercises(opts.exercise);
   const phase = parsePhase(opts.phase);
+  const profile = parseProfile(opts.profile);
   const epochs = wholeNumber('--epochs', opts.epochs, 1);
   const batchSize = wholeNumber('--batch', opts.batch, 1);
   const learningRate = positiveNumber('--lr', opts.lr);
@@ -97,7 +101,7 @@ async function runTrain(opts: TrainCliOptions): Promise<void> {
       try {
         const result = await trainExercise(exercise, phase, {
           dataDir: opts.dataDir, modelsDir: opts.modelsDir, epochs, batchSize, learningRate, seed, threads,
-          resume: !!opts.resume, progress, shouldStop: interrupt.requested,
+          resume: !!opts.resume, progress, shouldStop: interrupt.requested, profile,
         });
         const lines = summarize(result);
         for (const line of lines) console.log(line);

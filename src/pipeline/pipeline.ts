@@ -150,7 +150,7 @@ function planSteps(opts: PipelineOptions, dirs: Dirs, log: (line: string) => voi
         dependsOn: [previous],
         settings: { epochs: preset.epochs[phase], seed: preset.seed, realStamp },
         outputs: [join(phasePaths(dirs.models, exercise, phase).final, 'model.json')],
-        run: (resume) => trainStep(exercise, phase, resume, opts, dirs, log),
+        run: (resume) => trainStep(exercise, phase, resume, { ...opts, profile }, dirs, log),
       });
       previous = id;
     }
@@ -213,7 +213,7 @@ async function trainStep(
   exercise: Exercise, phase: Phase, resume: boolean, opts: PipelineOptions, dirs: Dirs, log: (line: string) => void,
 ): Promise<'done' | 'interrupted'> {
   const result = await trainExercise(exercise, phase, {
-    dataDir: dirs.data, modelsDir: dirs.models, epochs: opts.preset.epochs[phase], seed: opts.preset.seed,
+    dataDir: dirs.data, modelsDir: dirs.models, epochs: opts.preset.epochs[phase], seed: opts.preset.seed, profile: opts.profile,
     threads: opts.threads, resume, progress: opts.progress, shouldStop: opts.shouldStop, log,
   });
   for (const line of summarize(result)) log(line);

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { N_SCORES, type Exercise } from '../data/exercises.js';
 import { hasRealData, loadDataset, type Dataset } from '../data/dataset.js';
+import { type DataProfile, readGenerationRecord } from '../data/synthetic.js';
 import { INPUT_SIZE, TRAINABLE_LAYERS, type NamedWeights, type TrainableLayer } from '../nn/architecture.js';
 import type { AdamState } from '../nn/checkpoint.js';
 import { measureCoverage } from '../data/coverage.js';
@@ -194,6 +195,8 @@ export interface TrainExerciseOptions {
   models?: ModelFactory;
   /** An already loaded dataset instead of reading `dataDir` (library users with data in memory). */
   dataset?: Dataset;
+  /** The synthetic profile the generated data must hold (generation.json); unchecked when absent. */
+  profile?: DataProfile;
 }
 
 export interface TrainResult {
@@ -262,6 +265,17 @@ function checkRealData(dataDir: string, exercise: Exercise, phase: Phase): void 
   );
 }
 
+/** Refuses generated data of another profile than asked for (e.g. seed-profile reps left from an older run). */
+function checkProfile(dataDir: string, exercise: Exercise, profile: DataProfile): void {
+  const dir = join(dataDir, 'generated', exercise);
+  if (!existsSync(dir)) return; // loadDataset names the missing data and the command that makes it
+  const found = readGenerationRecord(dir).profile;
+  if (found !== profile) {
+    throw new Error(`${dir}/ holds ${found}-profile reps, not ${profile}; regenerate with: formscore generate --exercise ${exercise}` +
+      `${profile === 'seed' ? ' --profile seed' : ''}, or train on them with --profile ${found}`);
+  }
+}
+
 function applyFrozen(model: TrainableModel, phase: Phase): void {
   for (const layer of TRAINABLE_LAYERS) model.setTrainable(layer, !PHASES[phase].frozen.includes(layer));
 }
@@ -274,7 +288,8 @@ export async function trainExercise(exercise: Exercise, phase: Phase, opts: Trai
   const log = opts.log ?? ((line: string) => console.log(line));
   const paths = phasePaths(modelsDir, exercise, phase);
 
-  // Preconditions first, before any slow work: real data, then the model to start from.
+  // Preconditions first, before any slow work: the data's profile, real data, then the model to start from.
+  if (opts.profile && !opts.dataset) checkProfile(dataDir, exercise, opts.profile);
   checkRealData(dataDir, exercise, phase);
   const resumeFrom = opts.resume && checkpointExists(paths.last) ? paths.last : null;
   const startFrom = resumeFrom ? null : previousPhaseModel(modelsDir, exercise, phase);
