@@ -16,8 +16,9 @@
 // | leadIn, leadOut | standing still before / after the movement, share of the rep | uniform each |
 // | descentShare, holdShare | share of the movement spent going down / at the bottom | uniform; the rest comes back up |
 // | depthRatio | achieved share of the profile's movement | ordinary range, or the shallow one |
-// | coupling | how much each secondary joint follows the primary | N(1, couplingStd) per channel |
-// | neutralOffset | an individual's posture at rest | N(0, std) per channel |
+// | style | clean (practised, good camera), ordinary or rough (beginner, bad angle) | shares |
+// | coupling | how much each joint pair follows the primary joint | N(1, couplingStd) per pair and spine |
+// | neutralOffset | an individual's posture at rest | N(0, std) per pair and spine |
 // | postureOffset | a lean (spine) or sag (plank hips) the person always has | ordinary, or wide up to past the rule threshold |
 // | asymmetry | mean left/right difference of the person, ° | ordinary, or wide |
 // | gainAsymmetry | one side moving less than the other | N(0, std) |
@@ -101,9 +102,10 @@ export const REALISTIC_RANGES: RealisticRanges = {
 };
 
 /**
- * The transfer benchmark's people: the same kinds of factor, from wider ranges than
- * training (longer and shorter reps, deeper and shallower, noisier), so that it tests
- * generalisation rather than recall.
+ * The transfer benchmark's people: the same kinds of factor, from wider timing, depth
+ * and posture ranges than training (longer and shorter reps, more or less time standing,
+ * deeper and shallower, larger posture offsets), so that it tests generalisation rather
+ * than recall.
  */
 export const BENCHMARK_RANGES: RealisticRanges = {
   ...REALISTIC_RANGES,
@@ -116,9 +118,9 @@ export const BENCHMARK_RANGES: RealisticRanges = {
   jitterStd: { ordinary: [0.1, 1.5], wide: [1.5, 7.5], wideShare: 0.3 },
 };
 
-/** A person as the camera sees them: fixed over a session. */
 export type PerformerStyle = 'clean' | 'ordinary' | 'rough';
 
+/** A person as the camera sees them: fixed over a session. */
 export interface Performer {
   style: PerformerStyle;
   neutralOffset: Float64Array; // (9) degrees
