@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AnnotationStore, checkScores, formatAnnotations, sourceKey } from '../src/annotate/store.js';
 import { readNpy } from '../src/data/npy.js';
@@ -27,7 +27,7 @@ test('store: a save writes annotations.csv, the source reps and the training arr
   assert.equal(key, 'squat_session.csv');
   store.save(key, src, '3', 'ana', S(80));
   assert.deepEqual(listFiles(store.dir), [
-    'annotations.csv', 'reps/squat_session.csv.json', 'reps/squat_session.csv.npy',
+    'annotations.csv', 'derived.json', 'reps/squat_session.csv.json', 'reps/squat_session.csv.npy',
     'scores.npy', 'sequences.npy', 'sequences_index.csv',
   ]);
   const lines = readFileSync(store.annotationsPath, 'utf8').trim().split('\n');
@@ -136,6 +136,48 @@ test('store: a save that cannot complete leaves the files as they were (atomic, 
   assert.deepEqual(after, [...before.keys()].sort());
   for (const f of after) assert.deepEqual(readFileSync(join(store.dir, f)), before.get(f), f);
   assert.equal(after.some((f) => f.endsWith('.tmp')), false);
+  rmSync(dir, { recursive: true });
+});
+
+test('store: a save whose training files cannot be written fails and keeps annotations.csv as it was; a restart rebuilds', () => {
+  const dir = tempDir();
+  const src = session();
+  const store = new AnnotationStore(dir, 'squat');
+  store.save('a.csv', src, '1', 'ana', S(10));
+  const before = readFileSync(store.annotationsPath, 'utf8');
+  // scores.npy cannot be replaced (a folder stands in its way, as a full disk would refuse it).
+  rmSync(join(store.dir, 'scores.npy'));
+  mkdirSync(join(store.dir, 'scores.npy'));
+  assert.throws(() => store.save('a.csv', src, '2', 'ana', S(20)));
+  assert.equal(readFileSync(store.annotationsPath, 'utf8'), before, 'a failed save is not half kept');
+  assert.equal(listFiles(store.dir).some((f) => f.endsWith('.tmp')), false);
+  rmSync(join(store.dir, 'scores.npy'), { recursive: true });
+  const restarted = new AnnotationStore(dir, 'squat');
+  assert.equal(restarted.needsRebuild(), true);
+  restarted.rebuild();
+  assert.equal(restarted.needsRebuild(), false);
+  assert.deepEqual(Array.from(readNpy(join(store.dir, 'scores.npy')).data), [10, 50, 50, 50, 50, 50]);
+  rmSync(dir, { recursive: true });
+});
+
+test('store: training files built from other annotations than annotations.csv holds (same row count) are found stale by content', () => {
+  const dir = tempDir();
+  const src = session();
+  const store = new AnnotationStore(dir, 'squat');
+  store.save('a.csv', src, '1', 'ana', S(10));
+  store.save('a.csv', src, '2', 'ana', S(20));
+  assert.equal(store.needsRebuild(), false);
+  // A crash after annotations.csv was written and before scores.npy was: same rows, new score.
+  const rows = store.rows();
+  rows[1].scores[0] = 90;
+  writeFileSync(store.annotationsPath, formatAnnotations(rows));
+  assert.equal(store.needsRebuild(), true);
+  store.rebuild();
+  assert.equal(store.needsRebuild(), false);
+  assert.equal(readNpy(join(store.dir, 'scores.npy')).data[6], 90);
+  // A derived file damaged on its own is found too.
+  writeFileSync(join(store.dir, 'sequences_index.csv'), 'row\n');
+  assert.equal(store.needsRebuild(), true);
   rmSync(dir, { recursive: true });
 });
 

@@ -129,6 +129,34 @@ test('dataset: missing data names the command to run; shape mismatches name the 
     e.message === `${join(dir, 'scores.npy')}: expected shape (N, 6), found (2, 5)`);
 });
 
+test('dataset: a NaN or out-of-range angle or score is refused naming the file, rep and value; scores on a 0-1 or 0-10000 scale are named', () => {
+  const dir = tempDir();
+  const ex = join(dir, 'generated', 'squat');
+  const good = generateSynthetic('squat', 20, 3, 'seed');
+  const write = (sequences: Float32Array, scores: Float32Array) => {
+    writeSynthetic(ex, good);
+    writeNpy(join(ex, 'sequences.npy'), sequences, [20, 90, 9]);
+    writeNpy(join(ex, 'scores.npy'), scores, [20, 6]);
+  };
+  const refused = (sequences: Float32Array, scores: Float32Array, message: RegExp) => {
+    write(sequences, scores);
+    assert.throws(() => loadDataset('squat', { dataDir: dir }), (e: Error) => message.test(e.message) && !e.message.includes('\n'), message.source);
+  };
+  const seqWith = (i: number, v: number) => { const s = good.sequences.slice(); s[i] = v; return s; };
+  const scoresWith = (i: number, v: number) => { const s = good.scores.slice(); s[i] = v; return s; };
+  const seqFile = join(ex, 'sequences.npy').replace(/[.\\]/g, '\\$&');
+  const scoreFile = join(ex, 'scores.npy').replace(/[.\\]/g, '\\$&');
+  refused(seqWith(3 * 810 + 2 * 9 + 4, NaN), good.scores, new RegExp(`^${seqFile}: rep 3, frame 2, leftElbow = NaN is not a finite number$`));
+  refused(seqWith(810 + 8, 250), good.scores, new RegExp(`^${seqFile}: rep 1, frame 0, spineAngle = 250 is outside 0-180 degrees$`));
+  refused(good.sequences, scoresWith(7 * 6 + 5, NaN), new RegExp(`^${scoreFile}: rep 7, overall = NaN is not a finite number`));
+  refused(good.sequences, scoresWith(2 * 6 + 1, -4), new RegExp(`^${scoreFile}: rep 2, stability = -4 is below 0`));
+  refused(good.sequences, good.scores.map((v) => v / 100), new RegExp(`^${scoreFile}: every score is between 0 and 1 .*0-1 scale.*multiply by 100`));
+  refused(good.sequences, good.scores.map((v) => v * 100), new RegExp(`^${scoreFile}: rep \\d+, \\w+ = \\d+(\\.\\d+)? is above 100 .*0-10000 scale`));
+  write(good.sequences, good.scores);
+  const loaded = loadDataset('squat', { dataDir: dir });
+  assert.equal(loaded.train.n + loaded.val.n + loaded.test.n, 20, 'the unchanged data loads');
+});
+
 test('stratifiedSplit: small sets still cover all indices exactly once', () => {
   for (const n of [0, 1, 3, 7, 10, 33]) {
     const scores = Float32Array.from({ length: n * 6 }, (_, i) => (i * 37) % 101);

@@ -272,3 +272,31 @@ test('bad checkpoints fail with one line naming the path; a failed save keeps th
   one(() => saveCheckpoint(dir, short), /"dense1\/kernel" has 3 values, expected 16384/);
   assert.deepEqual(loadCheckpoint(dir).weights.get('scores/bias'), weights.get('scores/bias'));
 });
+
+test('non-finite weights are never saved nor loaded; inference reads the weights without the optimizer state', () => {
+  const root = tempDir();
+  const dir = join(root, 'ckpt');
+  const weights = testWeights(4);
+  saveCheckpoint(dir, weights, { optimizer: randomAdam(2) });
+  const good = readFileSync(join(dir, 'weights.bin'));
+
+  const diverged = new Map(weights);
+  diverged.set('dense1/bias', Float32Array.from(weights.get('dense1/bias')!, (v, i) => (i === 7 ? NaN : v)));
+  assert.throws(() => saveCheckpoint(dir, diverged), (e: Error) =>
+    e.message === 'saveCheckpoint: weights "dense1/bias" holds NaN at index 7; nothing written, the previous checkpoint is kept');
+  assert.ok(readFileSync(join(dir, 'weights.bin')).equals(good));
+
+  // A checkpoint damaged on disk (or written by another tool) with NaN weights is refused on load.
+  const nanFile = Buffer.from(good);
+  nanFile.writeFloatLE(NaN, 0);
+  writeFileSync(join(dir, 'weights.bin'), nanFile);
+  assert.throws(() => loadCheckpoint(dir), (e: Error) => e.message === `checkpoint ${dir}: "conv1/kernel" holds NaN at index 0; the model is not usable`);
+  writeFileSync(join(dir, 'weights.bin'), good);
+
+  // A damaged optimizer.bin blocks resuming, not inference.
+  writeFileSync(join(dir, 'optimizer.bin'), new Uint8Array(12));
+  assert.throws(() => loadCheckpoint(dir), /optimizer\.bin: 12 bytes/);
+  const forInference = loadCheckpoint(dir, { optimizer: false });
+  assert.equal(forInference.optimizer, undefined);
+  assert.deepEqual(forInference.weights.get('scores/bias'), weights.get('scores/bias'));
+});

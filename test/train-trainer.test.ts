@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateSynthetic, writeSynthetic } from '../src/data/synthetic.js';
 import { loadDataset } from '../src/data/dataset.js';
@@ -182,4 +182,25 @@ test('missing real data and missing earlier models are named, with the command t
     return true;
   });
   await assert.rejects(trainExercise('pushup', 1, options(root, dataDir, models)), /run: formscore generate --exercise pushup/);
+});
+
+test('a non-finite training loss stops training with a one-line error and never replaces the good checkpoints', async () => {
+  const root = tempDir();
+  const dataDir = makeData(root, 'squat', 40);
+  const models = await realFactory();
+  await trainExercise('squat', 1, options(root, dataDir, models));
+  const p = phasePaths(join(root, 'models'), 'squat', 1);
+  const bytes = (dir: string) => readFileSync(join(dir, 'weights.bin'));
+  const before = [p.best, p.final, p.last].map(bytes);
+
+  // Data that slipped past the file checks (a library caller's own arrays): one NaN input value.
+  const poisoned = loadDataset('squat', { dataDir, seed: 3 });
+  poisoned.train.x[5] = NaN;
+  await assert.rejects(trainExercise('squat', 1, options(root, dataDir, models, { dataset: poisoned })), (err: Error) => {
+    assert.match(err.message, /^training loss is NaN at epoch 1, step \d+ of \d+: training stopped, no checkpoint of this epoch was written/);
+    assert.ok(!err.message.includes('\n'));
+    return true;
+  });
+  [p.best, p.final, p.last].forEach((dir, i) => assert.ok(bytes(dir).equals(before[i]), `${dir} unchanged`));
+  assert.ok(Number.isFinite(loadCheckpoint(p.final).weights.get('scores/bias')![0]));
 });

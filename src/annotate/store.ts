@@ -7,16 +7,22 @@
 //   data/real/<exercise>/scores.npy               (N, 6) 0-100, mean over that rep's annotators
 //   data/real/<exercise>/sequences_index.csv      which (source, rep) each of the N rows is
 //
+//   data/real/<exercise>/derived.json             sha256 of annotations.csv and of the three files above
+//
 // annotations.csv plus reps/ are the truth; the three files after them are rebuilt from
 // the truth after every save, so the training loader never sees a half-updated state
 // and a moved or deleted pose-log CSV loses nothing (its reps live on in reps/).
-// Every file is written atomically (temporary file + rename).
+// Every file is written atomically (temporary file + rename), but a crash or a full
+// disk can still fall between two files: derived.json, written last, says which
+// annotations.csv the derived files were built from, so staleness is found by content
+// (not by row count) and mended at start; a failed save puts annotations.csv back.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { DIMENSIONS, FRAMES, N_ANGLES, N_SCORES, REP_SIZE, type Dimension, type Exercise } from '../data/exercises.js';
-import { readNpyFloat32, writeNpy } from '../data/npy.js';
+import { encodeNpy, readNpyFloat32, writeNpy } from '../data/npy.js';
 import { icc21 } from '../evaluate/metrics.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { csvField } from '../util/csv.js';
@@ -107,6 +113,7 @@ export class AnnotationStore {
   }
 
   private repsPath = (key: string) => join(this.dir, 'reps', `${key}.npy`);
+  private derivedPath = () => join(this.dir, DERIVED_RECORD);
   private repsIndexPath = (key: string) => join(this.dir, 'reps', `${key}.json`);
 
   /** Every annotation on disk, in file order. Throws naming the file and row when it is damaged. */
@@ -190,33 +197,54 @@ export class AnnotationStore {
     }
     const built = this.build(rows, extra);
 
-    for (const [k, reps] of extra) {
-      writeNpy(this.repsPath(k), reps.sequences, [reps.repIds.length, FRAMES, N_ANGLES]);
-      writeFileAtomic(this.repsIndexPath(k), JSON.stringify({ sourceFile: k, repIds: reps.repIds, stored: row.time }, null, 1) + '\n');
+    const previous = existsSync(this.annotationsPath) ? readFileSync(this.annotationsPath) : null;
+    const annotations = formatAnnotations(rows);
+    try {
+      for (const [k, reps] of extra) {
+        writeNpy(this.repsPath(k), reps.sequences, [reps.repIds.length, FRAMES, N_ANGLES]);
+        writeFileAtomic(this.repsIndexPath(k), JSON.stringify({ sourceFile: k, repIds: reps.repIds, stored: row.time }, null, 1) + '\n');
+      }
+      writeFileAtomic(this.annotationsPath, annotations);
+      this.writeBuilt(built, annotations);
+    } catch (err) {
+      this.restore(previous);
+      throw err;
     }
-    writeFileAtomic(this.annotationsPath, formatAnnotations(rows));
-    this.writeBuilt(built);
     return row;
+  }
+
+  // After a failed save: annotations.csv as it was before, and the derived files rebuilt
+  // from it. When even that fails (the disk is still full), derived.json no longer
+  // matches and the next start rebuilds.
+  private restore(previous: Buffer | null): void {
+    try {
+      if (previous) writeFileAtomic(this.annotationsPath, previous);
+      else rmSync(this.annotationsPath, { force: true });
+      this.rebuild();
+    } catch {
+      // as above
+    }
   }
 
   /** Rebuilds sequences.npy, scores.npy and sequences_index.csv from the truth; returns N. */
   rebuild(): number {
+    const annotations = existsSync(this.annotationsPath) ? readFileSync(this.annotationsPath) : '';
     const built = this.build(this.rows(), new Map());
-    this.writeBuilt(built);
+    this.writeBuilt(built, annotations);
     return built.n;
   }
 
-  /** True when the training files are missing or disagree with annotations.csv in length. */
+  /** True when the training files are missing, or were not built from annotations.csv as it is now (derived.json). */
   needsRebuild(): boolean {
     if (!existsSync(this.annotationsPath)) return false;
-    const n = new Set(this.rows().map((r) => `${r.sourceFile}\0${r.repId}`)).size;
+    let record: DerivedRecord;
     try {
-      readNpyFloat32(join(this.dir, 'sequences.npy'), [n, FRAMES, N_ANGLES]);
-      readNpyFloat32(join(this.dir, 'scores.npy'), [n, N_SCORES]);
-      return false;
+      record = JSON.parse(readFileSync(this.derivedPath(), 'utf8')) as DerivedRecord;
     } catch {
       return true;
     }
+    const sameFile = (name: string, sha: unknown) => existsSync(join(this.dir, name)) && sha256(readFileSync(join(this.dir, name))) === sha;
+    return !sameFile('annotations.csv', record.annotations) || !DERIVED_FILES.every((f) => sameFile(f, record.files?.[f]));
   }
 
   /**
@@ -299,12 +327,33 @@ export class AnnotationStore {
     return { n, sequences, scores, index: index.join('\n') + '\n' };
   }
 
-  private writeBuilt(b: { n: number; sequences: Float32Array; scores: Float32Array; index: string }): void {
-    writeNpy(join(this.dir, 'sequences.npy'), b.sequences, [b.n, FRAMES, N_ANGLES]);
-    writeNpy(join(this.dir, 'scores.npy'), b.scores, [b.n, N_SCORES]);
-    writeFileAtomic(join(this.dir, 'sequences_index.csv'), b.index);
+  // The derived files, then derived.json naming what they were built from: written last, so
+  // it matches only when everything before it reached the disk.
+  private writeBuilt(b: { n: number; sequences: Float32Array; scores: Float32Array; index: string }, annotations: string | Uint8Array): void {
+    const files: Record<(typeof DERIVED_FILES)[number], string | Uint8Array> = {
+      'sequences.npy': encodeNpy(b.sequences, [b.n, FRAMES, N_ANGLES]),
+      'scores.npy': encodeNpy(b.scores, [b.n, N_SCORES]),
+      'sequences_index.csv': b.index,
+    };
+    for (const name of DERIVED_FILES) writeFileAtomic(join(this.dir, name), files[name]);
+    const record: DerivedRecord = {
+      annotations: sha256(annotations),
+      files: Object.fromEntries(DERIVED_FILES.map((f) => [f, sha256(files[f])])),
+    };
+    writeFileAtomic(this.derivedPath(), JSON.stringify(record, null, 1) + '\n');
   }
 }
+
+const DERIVED_FILES = ['sequences.npy', 'scores.npy', 'sequences_index.csv'] as const;
+const DERIVED_RECORD = 'derived.json';
+
+/** derived.json: the sha256 of the annotations.csv the derived files were built from, and of each of them. */
+interface DerivedRecord {
+  annotations: string;
+  files: Record<string, string>;
+}
+
+const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 /** annotations.csv text: header plus rows sorted by source, rep index, annotator (stable diffs). */
 export function formatAnnotations(rows: AnnotationRow[]): string {

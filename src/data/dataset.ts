@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Exercise, FRAMES, N_ANGLES, N_SCORES, REP_SIZE } from './exercises.js';
 import { readNpyFloat32 } from './npy.js';
+import { checkAngleData, checkScoreData } from './validate.js';
 import { toFeatures } from './features.js';
 import { augmentBatch } from './augment.js';
 import { type DataProfile, readGenerationRecord } from './synthetic.js';
@@ -51,7 +52,7 @@ export function hasRealData(exercise: Exercise, dataDir = 'data'): boolean {
   return existsSync(join(dir, 'sequences.npy')) && existsSync(join(dir, 'scores.npy'));
 }
 
-/** Reads a (sequences, scores) pair and checks their shapes against each other. */
+/** Reads a (sequences, scores) pair, checks their shapes against each other and their values (see validate.ts). */
 export function readRepFolder(dir: string): { sequences: Float32Array; scores: Float32Array; n: number } {
   const seqPath = join(dir, 'sequences.npy');
   const scorePath = join(dir, 'scores.npy');
@@ -60,6 +61,8 @@ export function readRepFolder(dir: string): { sequences: Float32Array; scores: F
   if (seq.shape[0] !== sc.shape[0]) {
     throw new Error(`${scorePath}: has ${sc.shape[0]} rows but ${seqPath} has ${seq.shape[0]} reps`);
   }
+  checkAngleData(seqPath, seq.data);
+  checkScoreData(scorePath, sc.data);
   return { sequences: seq.data, scores: sc.data, n: seq.shape[0] };
 }
 

@@ -66,7 +66,7 @@ export function findCheckpoint(modelsDir: string, exercise: Exercise, phase: Pha
 export async function predictCheckpoint(
   dir: string, x: Float32Array, n: number, opts: { engine?: InferenceEngine; threads?: number } = {},
 ): Promise<Float32Array> {
-  return predictWeights(loadCheckpoint(dir).weights, x, n, opts);
+  return predictWeights(loadCheckpoint(dir, { optimizer: false }).weights, x, n, opts);
 }
 
 /** Network scores in [0, 1] for x (N, 90, 18) from named weights. */
@@ -110,7 +110,7 @@ export async function predictTestSplits(opts: PhaseOptions): Promise<{ results: 
       skipped.push({ exercise, reason });
       continue;
     }
-    const { weights, training } = loadCheckpoint(checkpoint);
+    const { weights, training } = loadCheckpoint(checkpoint, { optimizer: false });
     // The split must be the one training used: its seed, when the checkpoint records one.
     const recorded = typeof training?.seed === 'number' ? training.seed : undefined;
     const seed = opts.seed ?? recorded ?? 42;

@@ -109,7 +109,7 @@ export async function predictTransfer(opts: TransferOptions): Promise<Omit<Trans
       skipped.push({ exercise, reason });
       continue;
     }
-    const network = await predictWeights(loadCheckpoint(checkpoint).weights, toFeatures(reps.sequences, reps.n), reps.n, opts);
+    const network = await predictWeights(loadCheckpoint(checkpoint, { optimizer: false }).weights, toFeatures(reps.sequences, reps.n), reps.n, opts);
     predictions.push({
       ...reps, checkpoint,
       rule: ruleScoresBatch(reps.sequences, reps.n, exercise),

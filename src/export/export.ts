@@ -143,7 +143,7 @@ export async function exportModels(opts: ExportOptions): Promise<ExportReport> {
   const files = new Map<string, Uint8Array>();
   for (const { exercise, found } of jobs) {
     log(`${exercise}: phase ${found.phase} model ${found.dir}/ → ${form} LSTM, ${dtype} weights`);
-    const { weights, training } = loadCheckpoint(found.dir);
+    const { weights, training } = loadCheckpoint(found.dir, { optimizer: false });
     const coverage = parseCoverage(training?.coverage) ?? undefined;
     const bytes = exportTflite(weights, { form, dtype, exercise, phase: found.phase, coverage });
     const model = readTflite(bytes, tfliteFileName(exercise));

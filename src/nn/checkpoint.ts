@@ -180,6 +180,14 @@ function unpackFloat32(bytes: Uint8Array, byteOffset: number, count: number): Fl
   return out;
 }
 
+/** Index of the first NaN or ±Infinity in `a`, or -1. */
+function firstNonFinite(a: Float32Array): number {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return i;
+  return -1;
+}
+
+// A diverged run's weights must never replace a good checkpoint, so non-finite values
+// are refused here, before anything is written.
 function checkWeights(what: string, weights: NamedWeights): void {
   for (const spec of WEIGHT_SPECS) {
     const w = weights.get(spec.name);
@@ -187,6 +195,8 @@ function checkWeights(what: string, weights: NamedWeights): void {
     if (w.length !== sizeOf(spec.shape)) {
       throw new Error(`saveCheckpoint: ${what} "${spec.name}" has ${w.length} values, expected ${sizeOf(spec.shape)} (shape [${spec.shape}])`);
     }
+    const bad = firstNonFinite(w);
+    if (bad >= 0) throw new Error(`saveCheckpoint: ${what} "${spec.name}" holds ${w[bad]} at index ${bad}; nothing written, the previous checkpoint is kept`);
   }
 }
 
@@ -280,6 +290,8 @@ function readManifest(dir: string, groups: unknown, prefix: string, what: string
     if (w.length !== sizeOf(spec.shape)) {
       throw new Error(`checkpoint ${join(dir, MODEL_JSON)}: "${prefix}${spec.name}" has ${w.length} values, expected shape [${spec.shape}]`);
     }
+    const bad = firstNonFinite(w);
+    if (bad >= 0) throw new Error(`checkpoint ${dir}: "${prefix}${spec.name}" holds ${w[bad]} at index ${bad}; the model is not usable`);
     weights.set(spec.name, w);
   }
   return weights;
@@ -298,8 +310,13 @@ function trainableFromTopology(topology: unknown): Record<TrainableLayer, boolea
   return flags;
 }
 
+export interface LoadCheckpointOptions {
+  /** Read Adam's state (to resume training); default true. Inference passes false, so a damaged optimizer.bin does not block it. */
+  optimizer?: boolean;
+}
+
 /** Reads a checkpoint folder written by saveCheckpoint (or a TF.js `model.save` of the form scorer). */
-export function loadCheckpoint(dir: string): Checkpoint {
+export function loadCheckpoint(dir: string, opts: LoadCheckpointOptions = {}): Checkpoint {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`checkpoint ${dir}: folder not found`);
   const jsonPath = join(dir, MODEL_JSON);
   if (!existsSync(jsonPath)) throw new Error(`checkpoint ${jsonPath}: file missing`);
@@ -318,7 +335,7 @@ export function loadCheckpoint(dir: string): Checkpoint {
   if (block && typeof block === 'object') {
     if (block.training && typeof block.training === 'object') result.training = block.training as Record<string, unknown>;
     const opt = block.optimizer as Record<string, unknown> | undefined;
-    if (opt) {
+    if (opt && opts.optimizer !== false) {
       const step = opt.step as number;
       const learningRate = opt.learningRate as number;
       if (!Number.isInteger(step) || step < 0 || !(learningRate > 0)) {

@@ -64,7 +64,7 @@ export async function scoreSession(file: string, exercise: Exercise, opts: Score
     coverage = tfliteCoverage(bytes, model.path);
     ({ scores: network, runtime } = await predictTflite(bytes, x, n));
   } else {
-    const checkpoint = loadCheckpoint(model.path);
+    const checkpoint = loadCheckpoint(model.path, { optimizer: false });
     coverage = parseCoverage(checkpoint.training?.coverage);
     network = await predictWeights(checkpoint.weights, x, n, { threads: opts.threads });
   }
@@ -90,7 +90,7 @@ export async function scoreSession(file: string, exercise: Exercise, opts: Score
 /** The latest trained model of the exercise and its training coverage (null when there is no model or it records none). */
 export function trainingCoverage(modelsDir: string, exercise: Exercise): ModelCoverage | null {
   const found = findModel(modelsDir, exercise);
-  const coverage = found ? parseCoverage(loadCheckpoint(found.dir).training?.coverage) : null;
+  const coverage = found ? parseCoverage(loadCheckpoint(found.dir, { optimizer: false }).training?.coverage) : null;
   return found && coverage ? { model: found.dir, coverage } : null;
 }
 

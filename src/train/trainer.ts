@@ -129,6 +129,7 @@ export async function fit(model: TrainableModel, train: DataSplit, val: DataSpli
       }
       const t0 = performance.now();
       const r = await model.trainStep(xb.subarray(0, nb * INPUT_SIZE), yb.subarray(0, nb * N_SCORES), nb);
+      stopIfNonFinite('training loss', r.loss, `epoch ${epoch + 1}, step ${s + 1} of ${steps}`);
       result.stepSeconds += (performance.now() - t0) / 1000;
       result.samples += nb;
       // Epoch loss/MAE are sample-weighted means of the batch values, as Keras reports them.
@@ -145,6 +146,7 @@ export async function fit(model: TrainableModel, train: DataSplit, val: DataSpli
       }
     }
     const v = await model.evaluate(val.x, val.y, val.n, opts.validationBatch);
+    stopIfNonFinite('validation loss', v.loss, `epoch ${epoch + 1}`);
     const logs: EpochLogs = { loss: sumLoss / seen, mae: sumMae / seen, val_loss: v.loss, val_mae: v.mae, lr: model.learningRate };
     progress?.epochEnd(epoch, logs, (performance.now() - epochStart) / 1000);
     for (const cb of callbacks) await cb.onEpochEnd(epoch, logs);
@@ -163,6 +165,16 @@ export async function fit(model: TrainableModel, train: DataSplit, val: DataSpli
   }
   for (const cb of callbacks) await cb.onTrainEnd();
   return result;
+}
+
+// Once the loss is NaN or infinite every weight soon is too, and nothing later can
+// recover it; stopping before the epoch ends keeps every checkpoint already written.
+function stopIfNonFinite(what: string, value: number, where: string): void {
+  if (Number.isFinite(value)) return;
+  throw new Error(
+    `${what} is ${value} at ${where}: training stopped, no checkpoint of this epoch was written (earlier ones are kept); ` +
+      'check the data for extreme values or lower the learning rate',
+  );
 }
 
 // ---------------------------------------------------------------------------
