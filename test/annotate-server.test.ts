@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { isLoopbackHost, startAnnotateServer, type AnnotateServer } from '../src/annotate/server.js';
 import { readNpy } from '../src/data/npy.js';
@@ -170,7 +170,7 @@ test('server: an upload that fails to import answers with file, row and column, 
   assert.match(missing.body.error, /missing_rightElbow\.csv.*rightElbow/);
   const badRow = await call(port, 'POST', '/api/upload', { body: { name: 'bad_value_row40.csv', text: readFileSync(fixture('poselog', 'bad_value_row40.csv'), 'utf8') } });
   assert.equal(badRow.status, 422);
-  assert.match(badRow.body.error, /bad_value_row40\.csv.*row 40.*leftHip/);
+  assert.match(badRow.body.error, /bad_value_row40\.csv: line 41, column leftHip/);
   assert.equal((await call(port, 'POST', '/api/upload', { body: { name: 'x.csv' } })).status, 400);
   // The --input file dropped again is the same source; another file under its name does not replace it.
   const sameText = readFileSync(fixture('poselog', SOURCE), 'utf8');
@@ -240,6 +240,12 @@ test('server: a bad --input stops the start with the importer\'s message; close 
   await assert.rejects(
     startAnnotateServer({ exercise: 'squat', dataDir: join(root, 'other'), input: fixture('poselog', 'missing_rightElbow.csv') }),
     /missing_rightElbow\.csv: missing column rightElbow/,
+  );
+  const headerOnly = join(tempDir(), 'header_only.csv');
+  writeFileSync(headerOnly, readFileSync(fixture('poselog', SOURCE), 'utf8').split('\n')[0] + '\n');
+  await assert.rejects(
+    startAnnotateServer({ exercise: 'squat', dataDir: join(root, 'other'), input: headerOnly }),
+    (e: Error) => e.message === `${headerOnly}: no reps to annotate (${headerOnly}: no data rows)`,
   );
   await assert.rejects(startAnnotateServer({ exercise: 'squat', annotator: '../x', dataDir: join(root, 'other') }), /annotator/);
   const s = await startAnnotateServer({ exercise: 'plank', dataDir: join(root, 'other') });

@@ -212,3 +212,17 @@ test('store: source keys are plain file names, never paths', () => {
   assert.equal(sourceKey(''), 'upload.csv');
   assert.ok(formatAnnotations([]).startsWith('source_file,'));
 });
+
+test('store: rep ids a spreadsheet would run as formulas are written as text and read back unchanged', () => {
+  const dir = tempDir();
+  const base = session();
+  const src = { reps: base.reps.slice(0, 2).map((r, i) => ({ ...r, repId: ['=HYPERLINK("http://x")', '-1+2'][i] })) };
+  const store = new AnnotationStore(dir, 'squat');
+  store.save('a.csv', src, '=HYPERLINK("http://x")', 'ana', S(10));
+  store.save('a.csv', src, '-1+2', 'ana', S(20));
+  const text = readFileSync(store.annotationsPath, 'utf8');
+  assert.ok(text.includes(`"'=HYPERLINK(""http://x"")"`) && text.includes("'-1+2"), text);
+  assert.deepEqual(store.rows().map((r) => r.repId), ['=HYPERLINK("http://x")', '-1+2']);
+  assert.equal(store.needsRebuild(), false);
+  rmSync(dir, { recursive: true });
+});

@@ -3,10 +3,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { parsePoseLog, readPoseLog, resampleRep } from '../src/data/poselog.js';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LOW_CONFIDENCE, MAX_LOST_FRACTION, parsePoseLog, readPoseLog, resampleRep } from '../src/data/poselog.js';
 import { ANGLES } from '../src/data/exercises.js';
-import { fixture } from './helpers/fixtures.js';
+import { fixture, tempDir } from './helpers/fixtures.js';
 
 const FILES = [
   'bad_value_row40.csv', 'missing_rightElbow.csv', 'single_rep_no_rep_id.csv',
@@ -77,9 +78,9 @@ test('poselog: missing columns are listed by name with the file', () => {
   );
 });
 
-test('poselog: a non-numeric value reports data row 40 and its column', () => {
+test('poselog: a non-numeric value on data row 40 is reported by its file line (41) and column', () => {
   const path = fixture('poselog', 'bad_value_row40.csv');
-  assert.throws(() => readPoseLog(path), (e: Error) => e.message === `${path}: data row 40, column leftHip: "abc" is not a number`);
+  assert.throws(() => readPoseLog(path), (e: Error) => e.message === `${path}: line 41, column leftHip: "abc" is not a number`);
 });
 
 test('poselog: empty values, BOM, CRLF, quoted headers, extra columns', () => {
@@ -99,12 +100,109 @@ test('poselog: empty values, BOM, CRLF, quoted headers, extra columns', () => {
   assert.equal(log.reps[1].sequence[44 * 9], 0);
   assert.equal(log.reps[1].sequence[89 * 9 + 8], 100);
 
-  const empty = [ANGLES.join(','), ANGLES.map(() => '1').join(','), ANGLES.map((_, i) => (i === 4 ? '' : '2')).join(',')].join('\n');
-  assert.throws(() => parsePoseLog(empty, 'e.csv'), (e: Error) => e.message === 'e.csv: data row 2, column leftElbow: empty value');
   assert.throws(() => parsePoseLog('', 'nothing.csv'), /nothing\.csv: empty file/);
-  assert.throws(() => parsePoseLog(ANGLES.join(',') + '\n1,2\n', 'short.csv'), /short\.csv: not a readable CSV/);
-  assert.throws(() => parsePoseLog(ANGLES.join(',') + '\n' + ANGLES.map(() => '1e999').join(',') + '\n', 'inf.csv'), /inf\.csv: data row 1, column leftKnee: "1e999" is not a number/);
+  assert.throws(() => parsePoseLog(ANGLES.join(',') + '\n1,2\n', 'short.csv'), (e: Error) => e.message === 'short.csv: line 2 has 2 fields, the header has 9');
 });
+
+/** A pose log of `frames` rows per rep (angle = 100 + frame number in every channel), edited by `edit`. */
+function session(reps: number, frames: number, edit: (rep: number, frame: number, cells: string[]) => void = () => {}, extra = ''): string {
+  const lines = [`rep_id,${ANGLES.join(',')},confidence`];
+  for (let r = 1; r <= reps; r++) {
+    for (let f = 0; f < frames; f++) {
+      const cells = [String(r), ...ANGLES.map(() => String(100 + f)), '0.9'];
+      edit(r, f, cells);
+      lines.push(cells.join(','));
+    }
+  }
+  return lines.join('\n') + '\n' + extra;
+}
+
+test('poselog: lost frames (blank, NaN or infinite angles, low confidence) are interpolated with a warning naming their lines', () => {
+  // rep 1: frames 3 and 4 (lines 5 and 6) blank / NaN; rep 2: frame 9 (line 21) at confidence 0.1 and frame 0 (line 12) infinite.
+  const text = session(2, 10, (rep, f, cells) => {
+    if (rep === 1 && f === 3) cells[5] = '';
+    if (rep === 1 && f === 4) cells.fill('NaN', 1, 10);
+    if (rep === 2 && f === 9) cells[10] = '0.1';
+    if (rep === 2 && f === 0) cells[1] = '1e999';
+  });
+  const log = parsePoseLog(text, 'lost.csv');
+  assert.deepEqual(log.reps.map((r) => r.repId), ['1', '2']);
+  assert.deepEqual(log.warnings, [
+    'lost.csv: rep_id 1 lost the pose in 2 frames (lines 5-6); interpolated',
+    'lost.csv: rep_id 2 lost the pose in 2 frames (lines 12, 21); interpolated',
+  ]);
+  // Every channel moves 100 → 109 in a straight line, so interpolation gives back the same line;
+  // the edges hold the nearest kept value (frame 0 of rep 2 takes frame 1's 101 on leftKnee).
+  const straight = resampleRep(Array.from({ length: 90 }, (_, i) => 100 + Math.floor(i / 9)), 10);
+  assertRepsValid(log.reps);
+  for (let i = 0; i < 810; i++) assert.ok(Math.abs(log.reps[0].sequence[i] - straight[i]) < 1e-4, `rep 1 value ${i}`);
+  assert.ok(Math.abs(log.reps[1].sequence[0] - 101) < 1e-4);
+  assert.ok(Math.abs(log.reps[1].sequence[89 * 9 + 3] - 108) < 1e-4, 'the low-confidence last frame holds frame 8');
+  // The threshold is documented and exported.
+  assert.equal(LOW_CONFIDENCE, 0.3);
+});
+
+test('poselog: a rep that lost more than a quarter of its frames is skipped with a warning', () => {
+  const text = session(2, 8, (rep, f, cells) => {
+    if (rep === 2 && f >= 2 && f < 5) cells[1] = '';
+  });
+  const log = parsePoseLog(text, 'gappy.csv');
+  assert.deepEqual(log.reps.map((r) => r.repId), ['1']);
+  assert.deepEqual(log.warnings, ['gappy.csv: rep_id 2 lost the pose in 3 of 8 frames (lines 12-14), more than 25 %; skipped']);
+  assert.equal(MAX_LOST_FRACTION, 0.25);
+});
+
+test('poselog: rows are named by their file line, also after blank lines', () => {
+  const text = session(1, 20, (_rep, f, cells) => {
+    if (f === 18) cells[3] = 'x';
+  }).replace(/\n/, '\n\n\n\n');
+  // Header on line 1, three blank lines, data from line 5: frame 18 sits on line 23.
+  assert.throws(() => parsePoseLog(text, 'blank.csv'), (e: Error) => e.message === 'blank.csv: line 23, column leftHip: "x" is not a number');
+});
+
+test('poselog: only decimal numbers are read ("0x10" is not 16); a decimal comma is named', () => {
+  const hex = session(1, 3, (_r, f, cells) => { if (f === 1) cells[2] = '0x10'; });
+  assert.throws(() => parsePoseLog(hex, 'hex.csv'), (e: Error) => e.message === 'hex.csv: line 3, column rightKnee: "0x10" is not a number');
+  const comma = session(1, 3, (_r, f, cells) => { if (f === 2) cells[1] = '"171,5"'; });
+  assert.throws(() => parsePoseLog(comma, 'comma.csv'), (e: Error) =>
+    e.message === 'comma.csv: line 4, column leftKnee: "171,5" is not a number (a decimal comma? pose logs use decimal points)');
+});
+
+test('poselog: a duplicated angle column is refused naming both positions', () => {
+  const text = `rep_id,${ANGLES.join(',')},leftKnee\n1,${ANGLES.map(() => '1').join(',')},2\n`;
+  assert.throws(() => parsePoseLog(text, 'dup.csv'), (e: Error) => e.message === 'dup.csv: column leftKnee appears twice (columns 2 and 11); keep one');
+});
+
+test('poselog: semicolon- or tab-separated files, decimal commas, UTF-16 and Latin-1 are named', () => {
+  const dir = tempDir();
+  const european = session(1, 3).replace(/,/g, ';').replace(/(\d)\.?(\d*);/g, '$1,5;');
+  assert.throws(() => parsePoseLog(european, 'eu.csv'), (e: Error) =>
+    e.message === 'eu.csv: columns are separated by semicolons (;) and numbers use decimal commas; formscore reads pose logs as the app exports them: comma-separated, decimal points');
+  assert.throws(() => parsePoseLog(session(1, 3).replace(/,/g, '\t'), 'tab.csv'), (e: Error) => /^tab\.csv: columns are separated by tabs; /.test(e.message));
+
+  const text = session(1, 3);
+  const utf16 = join(dir, 'utf16.csv');
+  writeFileSync(utf16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+  assert.throws(() => readPoseLog(utf16), (e: Error) => e.message === `${utf16}: encoded as UTF-16, not UTF-8; save it as "CSV UTF-8" and try again`);
+  writeFileSync(utf16, Buffer.from(text, 'utf16le'));
+  assert.throws(() => readPoseLog(utf16), /encoded as UTF-16/);
+  const latin1 = join(dir, 'latin1.csv');
+  const row = ANGLES.map(() => '90').join(',');
+  writeFileSync(latin1, Buffer.from(`rep_id,${ANGLES.join(',')},note\n1,${row},Übung\n1,${row},ok\n`, 'latin1'));
+  assert.throws(() => readPoseLog(latin1), (e: Error) => e.message.startsWith(`${latin1}: not UTF-8 text (line 2 holds a byte that is not UTF-8`));
+});
+
+test('poselog: binary input is described, never echoed', () => {
+  const dir = tempDir();
+  const path = join(dir, 'photo.csv');
+  const bytes = Buffer.from(Array.from({ length: 600 }, (_, i) => (i * 7919 + 13) % 256));
+  writeFileSync(path, bytes);
+  assert.throws(() => readPoseLog(path), (e: Error) => {
+    assert.match(e.message, new RegExp(`^${path.replace(/[.\\]/g, '\\$&')}: binary data, not a CSV text file \\(control byte 0x[0-9a-f]{2} on line \\d+\\)$`));
+    return true;
+  });
+});
+
 
 test('resampleRep: linear interpolation keeps the ends and straight lines', () => {
   const values = [0, 0, 0, 0, 0, 0, 0, 0, 0, 90, 90, 90, 90, 90, 90, 90, 90, 90, 0, 0, 0, 0, 0, 0, 0, 0, 0];

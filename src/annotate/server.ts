@@ -156,6 +156,8 @@ export async function startAnnotateServer(opts: AnnotateServerOptions): Promise<
 
   if (opts.input) {
     const parsed = readPoseLog(opts.input);
+    // An empty session would open a page with nothing to score and no word why.
+    if (parsed.reps.length === 0) throw new Error(`${opts.input}: no reps to annotate (${parsed.warnings.join('; ') || 'no data rows'})`);
     const name = sourceKey(basename(opts.input));
     sources.set(name, { name, origin: 'input', reps: parsed.reps, warnings: parsed.warnings });
     current = name;

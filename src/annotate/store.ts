@@ -25,7 +25,7 @@ import { DIMENSIONS, FRAMES, N_ANGLES, N_SCORES, REP_SIZE, type Dimension, type 
 import { encodeNpy, readNpyFloat32, writeNpy } from '../data/npy.js';
 import { icc21 } from '../evaluate/metrics.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { csvField } from '../util/csv.js';
+import { csvField, csvText } from '../util/csv.js';
 
 export const ANNOTATION_COLUMNS = [
   'source_file', 'rep_id', 'rep_index', 'annotator', 'time', ...DIMENSIONS,
@@ -142,7 +142,7 @@ export class AnnotationStore {
         }
         return v;
       });
-      return { sourceFile: r[0], repId: r[1], repIndex, annotator: r[3], time: r[4], scores };
+      return { sourceFile: csvText(r[0]), repId: csvText(r[1]), repIndex, annotator: r[3], time: r[4], scores };
     });
   }
 

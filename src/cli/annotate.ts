@@ -7,6 +7,7 @@ import { trainingCoverage } from '../score/session.js';
 import { EXERCISES } from '../data/exercises.js';
 import { startAnnotateServer } from '../annotate/server.js';
 import { checkAnnotator } from '../annotate/store.js';
+import { checkWritableDir } from '../util/writable.js';
 import { oneExercise, wholeNumber } from './options.js';
 
 /** Opens `url` in the default browser when the platform has a way to; failure is ignored. */
@@ -61,6 +62,8 @@ export function registerAnnotate(program: Command): void {
       const exercise = oneExercise(opts.exercise);
       const port = wholeNumber('--port', opts.port ?? '0', 0);
       if (port > 65535) throw new Error(`--port must be a port number (0-65535), got "${opts.port}"`);
+      // Found now, not at the expert's first Save.
+      checkWritableDir(opts.dataDir, 'data folder');
       const server = await startAnnotateServer({
         exercise,
         input: opts.input,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { DIMENSIONS, N_SCORES, resolveExercises } from '../data/exercises.js';
 import { DATA_PROFILES, DEFAULT_PROFILE, generateSynthetic, parseProfile, writeSynthetic } from '../data/synthetic.js';
+import { checkWritableDir } from '../util/writable.js';
 import { EXERCISE_OR_ALL } from './options.js';
 
 interface GenerateOptions {
@@ -47,6 +48,7 @@ function runGenerate(opts: GenerateOptions): void {
   const n = parseIntegerOption('--n-samples', opts.nSamples, 1);
   const seed = parseIntegerOption('--seed', opts.seed, 0);
   const profile = parseProfile(opts.profile);
+  checkWritableDir(opts.out);
   const started = performance.now();
   console.log(`Generating ${n} ${profile} reps × ${exercises.length} exercise${exercises.length > 1 ? 's' : ''} (seed ${seed}) into ${opts.out}`);
   for (const exercise of exercises) {

@@ -6,6 +6,7 @@ import { type Command, Option } from 'commander';
 import { EXERCISES, isExercise, resolveExercises, type Exercise } from '../data/exercises.js';
 import { parsePhase } from '../train/phases.js';
 import type { PhaseOptions } from '../evaluate/evaluation.js';
+import { checkWritableDir } from '../util/writable.js';
 
 /** Help text of every `--exercise` option that also accepts "all". */
 export const EXERCISE_OR_ALL = `all, or one of ${EXERCISES.join(', ')}`;
@@ -64,8 +65,9 @@ export function addPhaseOptions(cmd: Command): Command {
     .option('--threads <n>', 'worker threads for the wasm engine (default: the engine\'s own choice)');
 }
 
-/** Turns the parsed options into library options, with one-line errors naming the option. */
+/** Turns the parsed options into library options, with one-line errors naming the option; the output folder must be writable. */
 export function phaseOptionsFrom(opts: PhaseCliOptions): PhaseOptions & { outDir: string } {
+  checkWritableDir(opts.out);
   return {
     phase: parsePhase(opts.phase),
     exercises: resolveExercises(opts.exercise),

@@ -6,6 +6,7 @@ import { DATA_PROFILES, DEFAULT_PROFILE, parseProfile } from '../data/synthetic.
 import { ProgressBar, formatDuration } from '../train/progress.js';
 import { parsePreset } from '../pipeline/presets.js';
 import { runPipeline, STATE_FILE, type PipelineResult } from '../pipeline/pipeline.js';
+import { checkWritableDir } from '../util/writable.js';
 import { EXERCISE_OR_ALL, wholeNumber } from './options.js';
 import { stopOnInterrupt } from './interrupt.js';
 
@@ -44,6 +45,8 @@ async function runPipelineCli(opts: PipelineCliOptions): Promise<void> {
   const profile = parseProfile(opts.profile);
   const exercises = resolveExercises(opts.exercise);
   const threads = wholeNumber('--threads', opts.threads, 1);
+  // The folders every step writes under the current one, checked before hours of work.
+  for (const dir of ['data', 'models', 'evaluation', 'export']) checkWritableDir(dir);
   const started = performance.now();
   const progress = new ProgressBar(process.stdout);
   const interrupt = stopOnInterrupt(progress, 'run the same command to continue');

@@ -6,6 +6,7 @@ import { DATA_PROFILES, DEFAULT_PROFILE, parseProfile } from '../data/synthetic.
 import { PHASES, PHASE_NUMBERS, parsePhase } from '../train/phases.js';
 import { ProgressBar } from '../train/progress.js';
 import { MissingPrerequisiteError, summarize, trainExercise } from '../train/trainer.js';
+import { checkWritableDir } from '../util/writable.js';
 import { EXERCISE_OR_ALL, positiveNumber, wholeNumber } from './options.js';
 import { stopOnInterrupt } from './interrupt.js';
 
@@ -89,6 +90,7 @@ async function runTrain(opts: TrainCliOptions): Promise<void> {
   const seed = wholeNumber('--seed', opts.seed, 0);
   const threads = wholeNumber('--threads', opts.threads, 1);
   const single = exercises.length === 1;
+  checkWritableDir(opts.modelsDir, 'models folder');
 
   const progress = new ProgressBar(process.stdout);
   const interrupt = stopOnInterrupt(progress, 'run the same command with --resume to continue');

@@ -6,6 +6,7 @@
 
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../util/atomic.js';
+import { printable } from '../util/printable.js';
 
 export interface NpyArray {
   data: Float32Array | Uint8Array;
@@ -68,14 +69,14 @@ export function decodeNpy(bytes: Uint8Array, name = '<npy>'): NpyArray {
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
   if (descr === undefined || fortran === undefined || shapeText === undefined) {
-    throw corrupt(`header lacks descr/fortran_order/shape: ${header.trim()}`);
+    throw corrupt(`header lacks descr/fortran_order/shape: ${printable(header.trim(), 120)}`);
   }
   const shape = shapeText
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0)
     .map((s) => {
-      if (!/^\d+L?$/.test(s)) throw corrupt(`bad shape entry "${s}"`);
+      if (!/^\d+L?$/.test(s)) throw corrupt(`bad shape entry "${printable(s)}"`);
       return parseInt(s, 10);
     });
   const count = shape.reduce((a, b) => a * b, 1);
@@ -85,7 +86,7 @@ export function decodeNpy(bytes: Uint8Array, name = '<npy>'): NpyArray {
   if (descr === '<f4') [kind, itemSize] = ['f4', 4];
   else if (descr === '<f8') [kind, itemSize] = ['f8', 8];
   else if (descr === '|u1' || descr === '<u1' || descr === '>u1') [kind, itemSize] = ['u1', 1];
-  else throw new Error(`${name}: unsupported dtype '${descr}' (formscore reads <f4, <f8 and |u1)`);
+  else throw new Error(`${name}: unsupported dtype '${printable(descr)}' (formscore reads <f4, <f8 and |u1)`);
 
   const byteCount = count * itemSize;
   if (bytes.length - dataStart < byteCount) {

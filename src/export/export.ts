@@ -2,14 +2,15 @@
 // verified in the TFLite runtimes before anything is written, then written
 // atomically together with export_summary.json (read by the report page).
 
-import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Exercise } from '../data/exercises.js';
 import { loadCheckpoint } from '../nn/checkpoint.js';
 import { type Coverage, parseCoverage } from '../data/coverage.js';
 import type { NamedWeights } from '../nn/architecture.js';
 import { PHASES, findModel, phasePaths, type FoundModel, type Phase } from '../train/phases.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { checkWritableDir } from '../util/writable.js';
 import { VERSION } from '../version.js';
 import { buildFormScorerModel, type LstmForm, type WeightDtype } from './graph.js';
 import { writeTflite } from './tflite/writer.js';
@@ -70,22 +71,6 @@ export interface ExportReport {
   skipped: { exercise: Exercise; reason: string }[];
   outputDir: string;
   summaryPath: string;
-}
-
-/**
- * Throws a one-line error unless `dir` is a writable folder or could be created as
- * one (its nearest existing ancestor is a writable folder). Creates nothing.
- */
-export function checkWritableDir(dir: string): void {
-  let probe = resolve(dir);
-  while (!existsSync(probe) && dirname(probe) !== probe) probe = dirname(probe);
-  try {
-    if (!statSync(probe).isDirectory()) throw Object.assign(new Error(), { code: `${probe} is a file` });
-    accessSync(probe, constants.W_OK);
-  } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
-    throw new Error(`output folder ${dir} is not writable (${why})`);
-  }
 }
 
 interface SummaryEntry {

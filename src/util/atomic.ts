@@ -1,22 +1,26 @@
 // Atomic writes: a file or a whole folder appears complete or not at all, so an
-// interrupted run (crash, Ctrl-C) never leaves a half-written result behind.
+// interrupted run (crash, Ctrl-C) never leaves a half-written result behind. A run
+// killed outright (kill -9, power loss) can still leave its temporary sibling; the
+// next write of the same path removes those whose process is gone.
 
-import { mkdirSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
+import { writeError } from './writable.js';
 
 let counter = 0;
 const tempName = (path: string) => join(dirname(path), `.${basename(path)}.${process.pid}.${counter++}.tmp`);
 
 /** Writes `data` to `path` via a temporary file in the same folder and a rename. */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
   const tmp = tempName(path);
   try {
+    mkdirSync(dirname(path), { recursive: true });
+    removeStaleTemps(path);
     writeFileSync(tmp, data);
     renameSync(tmp, path);
   } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
+    removeQuietly(tmp);
+    throw writeError(path, err);
   }
 }
 
@@ -25,9 +29,10 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
  * which then replaces `dir` (the old one is moved aside first and removed last).
  */
 export function writeDirAtomic(dir: string, files: Record<string, string | Uint8Array>): void {
-  mkdirSync(dirname(dir), { recursive: true });
   const tmp = tempName(dir);
   try {
+    mkdirSync(dirname(dir), { recursive: true });
+    removeStaleTemps(dir);
     mkdirSync(tmp);
     for (const [name, data] of Object.entries(files)) writeFileSync(join(tmp, name), data);
     const old = existsSync(dir) ? tempName(dir) : null;
@@ -35,7 +40,36 @@ export function writeDirAtomic(dir: string, files: Record<string, string | Uint8
     renameSync(tmp, dir);
     if (old) rmSync(old, { recursive: true, force: true });
   } catch (err) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw err;
+    removeQuietly(tmp);
+    throw writeError(dir, err);
+  }
+}
+
+/** Removes `.<name>.<pid>.<n>.tmp` siblings of `path` left by processes that no longer run. */
+function removeStaleTemps(path: string): void {
+  const prefix = `.${basename(path)}.`;
+  for (const entry of readdirSync(dirname(path))) {
+    if (!entry.startsWith(prefix) || !entry.endsWith('.tmp')) continue;
+    const match = /^(\d+)\.\d+\.tmp$/.exec(entry.slice(prefix.length));
+    if (match && !isRunning(Number(match[1]))) rmSync(join(dirname(path), entry), { recursive: true, force: true });
+  }
+}
+
+// Cleanup after a failed write must not hide why it failed (its folder may not even exist).
+function removeQuietly(path: string): void {
+  try {
+    rmSync(path, { recursive: true, force: true });
+  } catch {
+    // as above
+  }
+}
+
+function isRunning(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, but another user's
   }
 }
