@@ -13,6 +13,7 @@ export * from './evaluate/bootstrap.js';
 export * from './evaluate/agreement.js';
 export * from './evaluate/wilcoxon.js';
 export * from './evaluate/paired.js';
+export * from './evaluate/bland-altman.js';
 export { PREDICTION_COLUMNS, predictionsFile, predictionRows, writePredictions } from './evaluate/predictions.js';
 export {
   TARGETS, EVALUATION_CSV, EVALUATION_COLUMNS, type InferenceEngine, type PhaseOptions, type TestPredictions, type MetricRow,

@@ -4,6 +4,7 @@ import { fCdf, fQuantile, normalCdf } from '../src/evaluate/distributions.js';
 import { bootstrapCi, quantileSorted } from '../src/evaluate/bootstrap.js';
 import { iccConfidenceInterval, icc21FromMeanSquares, twoWayMeanSquares, icc21 } from '../src/evaluate/metrics.js';
 import { agreementWithCi } from '../src/evaluate/agreement.js';
+import { blandAltman, tQuantile975 } from '../src/evaluate/bland-altman.js';
 import { Random } from '../src/util/random.js';
 import { wilcoxonSignedRank } from '../src/evaluate/wilcoxon.js';
 import { pairedComparison, repAbsoluteErrors } from '../src/evaluate/paired.js';
@@ -157,4 +158,19 @@ test('pairedComparison: a network that errs less than the rules on every rep get
   const e = repAbsoluteErrors(network, truth, n);
   let s = 0; for (let d = 0; d < 6; d++) s += Math.abs(network[d] - truth[d]);
   close(e[0], s / 6, 1e-9);
+});
+
+test('blandAltman: differences 1..5 give bias 3, limits 3 ± 1.96·√2.5, and t-based CIs (Bland & Altman 1999)', () => {
+  // t(0.975, 4) = 2.7764451051977934 and t(0.975, 59) = 2.000995378088267 (scipy.stats.t.ppf).
+  close(tQuantile975(4), 2.7764451051977934, 1e-8);
+  close(tQuantile975(59), 2.000995378088267, 1e-8);
+  const ref = [10, 20, 30, 40, 50];
+  const ba = blandAltman(ref, ref.map((v, i) => v + i + 1));
+  const sd = Math.sqrt(2.5), t = 2.7764451051977934;
+  close(ba.bias, 3, 1e-12); close(ba.sd, sd, 1e-12);
+  close(ba.lower, 3 - 1.96 * sd, 1e-12); close(ba.upper, 3 + 1.96 * sd, 1e-12);
+  close(ba.bias_lo, 3 - (t * sd) / Math.sqrt(5), 1e-7); close(ba.bias_hi, 3 + (t * sd) / Math.sqrt(5), 1e-7);
+  close(ba.upper_hi - ba.upper, t * sd * Math.sqrt(3 / 5), 1e-7);
+  close(ba.lower - ba.lower_lo, t * sd * Math.sqrt(3 / 5), 1e-7);
+  assert.throws(() => blandAltman([1], [1]), /at least 2 pairs/);
 });

@@ -91,7 +91,7 @@ export async function runComparison(opts: PhaseOptions & { outDir?: string }): P
   const { results, skipped } = await predictTestSplits(opts);
   const rows = results.flatMap((p) => compareApproaches(p, opts.bootstrap));
   if (rows.length === 0) throw noModelsError(opts);
-  log(`\nRule-based vs network vs hybrid (${HYBRID_LABEL}), phase ${opts.phase}, test split, scores 0-100, ${ciNote(opts.bootstrap)}`);
+  log(`\nRule-based vs network vs hybrid (${HYBRID_LABEL}), phase ${opts.phase}, test split, scores 0-100, ${ciNote(opts.bootstrap, false)}`);
   log(formatTable(COMPARISON_DISPLAY_COLUMNS, comparisonDisplay(rows)));
   const best = results.map((r) => {
     const mine = rows.filter((row) => row.exercise === r.exercise);

@@ -197,10 +197,10 @@ export function targetSummary(rows: readonly MetricRow[]): TargetCheck[] {
 
 export interface EvaluationResult { rows: MetricRow[]; skipped: Skipped[]; predictions: TestPredictions[]; csvPath: string; predictionPaths: string[] }
 
-/** How the intervals were made, for table headings. */
-export function ciNote(bootstrap: BootstrapOptions = {}): string {
+/** How the intervals were made, for table headings (`icc`: the table has an ICC F-interval column). */
+export function ciNote(bootstrap: BootstrapOptions = {}, icc = true): string {
   const { resamples, seed } = bootstrapSettings(bootstrap);
-  return `95 % CIs: percentile bootstrap, ${resamples} resamples, seed ${seed}; ICC F-interval: McGraw & Wong 1996`;
+  return `95 % CIs: percentile bootstrap, ${resamples} resamples, seed ${seed}` + (icc ? '; ICC F-interval: McGraw & Wong 1996' : '');
 }
 
 /** Nothing to evaluate is an error for evaluate/compare (exit 1; no results file touched). */

@@ -191,7 +191,7 @@ export function renderReport(data: PhaseData, figures: Figure[], opts: ReportOpt
       '<h3>Targets (overall dimension)</h3>', htmlTable(TARGET_COLUMNS, targetSummary(data.metrics)),
       charts('evaluation', (n) => n === 'mae_heatmap'),
       '<h3>Per dimension</h3>', metricsTable(data.metrics), skipped,
-      ...trained.map((ex) => `<h3>${esc(ex)}</h3>` + charts('evaluation', (n) => n === `scatter_${ex}` || n === `error_dist_${ex}`)),
+      ...trained.map((ex) => `<h3>${esc(ex)}</h3>` + charts('evaluation', (n) => n === `scatter_${ex}` || n === `error_dist_${ex}` || n === `bland_altman_${ex}`)),
     ].join('\n'),
     transfer: data.transfer.rows.length === 0 ? noModels : [
       `<p>What the phone will see: the network against the app's rule scorer (layer 1, which it learns) on the pose-log ` +
