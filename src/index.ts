@@ -8,6 +8,13 @@ export { referenceForward } from './nn/reference/network.js';
 export * from './nn/model.js';
 export { type BenchSettings, type BenchResult, benchEngine } from './nn/bench.js';
 export * from './evaluate/metrics.js';
+export * from './evaluate/distributions.js';
+export * from './evaluate/bootstrap.js';
+export * from './evaluate/agreement.js';
+export * from './evaluate/wilcoxon.js';
+export * from './evaluate/paired.js';
+export * from './evaluate/bland-altman.js';
+export { PREDICTION_COLUMNS, predictionsFile, predictionRows, writePredictions } from './evaluate/predictions.js';
 export {
   TARGETS, EVALUATION_CSV, EVALUATION_COLUMNS, type InferenceEngine, type PhaseOptions, type TestPredictions, type MetricRow,
   type TargetCheck, type EvaluationResult, findCheckpoint, predictCheckpoint, predictTestSplits, dimensionMetrics, targetSummary, runEvaluation,

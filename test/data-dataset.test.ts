@@ -114,6 +114,32 @@ test('dataset: real reps are mixed into every split when present; includeReal=fa
   assert.equal(synthOnly.train.n + synthOnly.val.n + synthOnly.test.n, N);
 });
 
+test('dataset: every rep carries its source and row, through the shuffle and the augmentation', () => {
+  const local = makeDataDir();
+  const synth = generateSynthetic('squat', N, 42, 'seed');
+  const real = generateSynthetic('squat', 40, 99);
+  writeNpy(join(local, 'real', 'squat', 'sequences.npy'), real.sequences, [40, 90, 9]);
+  writeNpy(join(local, 'real', 'squat', 'scores.npy'), real.scores, [40, 6]);
+  const ds = loadDataset('squat', { dataDir: local, seed: 5, augment: 1 });
+  const seen = new Set<string>();
+  for (const [name, s] of Object.entries({ train: ds.train, val: ds.val, test: ds.test })) {
+    assert.equal(s.source.length, s.n);
+    assert.equal(s.index.length, s.n);
+    // Augmented copies (the second half of train) are not the original rep, so only originals are compared.
+    const originals = name === 'train' ? s.n / 2 : s.n;
+    for (let i = 0; i < s.n; i++) {
+      const from = s.source[i] === 0 ? synth : real;
+      assert.equal(s.y[i * 6 + 5], Math.fround(Math.min(1, Math.max(0, from.scores[s.index[i] * 6 + 5] / 100))), `${name} rep ${i} overall score`);
+      if (i < originals) {
+        assert.equal(repKey(s.sequences, i), repKey(from.sequences, s.index[i]), `${name} rep ${i}`);
+        seen.add(`${s.source[i]}:${s.index[i]}`);
+      }
+    }
+  }
+  // Each of the 1,040 reps appears in exactly one split.
+  assert.equal(seen.size, N + 40);
+});
+
 test('dataset: missing data names the command to run; shape mismatches name the file', () => {
   const empty = tempDir();
   assert.throws(() => loadDataset('lunge', { dataDir: empty }), /run: formscore generate --exercise lunge/);

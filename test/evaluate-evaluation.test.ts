@@ -10,8 +10,10 @@ import { ruleScoresBatch } from '../src/data/rules.js';
 import { loadCheckpoint, saveCheckpoint } from '../src/nn/checkpoint.js';
 import { referenceForward } from '../src/nn/reference/network.js';
 import { mae, pearson, icc21, pairRatings } from '../src/evaluate/metrics.js';
+import { agreementWithCi } from '../src/evaluate/agreement.js';
 import { runEvaluation, findCheckpoint, column, predictCheckpoint, predictTestSplits, EVALUATION_COLUMNS } from '../src/evaluate/evaluation.js';
 import { runComparison, COMPARISON_COLUMNS } from '../src/evaluate/comparison.js';
+import { PAIRED_COLUMNS } from '../src/evaluate/paired.js';
 import { makeWorkspace, WITH_MODEL, WITHOUT_MODEL } from './helpers/evaluate-workspace.js';
 import { REPO_ROOT, tempDir } from './helpers/fixtures.js';
 
@@ -23,7 +25,9 @@ test('evaluate: CSV has the contract columns, six rows per exercise with a model
   const res = await runEvaluation(ws.opts);
   assert.equal(res.csvPath, join(ws.outDir, 'results_evaluation.csv'));
   assert.equal(header(res.csvPath), EVALUATION_COLUMNS.join(','));
-  assert.equal(header(res.csvPath), 'exercise,dimension,n,mae,rmse,pearson,icc');
+  // Issue 13: each metric's 95 % interval follows the point estimates (bootstrap, and the F interval of ICC).
+  assert.equal(header(res.csvPath), 'exercise,dimension,n,mae,rmse,pearson,icc,' +
+    'mae_lo,mae_hi,rmse_lo,rmse_hi,pearson_lo,pearson_hi,icc_lo,icc_hi,icc_f_lo,icc_f_hi');
   const rows = readCsv(res.csvPath);
   assert.equal(rows.length, WITH_MODEL.length * DIMENSIONS.length);
   assert.deepEqual([...new Set(rows.map((r) => r.exercise))], WITH_MODEL);
@@ -31,7 +35,13 @@ test('evaluate: CSV has the contract columns, six rows per exercise with a model
   assert.deepEqual(res.skipped.map((s) => s.exercise), [WITHOUT_MODEL]);
   assert.ok(ws.lines.some((l) => l.startsWith(`skipping ${WITHOUT_MODEL}`) && l.includes('formscore train')), ws.lines.join('\n'));
   assert.ok(ws.lines.some((l) => l.includes('Targets on the overall dimension')));
-  for (const r of rows) for (const k of ['mae', 'rmse', 'pearson', 'icc']) assert.ok(Number.isFinite(Number(r[k])), `${k} = ${r[k]}`);
+  for (const r of rows) for (const k of ['mae', 'rmse', 'pearson', 'icc']) {
+    const [v, lo, hi] = [r[k], r[`${k}_lo`], r[`${k}_hi`]].map(Number);
+    assert.ok(Number.isFinite(v) && lo <= v + 1e-9 && v <= hi + 1e-9 && hi > lo, `${r.exercise} ${r.dimension} ${k} = ${v} [${lo}, ${hi}]`);
+  }
+  // The console shows the intervals and says how they were made.
+  assert.ok(ws.lines.some((l) => l.includes('percentile bootstrap, 2000 resamples')), ws.lines.join('\n'));
+  assert.ok(ws.lines.some((l) => /mae 95% CI/.test(l)));
 });
 
 test('evaluate: metrics are recomputed independently from the same test split and checkpoint', async () => {
@@ -46,6 +56,11 @@ test('evaluate: metrics are recomputed independently from the same test split an
     assert.ok(Math.abs(Number(row.mae) - mae(pred, truth)) < 1e-4, `${dim} mae`);
     assert.ok(Math.abs(Number(row.pearson) - pearson(pred, truth)) < 1e-4, `${dim} r`);
     assert.ok(Math.abs(Number(row.icc) - icc21(pairRatings(truth, pred))) < 1e-4, `${dim} icc`);
+    // The intervals are reproducible from the same scores with the default seed.
+    const a = agreementWithCi(truth, pred);
+    for (const k of ['mae_lo', 'mae_hi', 'pearson_lo', 'pearson_hi', 'icc_lo', 'icc_hi', 'icc_f_lo', 'icc_f_hi'] as const) {
+      assert.ok(Math.abs(Number(row[k]) - a[k]) < 1e-3, `${dim} ${k}: ${row[k]} vs ${a[k]}`);
+    }
   });
 });
 
@@ -67,8 +82,21 @@ test('compare: three approaches per exercise; rule MAE equals ruleScoresBatch on
     const net = (await predictCheckpoint(join(ws.modelsDir, 'saved', `${ex}_phase1_final`), split.x, split.n, { engine: 'reference' })).map((v) => v * 100);
     const hybrid = rule.map((r, i) => 0.3 * r + 0.7 * net[i]);
     assert.ok(Math.abs(Number(mine[2].mae) - mae(hybrid, truth)) < 1e-4);
+    for (const r of mine) for (const k of ['mae', 'mean_pearson', 'overall_mae', 'overall_pearson']) {
+      assert.ok(Number(r[`${k}_lo`]) <= Number(r[k]) + 1e-9 && Number(r[k]) <= Number(r[`${k}_hi`]) + 1e-9, `${ex} ${r.approach} ${k}`);
+    }
     assert.equal(Number(mine[0].n), split.n);
+    // Paired rows: a − b per pair; the mean difference is the difference of the MAEs over all six dimensions.
+    const paired = readCsv(res.pairedPath).filter((r) => r.exercise === ex);
+    assert.deepEqual(paired.map((r) => `${r.a}-${r.b}`), ['network-rule', 'hybrid-rule', 'network-hybrid']);
+    assert.ok(Math.abs(Number(paired[0].diff) - (Number(mine[1].mae) - Number(mine[0].mae))) < 1e-3, `${ex} network − rule`);
+    for (const r of paired) {
+      assert.ok(Number(r.diff_lo) <= Number(r.diff) && Number(r.diff) <= Number(r.diff_hi), `${ex} ${r.a}-${r.b} CI`);
+      assert.ok(Number(r.p_value) > 0 && Number(r.p_value) <= 1);
+    }
   }
+  assert.equal(header(res.pairedPath), PAIRED_COLUMNS.join(','));
+  assert.equal(res.pairedPath, join(ws.outDir, 'results_paired.csv'));
 });
 
 test('findCheckpoint: final first, then best, else null', () => {
@@ -109,6 +137,9 @@ test('CLI: bad phase and missing data give one-line errors and exit 1', () => {
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /phase/);
   assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+  const few = spawnSync(process.execPath, [cli, 'evaluate', '--phase', '1', '--resamples', '100'], { cwd: ws.root, encoding: 'utf8' });
+  assert.equal(few.status, 1);
+  assert.equal(few.stderr.trim(), 'formscore: --resamples must be a whole number ≥ 1000, got "100"');
   // A model but no synthetic data: the error names the command that makes it.
   const empty = tempDir();
   mkdirSync(join(empty, 'models', 'saved'), { recursive: true });

@@ -3,10 +3,12 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
-import { runPlot } from '../src/evaluate/figures/index.js';
+import { runPlot, sampleRepsSpec, hybridComparisonSpec } from '../src/evaluate/figures/index.js';
 import { svgToPng, renderSvg } from '../src/evaluate/figures/render.js';
 import { dejaVuWidths } from '../src/evaluate/figures/font.js';
-import { histogram, readHistory } from '../src/evaluate/figures/data.js';
+import { blandAltmanRows, histogram, readHistory } from '../src/evaluate/figures/data.js';
+import { predictTestSplits } from '../src/evaluate/evaluation.js';
+import { ruleScoresBatch } from '../src/data/rules.js';
 import { tempDir } from './helpers/fixtures.js';
 import { makeWorkspace, WITH_MODEL, WITHOUT_MODEL } from './helpers/evaluate-workspace.js';
 
@@ -58,7 +60,7 @@ function inkStats(png: ReturnType<typeof decodePng>): { colours: number; ink: nu
 const ws = makeWorkspace();
 const expected = [
   'score_distributions', 'sample_reps', 'training_curves_squat', 'mae_heatmap', 'hybrid_comparison', 'transfer_mae',
-  ...WITH_MODEL.flatMap((ex) => [`scatter_${ex}`, `error_dist_${ex}`]),
+  ...WITH_MODEL.flatMap((ex) => [`scatter_${ex}`, `error_dist_${ex}`, `bland_altman_${ex}`]),
 ];
 const titles: Record<string, string> = {
   scatter_squat: 'squat: network score vs ground truth',
@@ -69,6 +71,7 @@ const titles: Record<string, string> = {
   score_distributions: 'Synthetic data: score distributions',
   sample_reps: 'A typical rep of each exercise',
   transfer_mae: 'network vs rule scorer on the pose-log sessions',
+  bland_altman_squat: 'squat: Bland-Altman agreement with the ground truth, overall score',
 };
 
 test('plot: every figure is written as SVG and a valid, non-blank PNG of sensible size', async () => {
@@ -135,4 +138,43 @@ test('readHistory: the training CSV (epochs from 0, nan spelled as Keras does); 
   assert.ok(Number.isNaN(rows[0].val_loss));
   writeFileSync(bad, 'epoch,loss,mae\n0,1,2\n');
   assert.throws(() => readHistory(bad), /bad\.csv: missing column "val_loss"/);
+});
+
+test('bland_altman rows: one panel per method, bias and limits from the differences of the overall score', async () => {
+  const { results } = await predictTestSplits({ ...ws.opts, exercises: ['squat'], log: () => {} });
+  const p = results[0];
+  const { points, lines } = blandAltmanRows(p);
+  assert.equal(points.length, 2 * p.n);
+  assert.deepEqual([...new Set(lines.map((l) => l.method))], ['network − ground truth', 'rule − ground truth']);
+  const rule = ruleScoresBatch(p.sequences, p.n, 'squat');
+  const diffs = Array.from({ length: p.n }, (_, i) => rule[i * 6 + 5] - p.truth[i * 6 + 5]);
+  const bias = diffs.reduce((a, b) => a + b) / p.n;
+  const sd = Math.sqrt(diffs.reduce((a, b) => a + (b - bias) ** 2, 0) / (p.n - 1));
+  const ruleLines = lines.filter((l) => l.method === 'rule − ground truth');
+  const get = (name: string) => ruleLines.find((l) => l.line === name)!;
+  assert.ok(Math.abs(get('bias').value - bias) < 1e-3);
+  assert.ok(Math.abs(get('upper limit').value - (bias + 1.96 * sd)) < 1e-3);
+  assert.ok(Math.abs(get('lower limit').value - (bias - 1.96 * sd)) < 1e-3);
+  // The realistic profile's ground truth is the rule scorer itself, so rule − truth is 0 up to float32 rounding;
+  // the random-weight network differs from the truth, so its lines have bands of real width.
+  for (const l of ruleLines) assert.ok(Math.abs(l.value) < 1e-3 && l.lo <= l.value && l.value <= l.hi, JSON.stringify(l));
+  for (const l of lines.filter((x) => x.method === 'network − ground truth')) assert.ok(l.lo < l.value && l.value < l.hi, JSON.stringify(l));
+  assert.throws(() => blandAltmanRows(p, 'speed'), /unknown dimension "speed"/);
+});
+
+test('figures (issue 13): targets, learning rate, count axes, paired joint colours, no empty panel', () => {
+  const svg = (name: string) => readFileSync(join(ws.outDir, 'figures', `${name}.svg`), 'utf8');
+  // Training curves: a learning-rate panel, and the phase's validation-MAE target (15 in phase 1).
+  assert.ok(svg('training_curves_squat').includes('learning rate'));
+  assert.ok(svg('training_curves_squat').includes("dashed: the phase's target (15)"));
+  // sample_reps: one colour per joint with left solid and right dashed, all five exercises in one row.
+  const samples = svg('sample_reps');
+  for (const t of ['joint', 'side', 'Knee', 'Shoulder', 'left', 'right']) assert.ok(samples.includes(`>${t}<`), `sample_reps legend "${t}"`);
+  const spec = sampleRepsSpec([{ exercise: 'squat', angle: 'leftKnee', frame: 0, degrees: 170 }]) as { columns?: number };
+  assert.equal(spec.columns, 5);
+  // score_distributions: the histograms' count axis is labelled.
+  assert.ok(svg('score_distributions').includes('>reps<'));
+  // hybrid_comparison: the targets (MAE 8, r 0.85) are drawn as lines over the bars.
+  const hybrid = JSON.stringify(hybridComparisonSpec([{ exercise: 'squat', approach: 'rule', mae: 4, mean_pearson: 0.9 }]));
+  assert.ok(hybrid.includes('"target":8') && hybrid.includes('"target":0.85') && hybrid.includes('"type":"rule"'));
 });

@@ -59,7 +59,11 @@ test('transfer: network vs rule metrics on a small hand-checked case; a bad file
   close(row('overall').icc, 0, 'overall ICC');
   assert.ok(lines.some((l) => l.includes('broken.csv') && l.includes('file skipped')), lines.join('\n'));
   const csv = readFileSync(join(outDir, 'results_transfer.csv'), 'utf8').trim().split('\n');
-  assert.equal(csv[0], 'exercise,dimension,n,mae,rmse,pearson,icc');
+  // Issue 13: the intervals follow the point estimates.
+  assert.equal(csv[0], 'exercise,dimension,n,mae,rmse,pearson,icc,mae_lo,mae_hi,rmse_lo,rmse_hi,pearson_lo,pearson_hi,icc_lo,icc_hi,icc_f_lo,icc_f_hi');
+  // Depth errors are 50 on every rep, so every resample's MAE is 50.
+  close(row('depth').mae_lo, 50, 'depth MAE lower bound');
+  close(row('depth').mae_hi, 50, 'depth MAE upper bound');
   assert.equal(csv.length, 1 + 6);
 });
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { NamedWeights } from '../src/nn/architecture.js';
 import {
@@ -186,33 +186,44 @@ test('CSVLogger: header once, a row per epoch; appending keeps earlier rows and 
   assert.equal(readHistoryCsv(file).length, 1);
 });
 
-test('TensorBoard: one event file per run with the five scalars per epoch, readable back', async () => {
+test('TensorBoard: Keras layout, train/ and validation/ runs with epoch_loss and epoch_mae per epoch, readable back', async () => {
+  // Issue 13: formerly one folder with loss, mae, val_loss, val_mae and lr tags, which TensorBoard does not overlay.
   const dir = tempDir();
-  const tb = new TensorBoard({ logDir: join(dir, 'squat_phase1') });
+  const root = join(dir, 'squat_phase1');
+  const tb = new TensorBoard({ logDir: root });
   tb.setModel(new ScriptedModel());
   tb.onTrainBegin();
   for (let e = 0; e < 3; e++) tb.onEpochEnd(e, { loss: 0.01 * e, mae: 0.1 * e, val_loss: 0.02 * e, val_mae: 0.2 * e, lr: 1e-3 / (e + 1) });
   tb.onTrainEnd();
-  const files = readdirSync(join(dir, 'squat_phase1'));
-  assert.equal(files.length, 1);
-  assert.match(files[0], /^events\.out\.tfevents\.\d+\..+\.v2$/);
-  assert.ok(existsSync(tb.eventFile!));
-  const events = readEventFile(tb.eventFile!);
-  assert.equal(events.length, 4);
-  assert.equal(events[0].fileVersion, 'brain.Event:2');
-  assert.deepEqual(events.slice(1).map((e) => e.step), [0, 1, 2]);
-  assert.deepEqual(Object.keys(events[3].scalars), ['loss', 'mae', 'val_loss', 'val_mae', 'lr']);
-  assert.equal(events[3].scalars.val_mae, Math.fround(0.4));
-  assert.equal(events[2].scalars.lr, Math.fround(5e-4));
-  assert.ok(Math.abs(events[1].wallTime - Date.now() / 1000) < 60);
+  assert.deepEqual(readdirSync(root).sort(), ['train', 'validation']);
+  for (const run of ['train', 'validation'] as const) {
+    const files = readdirSync(join(root, run));
+    assert.equal(files.length, 1);
+    assert.match(files[0], /^events\.out\.tfevents\.\d+\..+\.v2$/);
+    assert.equal(tb.eventFiles![run], join(root, run, files[0]));
+  }
+  const train = readEventFile(tb.eventFiles!.train), val = readEventFile(tb.eventFiles!.validation);
+  assert.equal(train.length, 4);
+  assert.equal(train[0].fileVersion, 'brain.Event:2');
+  assert.deepEqual(train.slice(1).map((e) => e.step), [0, 1, 2]);
+  assert.deepEqual(Object.keys(train[3].scalars), ['epoch_loss', 'epoch_mae', 'epoch_learning_rate']);
+  assert.deepEqual(Object.keys(val[3].scalars), ['epoch_loss', 'epoch_mae']);
+  assert.equal(train[3].scalars.epoch_mae, Math.fround(0.2));
+  assert.equal(val[3].scalars.epoch_mae, Math.fround(0.4));
+  assert.equal(train[2].scalars.epoch_learning_rate, Math.fround(5e-4));
+  assert.ok(Math.abs(train[1].wallTime - Date.now() / 1000) < 60);
 
-  // A resumed run adds its own file; a fresh run replaces the earlier runs' files.
-  const resumed = new TensorBoard({ logDir: join(dir, 'squat_phase1'), append: true });
+  // A resumed run adds its own files; a fresh run replaces the earlier runs' files (also old single-folder ones).
+  const resumed = new TensorBoard({ logDir: root, append: true });
   resumed.onTrainBegin();
   resumed.onEpochEnd(3, { loss: 0, mae: 0, val_loss: 0, val_mae: 0, lr: 1e-3 });
-  assert.equal(readdirSync(join(dir, 'squat_phase1')).length, 2);
-  writeFileSync(join(dir, 'squat_phase1', 'notes.txt'), 'mine');
-  const fresh = new TensorBoard({ logDir: join(dir, 'squat_phase1') });
+  assert.equal(readdirSync(join(root, 'train')).length, 2);
+  assert.equal(readdirSync(join(root, 'validation')).length, 2);
+  writeFileSync(join(root, 'notes.txt'), 'mine');
+  writeFileSync(join(root, 'events.out.tfevents.1.old.v2'), '');
+  const fresh = new TensorBoard({ logDir: root });
   fresh.onTrainBegin();
-  assert.deepEqual(readdirSync(join(dir, 'squat_phase1')).sort(), [basename(fresh.eventFile!), 'notes.txt'].sort());
+  assert.deepEqual(readdirSync(root).sort(), ['notes.txt', 'train', 'validation']);
+  assert.deepEqual(readdirSync(join(root, 'train')), [basename(fresh.eventFiles!.train)]);
+  assert.deepEqual(readdirSync(join(root, 'validation')), [basename(fresh.eventFiles!.validation)]);
 });

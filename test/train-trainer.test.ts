@@ -68,15 +68,19 @@ test('phase 1: checkpoints, history CSV and TensorBoard events are written and r
   assert.equal(loadCheckpoint(p.final).training?.seed, 3, 'the split seed is recorded for formscore evaluate');
   assert.ok(Math.abs(r.bestValMae! - rows[bestEpoch].val_mae * 100) < 1e-9);
 
-  const files = readdirSync(p.tensorboard).filter((f) => f.includes('tfevents'));
-  assert.equal(files.length, 1);
-  const events = readEventFile(join(p.tensorboard, files[0]));
-  assert.equal(events[0].fileVersion, 'brain.Event:2');
-  const scalars = events.filter((e) => Object.keys(e.scalars).length > 0);
-  assert.deepEqual(scalars.map((e) => e.step), [0, 1, 2]);
-  for (const e of scalars) {
-    const row = rows[e.step];
-    for (const k of ['loss', 'mae', 'val_loss', 'val_mae', 'lr'] as const) assert.equal(e.scalars[k], Math.fround(row[k]), `${k} at ${e.step}`);
+  // Issue 13: Keras's layout, a train/ and a validation/ run with epoch_loss and epoch_mae.
+  const tags = { train: { epoch_loss: 'loss', epoch_mae: 'mae', epoch_learning_rate: 'lr' }, validation: { epoch_loss: 'val_loss', epoch_mae: 'val_mae' } } as const;
+  for (const run of ['train', 'validation'] as const) {
+    const files = readdirSync(join(p.tensorboard, run)).filter((f) => f.includes('tfevents'));
+    assert.equal(files.length, 1);
+    const events = readEventFile(join(p.tensorboard, run, files[0]));
+    assert.equal(events[0].fileVersion, 'brain.Event:2');
+    const scalars = events.filter((e) => Object.keys(e.scalars).length > 0);
+    assert.deepEqual(scalars.map((e) => e.step), [0, 1, 2]);
+    for (const e of scalars) {
+      const row = rows[e.step];
+      for (const [tag, k] of Object.entries(tags[run])) assert.equal(e.scalars[tag], Math.fround(row[k]), `${run} ${tag} at ${e.step}`);
+    }
   }
   const lines = summarize(r);
   assert.match(lines[0], /^squat phase 1: Best val MAE: \d+\.\d\d \(target < 15, (met|NOT met)\) at epoch \d/);

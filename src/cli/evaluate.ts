@@ -20,8 +20,9 @@ export function registerEvaluate(program: Command): void {
       'Score the held-out test split (the 15 % training never saw, rebuilt with the training seed) with each ' +
         "exercise's phase model (<ex>_phase<p>_final, else _best; exercises without one are skipped). Prints MAE, " +
         `RMSE, Pearson r and ICC(2,1) per dimension on 0-100 and checks the overall dimension against the targets ` +
-        `(MAE < ${TARGETS.mae}, r > ${TARGETS.pearson}, ICC > ${TARGETS.icc}). Writes <out>/results_evaluation.csv ` +
-        '(exercise, dimension, n, mae, rmse, pearson, icc).\n\n' +
+        `(MAE < ${TARGETS.mae}, r > ${TARGETS.pearson}, ICC > ${TARGETS.icc}). Every metric has a 95 % percentile-bootstrap ` +
+        'interval (--resamples, --bootstrap-seed), ICC also the F interval of McGraw & Wong (1996). Writes ' +
+        '<out>/results_evaluation.csv (exercise, dimension, n, mae, rmse, pearson, icc, then <metric>_lo/_hi and icc_f_lo/_hi).\n\n' +
         'Then the transfer evaluation: the network against the app\'s rule scorer on pose-log sessions, read and ' +
         'resampled exactly as the app\'s exports are. By default the benchmark sessions in <data-dir>/benchmark/<ex>/ ' +
         `(${BENCHMARK_SPEC.sessions} simulated people × ${BENCHMARK_SPEC.repsPerSession} reps per exercise, written on first use with ` +

@@ -7,6 +7,7 @@ import { EXERCISES, isExercise, resolveExercises, type Exercise } from '../data/
 import { parsePhase } from '../train/phases.js';
 import type { PhaseOptions } from '../evaluate/evaluation.js';
 import { checkWritableDir } from '../util/writable.js';
+import { BOOTSTRAP_DEFAULTS, MIN_RESAMPLES } from '../evaluate/bootstrap.js';
 
 /** Help text of every `--exercise` option that also accepts "all". */
 export const EXERCISE_OR_ALL = `all, or one of ${EXERCISES.join(', ')}`;
@@ -49,6 +50,8 @@ export interface PhaseCliOptions {
   seed?: string;
   engine: 'wasm' | 'reference';
   threads?: string;
+  resamples?: string;
+  bootstrapSeed?: string;
 }
 
 /** Adds the options shared by evaluate / compare / plot / report. */
@@ -62,7 +65,9 @@ export function addPhaseOptions(cmd: Command): Command {
     .option('--seed <n>', 'split seed; must be the one training used (default: the seed the checkpoint records, else 42)')
     .addOption(new Option('--engine <name>', 'inference engine: wasm (fast) or reference (plain TypeScript oracle)')
       .choices(['wasm', 'reference']).default('wasm'))
-    .option('--threads <n>', 'worker threads for the wasm engine (default: the engine\'s own choice)');
+    .option('--threads <n>', 'worker threads for the wasm engine (default: the engine\'s own choice)')
+    .option('--resamples <n>', `bootstrap resamples of the 95 % confidence intervals (at least ${MIN_RESAMPLES})`, String(BOOTSTRAP_DEFAULTS.resamples))
+    .option('--bootstrap-seed <n>', 'seed of the bootstrap resamples', String(BOOTSTRAP_DEFAULTS.seed));
 }
 
 /** Turns the parsed options into library options, with one-line errors naming the option; the output folder must be writable. */
@@ -77,5 +82,9 @@ export function phaseOptionsFrom(opts: PhaseCliOptions): PhaseOptions & { outDir
     seed: wholeNumber('--seed', opts.seed, 0),
     engine: opts.engine,
     threads: wholeNumber('--threads', opts.threads, 1),
+    bootstrap: {
+      resamples: wholeNumber('--resamples', opts.resamples ?? String(BOOTSTRAP_DEFAULTS.resamples), MIN_RESAMPLES),
+      seed: wholeNumber('--bootstrap-seed', opts.bootstrapSeed ?? String(BOOTSTRAP_DEFAULTS.seed), 0),
+    },
   };
 }

@@ -11,7 +11,7 @@ export function registerPlot(program: Command): void {
     .description(
       'Draw the figures of a phase into <out>/figures/ as SVG and PNG (text in the bundled DejaVu Sans font): ' +
         'scatter_<ex> (network vs truth, six panels with r and MAE), error_dist_<ex> (error histograms with bias ' +
-        'and sigma), training_curves_<ex> (from models/logs/<ex>_phase<p>_history.csv), mae_heatmap, ' +
+        'and sigma), bland_altman_<ex> (network and rule vs truth: bias, limits of agreement and their CIs), training_curves_<ex> (from models/logs/<ex>_phase<p>_history.csv), mae_heatmap, ' +
         'hybrid_comparison, score_distributions and sample_reps (from the synthetic data). Figures whose inputs ' +
         'are missing are left out with a message.',
     ))

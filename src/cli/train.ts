@@ -65,7 +65,7 @@ Writes, for exercise <ex> and phase <p>, under the models folder:
   saved/<ex>_phase<p>_final/    the model at the end (best weights restored): what the next phase starts from
   saved/<ex>_phase<p>_last/     resume point, rewritten after every epoch
   logs/<ex>_phase<p>_history.csv  epoch (from 0, as Keras), loss, mae, val_loss, val_mae, lr (MSE/MAE on the 0-1 scale)
-  logs/<ex>_phase<p>/           TensorBoard event files: tensorboard --logdir models/logs
+  logs/<ex>_phase<p>/           TensorBoard runs train/ and validation/ (epoch_loss, epoch_mae): tensorboard --logdir models/logs
 
 Ctrl-C stops after the current step and keeps the last good checkpoint (exit 130);
 run the same command with --resume to continue. Phases 2 and 3 need real annotated

@@ -16,11 +16,19 @@ import { type DataProfile, readGenerationRecord } from './synthetic.js';
 import { ruleScores } from './rules.js';
 import { Random } from '../util/random.js';
 
+/** Where a rep comes from: index 0 of `source` is the synthetic data, 1 the real annotated reps. */
+export const REP_SOURCES = ['generated', 'real'] as const;
+export type RepSource = (typeof REP_SOURCES)[number];
+
 export interface Split {
   x: Float32Array; // (N, 90, 18) model input
   y: Float32Array; // (N, 6) scores in [0, 1]
   sequences: Float32Array; // (N, 90, 9) degrees
   n: number;
+  /** (N,) index into REP_SOURCES of each rep (the splits are shuffled, so this is kept per rep). */
+  source: Uint8Array;
+  /** (N,) row of each rep in its source's sequences.npy; an augmented copy carries its original's row. */
+  index: Int32Array;
 }
 
 export interface Dataset {
@@ -93,32 +101,36 @@ export function loadDataset(exercise: Exercise, opts: LoadDatasetOptions = {}): 
     for (const name of ['train', 'val', 'test'] as const) for (const i of split[name]) parts[name].push([s, i]);
   });
 
-  const gather = (refs: [number, number][]) => {
+  type Gathered = Omit<Split, 'x'>;
+  const gather = (refs: [number, number][]): Gathered => {
     const n = refs.length;
     const sequences = new Float32Array(n * REP_SIZE);
     const y = new Float32Array(n * N_SCORES);
+    const source = new Uint8Array(n), index = new Int32Array(n);
     refs.forEach(([s, i], j) => {
       sequences.set(sources[s].sequences.subarray(i * REP_SIZE, (i + 1) * REP_SIZE), j * REP_SIZE);
       for (let d = 0; d < N_SCORES; d++) y[j * N_SCORES + d] = clip01(sources[s].scores[i * N_SCORES + d] / 100);
+      source[j] = s;
+      index[j] = i;
     });
-    return { sequences, y, n };
+    return { sequences, y, n, source, index };
   };
-  const finish = (g: { sequences: Float32Array; y: Float32Array; n: number }): Split => ({
-    x: toFeatures(g.sequences, g.n),
-    y: g.y,
-    sequences: g.sequences,
-    n: g.n,
-  });
+  const finish = (g: Gathered): Split => ({ x: toFeatures(g.sequences, g.n), ...g });
 
   // Mix synthetic and real reps within each split so that batches see both.
   for (const name of ['train', 'val', 'test'] as const) rng.shuffle(parts[name]);
-  let train: { sequences: Float32Array; y: Float32Array; n: number } = gather(parts.train);
+  let train = gather(parts.train);
   if (augment > 0) {
     // The realistic profile's labels are the rule scores of the sequence, so a copy is
     // labelled anew; expert scores of real reps are never replaced.
     const relabel = groundTruth === 'rule-scorer' && realCount === 0 ? (seq: Float32Array) => ruleScores(seq, exercise).map((v) => v / 100) : undefined;
     const aug = augmentBatch(train.sequences, train.y, train.n, augment, new Random((seed ^ 0x5eed) >>> 0), relabel);
-    train = { sequences: aug.sequences, y: aug.labels, n: aug.n };
+    // augmentBatch appends `augment` copies of the n originals in order: copy c of rep i is row (c + 1)·n + i.
+    const repeat = <T extends Uint8Array | Int32Array>(a: T, out: T) => { for (let c = 0; c <= augment; c++) out.set(a, c * a.length); return out; };
+    train = {
+      sequences: aug.sequences, y: aug.labels, n: aug.n,
+      source: repeat(train.source, new Uint8Array(aug.n)), index: repeat(train.index, new Int32Array(aug.n)),
+    };
   }
   return { train: finish(train), val: finish(gather(parts.val)), test: finish(gather(parts.test)), realCount, profile };
 }

@@ -10,16 +10,18 @@ import { loadDataset } from '../data/dataset.js';
 import { loadCheckpoint } from '../nn/checkpoint.js';
 import { referenceForward } from '../nn/reference/network.js';
 import type { NamedWeights } from '../nn/architecture.js';
-import { mae, rmse, pearson, icc21, pairRatings } from './metrics.js';
+import { agreementWithCi, agreementDisplay, formatCi, AGREEMENT_CI_COLUMNS, AGREEMENT_DISPLAY_COLUMNS, type Agreement } from './agreement.js';
+import { bootstrapSettings, type BootstrapOptions } from './bootstrap.js';
 import { formatTable, toCsv, type Row } from './table.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { writePredictions } from './predictions.js';
 import { PHASES, findModel, type Phase } from '../train/phases.js';
 
 /** Targets on the overall dimension (the seed project's acceptance criteria). */
 export const TARGETS = { mae: 8, pearson: 0.85, icc: 0.8 } as const;
 
 export const EVALUATION_CSV = 'results_evaluation.csv';
-export const EVALUATION_COLUMNS = ['exercise', 'dimension', 'n', 'mae', 'rmse', 'pearson', 'icc'] as const;
+export const EVALUATION_COLUMNS = ['exercise', 'dimension', 'n', 'mae', 'rmse', 'pearson', 'icc', ...AGREEMENT_CI_COLUMNS] as const;
 
 /** Which engine runs inference: the WebAssembly engine, or the plain TypeScript oracle. */
 export type InferenceEngine = 'wasm' | 'reference';
@@ -33,28 +35,37 @@ export interface PhaseOptions {
   engine?: InferenceEngine; // default 'wasm'
   threads?: number; // wasm engine worker threads
   log?: (line: string) => void; // progress and skip messages; default console.log
+  bootstrap?: BootstrapOptions; // resamples and seed of the confidence intervals
+  allSplits?: boolean; // also score the train and val splits (for the per-rep predictions file)
 }
 
-/** One exercise's test split scored by the network; every score on 0-100. */
-export interface TestPredictions {
-  exercise: Exercise;
-  checkpoint: string;
+export type SplitName = 'train' | 'val' | 'test';
+
+/** One split scored by the network; every score on 0-100. */
+export interface SplitScores {
+  split: SplitName;
   n: number;
   sequences: Float32Array; // (N, 90, 9) degrees, for the rule scorer
   truth: Float32Array; // (N, 6)
   network: Float32Array; // (N, 6)
+  source: Uint8Array; // (N,) index into REP_SOURCES
+  index: Int32Array; // (N,) row in the source's sequences.npy
+}
+
+/** One exercise's test split scored by the network (and, with `allSplits`, its train and val splits). */
+export interface TestPredictions extends SplitScores {
+  exercise: Exercise;
+  checkpoint: string;
+  /** The train and val splits when `allSplits` was asked for (per-rep predictions), else empty. */
+  others: SplitScores[];
 }
 
 export interface Skipped { exercise: Exercise; reason: string }
 
-export interface MetricRow extends Row {
+/** One exercise and dimension: the metrics with their intervals (agreement.ts). */
+export interface MetricRow extends Row, Agreement {
   exercise: Exercise;
   dimension: Dimension;
-  n: number;
-  mae: number;
-  rmse: number;
-  pearson: number;
-  icc: number;
 }
 
 /** The phase's checkpoint folder: `<ex>_phase<p>_final`, else `_best`, else null. */
@@ -117,12 +128,19 @@ export async function predictTestSplits(opts: PhaseOptions): Promise<{ results: 
     if (recorded !== undefined && recorded !== seed) {
       log(`warning: ${checkpoint} was trained with split seed ${recorded}; evaluating with --seed ${seed} mixes training reps into the test split`);
     }
-    const { test } = loadDataset(exercise, { dataDir: opts.dataDir ?? 'data', seed, includeReal: PHASES[opts.phase].includeReal });
-    if (test.n < 2) throw new Error(`${exercise}: test split has ${test.n} reps; generate more data (formscore generate --n-samples ...)`);
+    const data = loadDataset(exercise, { dataDir: opts.dataDir ?? 'data', seed, includeReal: PHASES[opts.phase].includeReal });
+    if (data.test.n < 2) throw new Error(`${exercise}: test split has ${data.test.n} reps; generate more data (formscore generate --n-samples ...)`);
+    const score = async (split: SplitName): Promise<SplitScores> => {
+      const s = data[split];
+      const network = await predictWeights(weights, s.x, s.n, opts);
+      return { split, n: s.n, sequences: s.sequences, truth: times100(s.y), network: times100(network), source: s.source, index: s.index };
+    };
     const t0 = Date.now();
-    const network = await predictWeights(weights, test.x, test.n, opts);
-    log(`${exercise}: scored ${test.n} test reps with ${checkpoint} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    results.push({ exercise, checkpoint, n: test.n, sequences: test.sequences, truth: times100(test.y), network: times100(network) });
+    const test = await score('test');
+    const others = opts.allSplits ? [await score('train'), await score('val')] : [];
+    const n = test.n + others.reduce((a, o) => a + o.n, 0);
+    log(`${exercise}: scored ${n} ${opts.allSplits ? '' : 'test '}reps with ${checkpoint} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    results.push({ exercise, checkpoint, ...test, others });
   }
   return { results, skipped };
 }
@@ -134,22 +152,30 @@ export function column(scores: Float32Array, n: number, d: number): Float32Array
   return out;
 }
 
-/** MAE, RMSE, Pearson and ICC(2,1) per dimension; truth and predicted (N, 6) on 0-100. */
-export function dimensionMetrics(exercise: Exercise, truth: Float32Array, predicted: Float32Array, n: number): MetricRow[] {
-  return DIMENSIONS.map((dimension, d) => {
-    const t = column(truth, n, d), p = column(predicted, n, d);
-    return {
-      exercise, dimension, n,
-      mae: mae(p, t), rmse: rmse(p, t), pearson: pearson(p, t),
-      // Ground truth and network as two raters of the same reps.
-      icc: icc21(pairRatings(t, p)),
-    };
-  });
+/** MAE, RMSE, Pearson and ICC(2,1) with intervals per dimension; reference and predicted (N, 6) on 0-100. */
+export function dimensionMetrics(
+  exercise: Exercise, reference: Float32Array, predicted: Float32Array, n: number, bootstrap: BootstrapOptions = {},
+): MetricRow[] {
+  // The reference (ground truth, or the rule scorer) and the network as two raters of the same reps.
+  return DIMENSIONS.map((dimension, d) => ({ exercise, dimension, ...agreementWithCi(column(reference, n, d), column(predicted, n, d), bootstrap) }));
 }
 
-export interface TargetCheck extends Row { exercise: Exercise; mae: number; pearson: number; icc: number; verdict: string }
+/** The console table of metric rows: each value with its interval. */
+export function metricTable(rows: readonly MetricRow[]): string {
+  return formatTable(['dimension', 'n', ...AGREEMENT_DISPLAY_COLUMNS], rows.map((r) => ({ dimension: r.dimension, n: r.n, ...agreementDisplay(r) })));
+}
 
-/** The overall dimension of each exercise against TARGETS. */
+export interface TargetCheck extends Row {
+  exercise: Exercise; mae: number; mae_ci: string; pearson: number; pearson_ci: string; icc: number; icc_ci: string;
+  /** The point estimates against TARGETS. */
+  verdict: string;
+  /** Whether the whole 95 % interval clears each target (MAE upper bound, r and ICC lower bounds). */
+  ci_clear: string;
+}
+
+export const TARGET_COLUMNS = ['exercise', 'mae', 'mae_ci', 'pearson', 'pearson_ci', 'icc', 'icc_ci', 'verdict', 'ci_clear'];
+
+/** The overall dimension of each exercise against TARGETS, point estimates and intervals. */
 export function targetSummary(rows: readonly MetricRow[]): TargetCheck[] {
   return rows.filter((r) => r.dimension === 'overall').map((r) => {
     const misses = [
@@ -157,11 +183,25 @@ export function targetSummary(rows: readonly MetricRow[]): TargetCheck[] {
       r.pearson > TARGETS.pearson ? '' : `r ≤ ${TARGETS.pearson}`,
       r.icc > TARGETS.icc ? '' : `ICC ≤ ${TARGETS.icc}`,
     ].filter(Boolean);
-    return { exercise: r.exercise, mae: r.mae, pearson: r.pearson, icc: r.icc, verdict: misses.length ? `MISS (${misses.join(', ')})` : 'PASS' };
+    const clear = r.mae_hi < TARGETS.mae && r.pearson_lo > TARGETS.pearson && r.icc_lo > TARGETS.icc;
+    return {
+      exercise: r.exercise,
+      mae: r.mae, mae_ci: formatCi(r.mae_lo, r.mae_hi),
+      pearson: r.pearson, pearson_ci: formatCi(r.pearson_lo, r.pearson_hi),
+      icc: r.icc, icc_ci: formatCi(r.icc_lo, r.icc_hi),
+      verdict: misses.length ? `MISS (${misses.join(', ')})` : 'PASS',
+      ci_clear: clear ? 'yes' : 'no',
+    };
   });
 }
 
-export interface EvaluationResult { rows: MetricRow[]; skipped: Skipped[]; predictions: TestPredictions[]; csvPath: string }
+export interface EvaluationResult { rows: MetricRow[]; skipped: Skipped[]; predictions: TestPredictions[]; csvPath: string; predictionPaths: string[] }
+
+/** How the intervals were made, for table headings (`icc`: the table has an ICC F-interval column). */
+export function ciNote(bootstrap: BootstrapOptions = {}, icc = true): string {
+  const { resamples, seed } = bootstrapSettings(bootstrap);
+  return `95 % CIs: percentile bootstrap, ${resamples} resamples, seed ${seed}` + (icc ? '; ICC F-interval: McGraw & Wong 1996' : '');
+}
 
 /** Nothing to evaluate is an error for evaluate/compare (exit 1; no results file touched). */
 export function noModelsError(opts: PhaseOptions): Error {
@@ -173,17 +213,20 @@ export function noModelsError(opts: PhaseOptions): Error {
 /** `formscore evaluate`: metrics per exercise and dimension, printed and saved as CSV. */
 export async function runEvaluation(opts: PhaseOptions & { outDir?: string }): Promise<EvaluationResult> {
   const log = opts.log ?? console.log;
-  const { results, skipped } = await predictTestSplits(opts);
-  const rows = results.flatMap((r) => dimensionMetrics(r.exercise, r.truth, r.network, r.n));
+  const { results, skipped } = await predictTestSplits({ ...opts, allSplits: true });
+  const rows = results.flatMap((r) => dimensionMetrics(r.exercise, r.truth, r.network, r.n, opts.bootstrap));
   if (rows.length === 0) throw noModelsError(opts);
   for (const r of results) {
-    log(`\n${r.exercise} (phase ${opts.phase}, ${r.n} test reps, scores 0-100)`);
-    log(formatTable(['dimension', 'mae', 'rmse', 'pearson', 'icc'], rows.filter((m) => m.exercise === r.exercise)));
+    log(`\n${r.exercise} (phase ${opts.phase}, ${r.n} test reps, scores 0-100, ${ciNote(opts.bootstrap)})`);
+    log(metricTable(rows.filter((m) => m.exercise === r.exercise)));
   }
-  log(`\nTargets on the overall dimension: MAE < ${TARGETS.mae}, Pearson > ${TARGETS.pearson}, ICC > ${TARGETS.icc}`);
-  log(formatTable(['exercise', 'mae', 'pearson', 'icc', 'verdict'], targetSummary(rows)));
+  log(`\nTargets on the overall dimension: MAE < ${TARGETS.mae}, Pearson > ${TARGETS.pearson}, ICC > ${TARGETS.icc}` +
+    ' (ci_clear: the whole 95 % interval meets all three)');
+  log(formatTable(TARGET_COLUMNS, targetSummary(rows)));
   const csvPath = join(opts.outDir ?? 'evaluation', EVALUATION_CSV);
   writeFileAtomic(csvPath, toCsv(EVALUATION_COLUMNS, rows));
   log(`\nwrote ${csvPath}`);
-  return { rows, skipped, predictions: results, csvPath };
+  const predictionPaths = results.map((r) => writePredictions(opts.outDir ?? 'evaluation', r, opts.phase, opts.dataDir));
+  log(`wrote per-rep predictions: ${predictionPaths.join(', ')}`);
+  return { rows, skipped, predictions: results, csvPath, predictionPaths };
 }

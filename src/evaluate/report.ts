@@ -12,11 +12,12 @@ import { hasRealData, readRepFolder } from '../data/dataset.js';
 import { readNpyFloat32 } from '../data/npy.js';
 import { PHASES } from '../train/phases.js';
 import { VERSION } from '../version.js';
-import { collectPhaseData, COMPARISON_COLUMNS, HYBRID_LABEL, type PhaseData } from './comparison.js';
-import { EVALUATION_COLUMNS, TARGETS, column, targetSummary, type PhaseOptions } from './evaluation.js';
+import { collectPhaseData, comparisonDisplay, COMPARISON_DISPLAY_COLUMNS, HYBRID_LABEL, type PhaseData } from './comparison.js';
+import { TARGETS, TARGET_COLUMNS, ciNote, column, targetSummary, type MetricRow, type PhaseOptions } from './evaluation.js';
+import { agreementDisplay, AGREEMENT_DISPLAY_COLUMNS } from './agreement.js';
+import { pairedDisplay, PAIRED_DISPLAY_COLUMNS } from './paired.js';
 import { buildFigures, toVega, type Figure, type Section } from './figures/index.js';
 import { fmt, type Row } from './table.js';
-import { TRANSFER_COLUMNS } from './transfer.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
 const require = createRequire(import.meta.url);
@@ -56,6 +57,12 @@ export function htmlTable(columns: readonly string[], rows: readonly Row[], digi
 }
 
 const note = (text: string) => `<p class="note">${esc(text)}</p>`;
+
+/** Metric rows as a table of values with their 95 % intervals (the CSVs hold the bounds as numbers). */
+function metricsTable(rows: readonly MetricRow[]): string {
+  const columns = ['exercise', 'dimension', 'n', ...AGREEMENT_DISPLAY_COLUMNS];
+  return htmlTable(columns, rows.map((r) => ({ exercise: r.exercise, dimension: r.dimension, n: r.n, ...agreementDisplay(r) })));
+}
 
 // ---- the sections' data -------------------------------------------------------------
 
@@ -179,23 +186,29 @@ export function renderReport(data: PhaseData, figures: Figure[], opts: ReportOpt
     evaluation: trained.length === 0 ? noModels + skipped : [
       `<p>Network vs ground truth on the held-out test split, scores 0–100. ICC is ICC(2,1) (absolute agreement) with ` +
         `ground truth and network as two raters. Targets on the overall dimension: MAE &lt; ${TARGETS.mae}, ` +
-        `Pearson r &gt; ${TARGETS.pearson}, ICC &gt; ${TARGETS.icc}.</p>`,
-      '<h3>Targets (overall dimension)</h3>', htmlTable(['exercise', 'mae', 'pearson', 'icc', 'verdict'], targetSummary(data.metrics)),
+        `Pearson r &gt; ${TARGETS.pearson}, ICC &gt; ${TARGETS.icc}; ci_clear says whether the whole 95 % interval meets ` +
+        `all three. Intervals: ${esc(ciNote(opts.bootstrap))}; the bootstrap resamples reps of the test split.</p>`,
+      '<h3>Targets (overall dimension)</h3>', htmlTable(TARGET_COLUMNS, targetSummary(data.metrics)),
       charts('evaluation', (n) => n === 'mae_heatmap'),
-      '<h3>Per dimension</h3>', htmlTable(EVALUATION_COLUMNS, data.metrics), skipped,
-      ...trained.map((ex) => `<h3>${esc(ex)}</h3>` + charts('evaluation', (n) => n === `scatter_${ex}` || n === `error_dist_${ex}`)),
+      '<h3>Per dimension</h3>', metricsTable(data.metrics), skipped,
+      ...trained.map((ex) => `<h3>${esc(ex)}</h3>` + charts('evaluation', (n) => n === `scatter_${ex}` || n === `error_dist_${ex}` || n === `bland_altman_${ex}`)),
     ].join('\n'),
     transfer: data.transfer.rows.length === 0 ? noModels : [
       `<p>What the phone will see: the network against the app's rule scorer (layer 1, which it learns) on the pose-log ` +
         `sessions in <code>${esc(data.transfer.source)}</code>, read and resampled exactly as the app's exports. A model can ` +
         'fit its synthetic test split closely and still misjudge ordinary recordings; these numbers say whether it does. ' +
         'ICC is ICC(2,1) with rule and network as two raters.</p>',
-      htmlTable(TRANSFER_COLUMNS, data.transfer.rows), charts('transfer'),
+      metricsTable(data.transfer.rows), charts('transfer'),
     ].join('\n'),
     comparison: trained.length === 0 ? noModels : [
       '<p>Rule-based (layer 1, from the raw angles), network only (layer 2), and the hybrid the app ships ' +
         `(${HYBRID_LABEL}) on the same test reps. MAE over all six dimensions; mean Pearson r over the six.</p>`,
-      htmlTable(COMPARISON_COLUMNS, data.comparison), charts('comparison'),
+      htmlTable(COMPARISON_DISPLAY_COLUMNS, comparisonDisplay(data.comparison)), charts('comparison'),
+      '<h3>Paired comparison on the same reps</h3>',
+      '<p>Each rep\'s absolute error is the mean over the six dimensions of |score − truth|; diff is the mean over reps of ' +
+        '(error of a − error of b), negative when a errs less, with its 95 % percentile-bootstrap interval, and the two-sided ' +
+        'Wilcoxon signed-rank p-value of the per-rep differences.</p>',
+      htmlTable(PAIRED_DISPLAY_COLUMNS, pairedDisplay(data.paired)),
     ].join('\n'),
     export: exportSection(opts.exportDir ?? 'export'),
   };

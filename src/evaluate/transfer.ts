@@ -12,12 +12,12 @@ import { toFeatures } from '../data/features.js';
 import { ruleScoresBatch } from '../data/rules.js';
 import { writeBenchmarkSessions } from '../data/sessions.js';
 import { loadCheckpoint } from '../nn/checkpoint.js';
-import { dimensionMetrics, findCheckpoint, predictWeights, type MetricRow, type PhaseOptions, type Skipped } from './evaluation.js';
-import { formatTable, toCsv } from './table.js';
+import { ciNote, dimensionMetrics, EVALUATION_COLUMNS, findCheckpoint, metricTable, predictWeights, type MetricRow, type PhaseOptions, type Skipped } from './evaluation.js';
+import { toCsv } from './table.js';
 import { writeFileAtomic } from '../util/atomic.js';
 
 export const TRANSFER_CSV = 'results_transfer.csv';
-export const TRANSFER_COLUMNS = ['exercise', 'dimension', 'n', 'mae', 'rmse', 'pearson', 'icc'] as const;
+export const TRANSFER_COLUMNS = EVALUATION_COLUMNS;
 /** Where the generated benchmark sessions live under the data folder. */
 export const BENCHMARK_DIR = 'benchmark';
 
@@ -116,7 +116,7 @@ export async function predictTransfer(opts: TransferOptions): Promise<Omit<Trans
       network: network.map((v) => v * 100),
     });
   }
-  const rows = predictions.flatMap((p) => dimensionMetrics(p.exercise, p.rule, p.network, p.n));
+  const rows = predictions.flatMap((p) => dimensionMetrics(p.exercise, p.rule, p.network, p.n, opts.bootstrap));
   return { source, rows, predictions, skipped };
 }
 
@@ -129,8 +129,8 @@ export async function runTransfer(opts: TransferOptions): Promise<TransferResult
     throw new Error(`no exercise to evaluate on ${result.source}: ${why}`);
   }
   for (const p of result.predictions) {
-    log(`\n${p.exercise}: network vs rule on ${p.n} reps from ${p.files.length} session${p.files.length === 1 ? '' : 's'} in ${result.source}`);
-    log(formatTable(['dimension', 'mae', 'rmse', 'pearson', 'icc'], result.rows.filter((r) => r.exercise === p.exercise)));
+    log(`\n${p.exercise}: network vs rule on ${p.n} reps from ${p.files.length} session${p.files.length === 1 ? '' : 's'} in ${result.source} (${ciNote(opts.bootstrap)})`);
+    log(metricTable(result.rows.filter((r) => r.exercise === p.exercise)));
   }
   const csvPath = join(opts.outDir ?? 'evaluation', TRANSFER_CSV);
   writeFileAtomic(csvPath, toCsv(TRANSFER_COLUMNS, result.rows));

@@ -417,16 +417,25 @@ export interface TensorBoardConfig {
   append?: boolean;
 }
 
+/** The runs Keras's TensorBoard callback writes under its log dir, and the logs each one takes. */
+export const TENSORBOARD_RUNS = {
+  train: { epoch_loss: 'loss', epoch_mae: 'mae', epoch_learning_rate: 'lr' },
+  validation: { epoch_loss: 'val_loss', epoch_mae: 'val_mae' },
+} as const satisfies Record<string, Record<string, LogName>>;
+export type TensorBoardRun = keyof typeof TENSORBOARD_RUNS;
+
 /**
- * Scalars for the five logs, one event per epoch with the epoch index as the step,
- * into a new event file in `logDir` per run (TensorBoard merges the files of a folder,
- * so a resumed run's file continues the curves of the interrupted one).
+ * Scalars per epoch laid out as Keras writes them: a `train/` and a `validation/` run
+ * under `logDir`, each with `epoch_loss` and `epoch_mae` (train also `epoch_learning_rate`),
+ * so TensorBoard overlays the two curves of each metric. The epoch index is the step.
+ * Each run of training adds a new event file per folder (TensorBoard merges the files of a
+ * folder, so a resumed run's file continues the curves of the interrupted one).
  * View with `tensorboard --logdir models/logs`.
  */
 export class TensorBoard extends Callback {
   readonly logDir: string;
   readonly append: boolean;
-  private writer: EventFileWriter | null = null;
+  private writers: Record<TensorBoardRun, EventFileWriter> | null = null;
 
   constructor(config: TensorBoardConfig) {
     super();
@@ -434,24 +443,33 @@ export class TensorBoard extends Callback {
     this.append = config.append ?? false;
   }
 
-  /** The event file of this run (null before training begins). */
-  get eventFile(): string | null {
-    return this.writer?.path ?? null;
+  /** The event file of each run (null before training begins). */
+  get eventFiles(): Record<TensorBoardRun, string> | null {
+    return this.writers ? { train: this.writers.train.path, validation: this.writers.validation.path } : null;
   }
 
   onTrainBegin(): void {
-    // Only event files go: anything else a user put in the folder stays.
-    if (!this.append && existsSync(this.logDir)) {
-      for (const f of readdirSync(this.logDir)) if (f.includes('tfevents')) rmSync(join(this.logDir, f), { force: true });
+    // Only event files go (including the single-folder files of formscore before issue 13):
+    // anything else a user put in the folders stays.
+    if (!this.append) {
+      for (const dir of [this.logDir, ...Object.keys(TENSORBOARD_RUNS).map((r) => join(this.logDir, r))]) {
+        if (!existsSync(dir)) continue;
+        for (const f of readdirSync(dir)) if (f.includes('tfevents')) rmSync(join(dir, f), { force: true });
+      }
     }
-    this.writer = new EventFileWriter(this.logDir);
+    this.writers = this.openWriters();
+  }
+
+  private openWriters(): Record<TensorBoardRun, EventFileWriter> {
+    return { train: new EventFileWriter(join(this.logDir, 'train')), validation: new EventFileWriter(join(this.logDir, 'validation')) };
   }
 
   onEpochEnd(epoch: number, logs: EpochLogs): void {
-    if (!this.writer) this.writer = new EventFileWriter(this.logDir);
-    const scalars: Record<string, number> = {};
-    for (const k of LOG_NAMES) scalars[k] = logs[k];
-    this.writer.addScalars(epoch, scalars);
+    if (!this.writers) this.writers = this.openWriters();
+    for (const run of Object.keys(TENSORBOARD_RUNS) as TensorBoardRun[]) {
+      const tags: Record<string, LogName> = TENSORBOARD_RUNS[run];
+      this.writers[run].addScalars(epoch, Object.fromEntries(Object.entries(tags).map(([tag, log]) => [tag, logs[log]])));
+    }
   }
 
   getConfig(): Record<string, unknown> {

@@ -8,7 +8,9 @@ import { readNpy, readNpyFloat32 } from '../../data/npy.js';
 import { mae, pearson } from '../metrics.js';
 import { column, type TestPredictions } from '../evaluation.js';
 import { readHistoryCsv } from '../../train/callbacks.js';
-import type { AngleRow, BinRow, CaptionRow, ErrorBinRow, HistoryRow, ScatterRow, ScoreBinRow } from './specs.js';
+import { approachScores } from '../predictions.js';
+import { blandAltman } from '../bland-altman.js';
+import type { AgreementLineRow, AgreementPointRow, AngleRow, BinRow, CaptionRow, ErrorBinRow, HistoryRow, ScatterRow, ScoreBinRow } from './specs.js';
 
 /** Counts of `values` in `bins` equal bins over [lo, hi]; values outside go to the end bins. */
 export function histogram(values: ArrayLike<number>, lo: number, hi: number, bins: number): BinRow[] {
@@ -52,6 +54,30 @@ export function errorRows(p: TestPredictions, bins = 30): { bins: ErrorBinRow[];
     return { dimension, caption: `bias = ${bias.toFixed(2)} · σ = ${sigma.toFixed(2)}` };
   });
   return { bins: rows, captions };
+}
+
+/** The methods of bland_altman_<ex>, each against the ground truth. */
+export const BLAND_ALTMAN_METHODS = ['network', 'rule'] as const;
+
+/** Points and lines of bland_altman_<ex> on one dimension (default overall). */
+export function blandAltmanRows(p: TestPredictions, dimension = 'overall'): { points: AgreementPointRow[]; lines: AgreementLineRow[] } {
+  const d = DIMENSIONS.indexOf(dimension as (typeof DIMENSIONS)[number]);
+  if (d < 0) throw new Error(`unknown dimension "${dimension}" (expected one of: ${DIMENSIONS.join(', ')})`);
+  const scores = approachScores(p);
+  const truth = column(p.truth, p.n, d);
+  const points: AgreementPointRow[] = [], lines: AgreementLineRow[] = [];
+  for (const name of BLAND_ALTMAN_METHODS) {
+    const method = `${name} − ground truth`;
+    const y = column(scores[name], p.n, d);
+    for (let i = 0; i < p.n; i++) points.push({ method, mean: round((y[i] + truth[i]) / 2, 2), diff: round(y[i] - truth[i], 2) });
+    const ba = blandAltman(truth, y);
+    const line = (label: string, value: number, lo: number, hi: number) =>
+      lines.push({ method, line: label, value: round(value), lo: round(lo), hi: round(hi), label: `${label} ${value.toFixed(2)}` });
+    line('upper limit', ba.upper, ba.upper_lo, ba.upper_hi);
+    line('bias', ba.bias, ba.bias_lo, ba.bias_hi);
+    line('lower limit', ba.lower, ba.lower_lo, ba.lower_hi);
+  }
+  return { points, lines };
 }
 
 /**

@@ -9,10 +9,10 @@ import { phasePaths } from '../../train/phases.js';
 import { collectPhaseData, type PhaseData } from '../comparison.js';
 import type { PhaseOptions } from '../evaluation.js';
 import {
-  errorDistSpec, hybridComparisonSpec, maeHeatmapSpec, sampleRepsSpec, scatterSpec, scoreDistributionsSpec,
+  blandAltmanSpec, errorDistSpec, hybridComparisonSpec, maeHeatmapSpec, sampleRepsSpec, scatterSpec, scoreDistributionsSpec,
   trainingCurvesSpec, type ScoreBinRow, type AngleRow,
 } from './specs.js';
-import { errorRows, generatedScoreRows, readHistory, sampleRepRows, scatterRows } from './data.js';
+import { blandAltmanRows, errorRows, generatedScoreRows, readHistory, sampleRepRows, scatterRows } from './data.js';
 import { writeFigure } from './render.js';
 
 export * from './specs.js';
@@ -61,6 +61,8 @@ export function buildFigures(data: PhaseData, opts: FigureInputs): Figure[] {
     const s = scatterRows(p), e = errorRows(p);
     figures.push({ name: `scatter_${p.exercise}`, section: 'evaluation', title: `Predicted vs actual: ${p.exercise}`, spec: scatterSpec(p.exercise, s.points, s.captions) });
     figures.push({ name: `error_dist_${p.exercise}`, section: 'evaluation', title: `Error distribution: ${p.exercise}`, spec: errorDistSpec(p.exercise, e.bins, e.captions) });
+    const ba = blandAltmanRows(p);
+    figures.push({ name: `bland_altman_${p.exercise}`, section: 'evaluation', title: `Bland-Altman: ${p.exercise}`, spec: blandAltmanSpec(p.exercise, 'overall', ba.points, ba.lines) });
   }
   if (data.metrics.length) {
     figures.push({ name: 'mae_heatmap', section: 'evaluation', title: 'MAE heatmap', spec: maeHeatmapSpec(data.metrics, data.phase) });

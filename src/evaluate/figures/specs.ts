@@ -4,8 +4,10 @@
 // the PNG/SVG files and the interactive charts of the HTML report.
 
 import type { TopLevelSpec } from 'vega-lite';
-import { ANGLES, DIMENSIONS, EXERCISES } from '../../data/exercises.js';
+import { DIMENSIONS, EXERCISES } from '../../data/exercises.js';
 import { APPROACHES, HYBRID_LABEL } from '../comparison.js';
+import { TARGETS } from '../evaluation.js';
+import { PHASES, type Phase } from '../../train/phases.js';
 
 // ---- row types: what each chart plots ---------------------------------------------
 
@@ -20,6 +22,10 @@ export interface HistoryRow { epoch: number; mae: number; val_mae: number; loss:
 export interface HeatRow { exercise: string; dimension: string; mae: number }
 export interface ScoreBinRow extends BinRow { exercise: string; dimension: string }
 export interface AngleRow { exercise: string; angle: string; frame: number; degrees: number }
+/** A Bland-Altman point: the pair's mean and difference, in the panel of one method. */
+export interface AgreementPointRow { method: string; mean: number; diff: number }
+/** A Bland-Altman line (bias or a limit of agreement) with its confidence interval. */
+export interface AgreementLineRow { method: string; line: string; value: number; lo: number; hi: number; label: string }
 
 const SCORE_AXIS = { domain: [0, 100] as number[], nice: false };
 const dimensionOrder = [...DIMENSIONS] as string[];
@@ -112,11 +118,76 @@ export function errorDistSpec(exercise: string, bins: ErrorBinRow[], captions: C
   };
 }
 
+/**
+ * bland_altman_<ex>: difference (method − ground truth) against the mean of the two, one
+ * panel per method, with the bias, the 95 % limits of agreement, and a shaded band for the
+ * confidence interval of each line.
+ */
+export function blandAltmanSpec(exercise: string, dimension: string, points: AgreementPointRow[], lines: AgreementLineRow[]): TopLevelSpec {
+  const rows = [...points.map((p) => ({ ...p, kind: 'point' })), ...lines.map((l) => ({ ...l, kind: 'line' }))];
+  const methods = [...new Set(lines.map((l) => l.method))];
+  const perMethod = methods.length ? points.length / methods.length : 0;
+  const lineStyle = { field: 'line', type: 'nominal', sort: ['bias', 'lower limit', 'upper limit'], title: null,
+    scale: { range: ['#e45756', '#555', '#555'] }, legend: null } as const;
+  return {
+    title: {
+      text: `${exercise}: Bland-Altman agreement with the ground truth, ${dimension} score`,
+      subtitle: `test split, ${perMethod} reps; lines: bias and 95 % limits of agreement, bands: their 95 % CIs`,
+    },
+    data: { values: rows },
+    facet: { field: 'method', type: 'nominal', sort: methods, title: null },
+    columns: 2,
+    spec: {
+      width: 300,
+      height: 230,
+      layer: [
+        {
+          transform: [{ filter: "datum.kind === 'line'" }],
+          mark: { type: 'rect', opacity: 0.15 },
+          encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, x: { value: 0 }, x2: { value: 'width' }, color: lineStyle },
+        },
+        {
+          transform: [{ filter: "datum.kind === 'point'" }],
+          mark: { type: 'circle', size: 14, opacity: 0.45, color: '#4c78a8' },
+          encoding: {
+            x: { field: 'mean', type: 'quantitative', title: 'mean of method and ground truth', scale: { zero: false } },
+            y: { field: 'diff', type: 'quantitative', title: 'method − ground truth (points)' },
+            tooltip: [
+              { field: 'mean', type: 'quantitative', format: '.1f', title: 'mean' },
+              { field: 'diff', type: 'quantitative', format: '.2f', title: 'difference' },
+            ],
+          },
+        },
+        {
+          transform: [{ filter: "datum.kind === 'line'" }],
+          mark: { type: 'rule', strokeWidth: 1.5 },
+          encoding: {
+            y: { field: 'value', type: 'quantitative' },
+            color: lineStyle,
+            strokeDash: { field: 'line', type: 'nominal', sort: ['bias', 'lower limit', 'upper limit'], scale: { range: [[1, 0], [5, 3], [5, 3]] }, legend: null },
+            tooltip: [
+              { field: 'line', type: 'nominal' },
+              { field: 'value', type: 'quantitative', format: '.2f' },
+              { field: 'lo', type: 'quantitative', format: '.2f', title: '95 % CI from' },
+              { field: 'hi', type: 'quantitative', format: '.2f', title: 'to' },
+            ],
+          },
+        },
+        {
+          transform: [{ filter: "datum.kind === 'line'" }],
+          mark: { type: 'text', align: 'right', baseline: 'bottom', dy: -2, fontSize: 10, color: '#222' },
+          encoding: { y: { field: 'value', type: 'quantitative' }, x: { value: 'width' }, text: { field: 'label', type: 'nominal' } },
+        },
+      ],
+    },
+  };
+}
+
 /** hybrid_comparison: MAE and mean Pearson r of rule / network / hybrid per exercise. */
 export function hybridComparisonSpec(rows: ApproachRow[]): TopLevelSpec {
   const long = rows.flatMap((r) => [
-    { exercise: r.exercise, approach: r.approach, metric: 'MAE (points, lower is better)', value: r.mae },
-    { exercise: r.exercise, approach: r.approach, metric: 'mean Pearson r (higher is better)', value: r.mean_pearson },
+    { exercise: r.exercise, approach: r.approach, metric: 'MAE (points, lower is better)', value: r.mae, target: TARGETS.mae },
+    { exercise: r.exercise, approach: r.approach, metric: 'mean Pearson r (higher is better)', value: r.mean_pearson, target: TARGETS.pearson },
   ]);
   return {
     title: { text: `Rule-based vs network vs hybrid (${HYBRID_LABEL})`, subtitle: 'test split, all six dimensions' },
@@ -126,36 +197,51 @@ export function hybridComparisonSpec(rows: ApproachRow[]): TopLevelSpec {
     spec: {
       width: 320,
       height: 220,
-      mark: { type: 'bar' },
-      encoding: {
-        x: { field: 'exercise', type: 'nominal', sort: exerciseOrder, title: null, axis: { labelAngle: 0 } },
-        xOffset: { field: 'approach', type: 'nominal', sort: [...APPROACHES] },
-        y: { field: 'value', type: 'quantitative', title: null },
-        color: { field: 'approach', type: 'nominal', sort: [...APPROACHES], scale: { range: ['#9d755d', '#4c78a8', '#54a24b'] } },
-        tooltip: [
-          { field: 'exercise', type: 'nominal' },
-          { field: 'approach', type: 'nominal' },
-          { field: 'value', type: 'quantitative', format: '.3f', title: 'value' },
-        ],
-      },
+      layer: [
+        {
+          mark: { type: 'bar' },
+          encoding: {
+            x: { field: 'exercise', type: 'nominal', sort: exerciseOrder, title: null, axis: { labelAngle: 0 } },
+            xOffset: { field: 'approach', type: 'nominal', sort: [...APPROACHES] },
+            y: { field: 'value', type: 'quantitative', title: null },
+            color: { field: 'approach', type: 'nominal', sort: [...APPROACHES], scale: { range: ['#9d755d', '#4c78a8', '#54a24b'] } },
+            tooltip: [
+              { field: 'exercise', type: 'nominal' },
+              { field: 'approach', type: 'nominal' },
+              { field: 'value', type: 'quantitative', format: '.3f', title: 'value' },
+            ],
+          },
+        },
+        {
+          // The acceptance target of the overall dimension (MAE < 8, r > 0.85), one line per panel.
+          transform: [{ aggregate: [{ op: 'max', field: 'target', as: 'target' }], groupby: ['metric'] }],
+          mark: { type: 'rule', color: '#b3261e', strokeDash: [6, 4], strokeWidth: 1.5 },
+          encoding: { y: { field: 'target', type: 'quantitative' }, tooltip: [{ field: 'target', type: 'quantitative', title: 'target' }] },
+        },
+      ],
     },
   };
 }
 
 /** training_curves_<ex>: train and validation MAE and loss per epoch. */
-export function trainingCurvesSpec(exercise: string, phase: number, history: HistoryRow[]): TopLevelSpec {
+export function trainingCurvesSpec(exercise: string, phase: Phase, history: HistoryRow[]): TopLevelSpec {
+  // The phase's validation-MAE target, the one training's closing line checks.
+  const targetMae = PHASES[phase].targetMae;
   // The CSV counts epochs from 0 (Keras' CSVLogger); the training log and these charts from 1.
   const long = history.flatMap((h) => [
-    { epoch: h.epoch + 1, metric: 'MAE (0-100 scale)', split: 'train', value: h.mae * 100, lr: h.lr },
+    { epoch: h.epoch + 1, metric: 'MAE (0-100 scale)', split: 'train', value: h.mae * 100, lr: h.lr, target: targetMae },
     { epoch: h.epoch + 1, metric: 'MAE (0-100 scale)', split: 'validation', value: h.val_mae * 100, lr: h.lr },
     { epoch: h.epoch + 1, metric: 'loss (MSE on [0, 1])', split: 'train', value: h.loss, lr: h.lr },
     { epoch: h.epoch + 1, metric: 'loss (MSE on [0, 1])', split: 'validation', value: h.val_loss, lr: h.lr },
+    // ReduceLROnPlateau steps explain the bends in the other two panels.
+    { epoch: h.epoch + 1, metric: 'learning rate', split: 'train', value: h.lr, lr: h.lr },
   ]);
   const best = history.reduce((a, b) => (b.val_mae < a.val_mae ? b : a), history[0]);
   return {
     title: {
       text: `${exercise}: training curves, phase ${phase}`,
-      subtitle: `${history.length} epochs; best validation MAE ${(best.val_mae * 100).toFixed(2)} at epoch ${best.epoch + 1}`,
+      subtitle: `${history.length} epochs; best validation MAE ${(best.val_mae * 100).toFixed(2)} at epoch ${best.epoch + 1}; ` +
+        `dashed: the phase's target (${targetMae})`,
     },
     data: { values: long },
     facet: { column: { field: 'metric', type: 'nominal', title: null } },
@@ -163,18 +249,27 @@ export function trainingCurvesSpec(exercise: string, phase: number, history: His
     spec: {
       width: 300,
       height: 200,
-      mark: { type: 'line', point: { size: 16 } },
-      encoding: {
-        x: { field: 'epoch', type: 'quantitative', axis: { tickMinStep: 1 } },
-        y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
-        color: { field: 'split', type: 'nominal', scale: { range: ['#4c78a8', '#e45756'] }, title: null },
-        tooltip: [
-          { field: 'epoch', type: 'quantitative' },
-          { field: 'split', type: 'nominal' },
-          { field: 'value', type: 'quantitative', format: '.4f' },
-          { field: 'lr', type: 'quantitative', format: '.1e', title: 'learning rate' },
-        ],
-      },
+      layer: [
+        {
+          mark: { type: 'line', point: { size: 16 } },
+          encoding: {
+            x: { field: 'epoch', type: 'quantitative', axis: { tickMinStep: 1 } },
+            y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
+            color: { field: 'split', type: 'nominal', scale: { range: ['#4c78a8', '#e45756'] }, title: null },
+            tooltip: [
+              { field: 'epoch', type: 'quantitative' },
+              { field: 'split', type: 'nominal' },
+              { field: 'value', type: 'quantitative', format: '.4f' },
+              { field: 'lr', type: 'quantitative', format: '.1e', title: 'learning rate' },
+            ],
+          },
+        },
+        {
+          transform: [{ filter: 'isValid(datum.target)' }, { aggregate: [{ op: 'max', field: 'target', as: 'target' }], groupby: ['metric'] }],
+          mark: { type: 'rule', color: '#b3261e', strokeDash: [6, 4], strokeWidth: 1.5 },
+          encoding: { y: { field: 'target', type: 'quantitative' }, tooltip: [{ field: 'target', type: 'quantitative', title: 'target val MAE' }] },
+        },
+      ],
     },
   };
 }
@@ -237,7 +332,7 @@ export function scoreDistributionsSpec(bins: ScoreBinRow[], repsPerExercise: Rec
       encoding: {
         x: { field: 'bin0', type: 'quantitative', bin: { binned: true, step: 10 }, title: 'score', scale: SCORE_AXIS },
         x2: { field: 'bin1' },
-        y: { field: 'count', type: 'quantitative', title: null, axis: { tickCount: 3 } },
+        y: { field: 'count', type: 'quantitative', title: 'reps', axis: { tickCount: 3 } },
         tooltip: [
           { field: 'exercise', type: 'nominal' },
           { field: 'dimension', type: 'nominal' },
@@ -255,16 +350,27 @@ export function sampleRepsSpec(rows: AngleRow[]): TopLevelSpec {
   return {
     title: { text: 'A typical rep of each exercise: the nine joint angles', subtitle: "synthetic data: the median overall score (seed profile: the first 'good' rep), 90 frames" },
     data: { values: rows },
+    // Left and right of a joint share a colour (solid left, dashed right), so asymmetry reads at a glance.
+    transform: [
+      { calculate: "replace(replace(datum.angle, /^(left|right)/, ''), 'Angle', '')", as: 'joint' },
+      { calculate: "test(/^left/, datum.angle) ? 'left' : test(/^right/, datum.angle) ? 'right' : 'centre'", as: 'side' },
+    ],
+    // One row: five exercises in three columns left an empty panel.
     facet: { field: 'exercise', type: 'nominal', sort: exerciseOrder, title: null },
-    columns: 3,
+    columns: EXERCISES.length,
     spec: {
-      width: 230,
+      width: 190,
       height: 160,
       mark: { type: 'line', strokeWidth: 1.6 },
       encoding: {
         x: { field: 'frame', type: 'quantitative', scale: { domain: [0, 89], nice: false } },
         y: { field: 'degrees', type: 'quantitative', title: 'angle (°)', scale: { domain: [0, 180] } },
-        color: { field: 'angle', type: 'nominal', sort: [...ANGLES], title: 'angle', scale: { scheme: 'tableau10' } },
+        color: {
+          field: 'joint', type: 'nominal', title: 'joint', sort: ['Knee', 'Hip', 'Elbow', 'Shoulder', 'spine'],
+          scale: { range: ['#4c78a8', '#f58518', '#54a24b', '#b279a2', '#222222'] },
+        },
+        strokeDash: { field: 'side', type: 'nominal', title: 'side', sort: ['left', 'right', 'centre'], scale: { range: [[1, 0], [5, 3], [1, 0]] } },
+        detail: { field: 'angle', type: 'nominal' },
         tooltip: [
           { field: 'exercise', type: 'nominal' },
           { field: 'angle', type: 'nominal' },
