@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initWeights } from '../src/nn/init.js';
 import { saveCheckpoint } from '../src/nn/checkpoint.js';
@@ -97,4 +97,20 @@ test('score: reps outside the training data are flagged by statistic, from a che
   const unchecked = await scoreSession(glitched, 'squat', { model: bare, threads: 1 });
   assert.equal(unchecked.domainCheck, false);
   assert.ok(unchecked.warnings.some((w) => w.includes('records no training coverage')));
+});
+
+test('score: a damaged .tflite file and a checkpoint folder without model.json are named in one line', () => {
+  const { root, tflite } = modelFolder();
+  const damaged = join(root, 'damaged.tflite');
+  writeFileSync(damaged, readFileSync(tflite).subarray(0, 3000));
+  const r = spawnSync('node', [cli, 'score', '--exercise', 'squat', session, '--model', damaged], { cwd: root, encoding: 'utf8' });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /damaged\.tflite: not a usable TFLite model \(/);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+
+  const empty = tempDir();
+  mkdirSync(join(empty, 'models', 'saved', 'squat_phase1_final'), { recursive: true });
+  const m = spawnSync('node', [cli, 'score', '--exercise', 'squat', session], { cwd: empty, encoding: 'utf8' });
+  assert.equal(m.status, 1);
+  assert.match(m.stderr, /no trained squat model under models\/saved\/ \(models\/saved\/squat_phase1_final\/ exists but holds no model\.json: a save cut short or a partial copy\)/);
 });

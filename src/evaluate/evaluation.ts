@@ -15,7 +15,7 @@ import { bootstrapSettings, type BootstrapOptions } from './bootstrap.js';
 import { formatTable, toCsv, type Row } from './table.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { writePredictions } from './predictions.js';
-import { PHASES, findModel, type Phase } from '../train/phases.js';
+import { PHASES, findModel, incompleteNote, type Phase } from '../train/phases.js';
 
 /** Targets on the overall dimension (the seed project's acceptance criteria). */
 export const TARGETS = { mae: 8, pearson: 0.85, icc: 0.8 } as const;
@@ -116,7 +116,7 @@ export async function predictTestSplits(opts: PhaseOptions): Promise<{ results: 
     const checkpoint = findCheckpoint(modelsDir, exercise, opts.phase);
     if (!checkpoint) {
       const reason = `no phase ${opts.phase} model in ${join(modelsDir, 'saved', `${exercise}_phase${opts.phase}_{final,best}`)}` +
-        `; run: formscore train --exercise ${exercise} --phase ${opts.phase}`;
+        `${incompleteNote(modelsDir, exercise, opts.phase)}; run: formscore train --exercise ${exercise} --phase ${opts.phase}`;
       log(`skipping ${exercise}: ${reason}`);
       skipped.push({ exercise, reason });
       continue;

@@ -8,7 +8,7 @@ import type { Exercise } from '../data/exercises.js';
 import { loadCheckpoint } from '../nn/checkpoint.js';
 import { type Coverage, parseCoverage } from '../data/coverage.js';
 import type { NamedWeights } from '../nn/architecture.js';
-import { PHASES, findModel, phasePaths, type FoundModel, type Phase } from '../train/phases.js';
+import { PHASES, findModel, incompleteNote, phasePaths, type FoundModel, type Phase } from '../train/phases.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { checkWritableDir } from '../util/writable.js';
 import { VERSION } from '../version.js';
@@ -116,7 +116,7 @@ export async function exportModels(opts: ExportOptions): Promise<ExportReport> {
     const where = opts.phase
       ? `${phasePaths(modelsDir, exercise, opts.phase).final}/ or ${phasePaths(modelsDir, exercise, opts.phase).best}/`
       : `${join(modelsDir, 'saved', `${exercise}_phase<N>_final`)}/`;
-    const reason = `no trained model (looked for ${where}); train one with: formscore train --exercise ${exercise}`;
+    const reason = `no trained model (looked for ${where})${incompleteNote(modelsDir, exercise, opts.phase)}; train one with: formscore train --exercise ${exercise}`;
     if (opts.requireModel) throw new Error(`${exercise}: ${reason}`);
     skipped.push({ exercise, reason });
     log(`skipping ${exercise}: ${reason}`);

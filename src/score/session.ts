@@ -12,7 +12,7 @@ import { predictWeights } from '../evaluate/evaluation.js';
 import { type Coverage, domainGaps, parseCoverage } from '../data/coverage.js';
 import { loadCheckpoint } from '../nn/checkpoint.js';
 import { metadataText, readTflite } from '../export/tflite/reader.js';
-import { findModel } from '../train/phases.js';
+import { findModel, incompleteNote } from '../train/phases.js';
 import { liteRtRuntime } from '../export/runtimes/litert.js';
 import { tfjsTfliteRuntime } from '../export/runtimes/tfjs-tflite.js';
 import type { LoadedTfliteModel } from '../export/runtimes/types.js';
@@ -62,7 +62,7 @@ export async function scoreSession(file: string, exercise: Exercise, opts: Score
   if (model.kind === 'tflite') {
     const bytes = readFileSync(model.path);
     coverage = tfliteCoverage(bytes, model.path);
-    ({ scores: network, runtime } = await predictTflite(bytes, x, n));
+    ({ scores: network, runtime } = await predictTflite(bytes, x, n, model.path));
   } else {
     const checkpoint = loadCheckpoint(model.path, { optimizer: false });
     coverage = parseCoverage(checkpoint.training?.coverage);
@@ -115,7 +115,8 @@ function resolveModel(exercise: Exercise, opts: ScoreOptions): { path: string; k
   const found = findModel(modelsDir, exercise);
   if (!found) {
     throw new Error(
-      `no trained ${exercise} model under ${join(modelsDir, 'saved')}/; train one with: formscore train --exercise ${exercise} --phase 1 ` +
+      `no trained ${exercise} model under ${join(modelsDir, 'saved')}/${incompleteNote(modelsDir, exercise)}; ` +
+        `train one with: formscore train --exercise ${exercise} --phase 1 ` +
         `(or pass --model form_scorer_${exercise}_v1.tflite)`,
     );
   }
@@ -127,7 +128,7 @@ function resolveModel(exercise: Exercise, opts: ScoreOptions): { path: string; k
  * runtime); it refuses the fused form's variable tensors, which the classic interpreter
  * (tfjs-tflite, the one the app's tflite_flutter wraps) runs.
  */
-async function predictTflite(bytes: Uint8Array, x: Float32Array, n: number): Promise<{ scores: Float32Array; runtime: string }> {
+async function predictTflite(bytes: Uint8Array, x: Float32Array, n: number, path: string): Promise<{ scores: Float32Array; runtime: string }> {
   let loaded: LoadedTfliteModel;
   let label: string;
   try {
@@ -136,7 +137,12 @@ async function predictTflite(bytes: Uint8Array, x: Float32Array, n: number): Pro
     label = rt.label;
   } catch {
     const rt = await tfjsTfliteRuntime();
-    loaded = await rt.load(bytes);
+    try {
+      loaded = await rt.load(bytes);
+    } catch (err) {
+      // Neither runtime accepts the file: say which file, not only what the runtime said.
+      throw new Error(`${path}: not a usable TFLite model (${err instanceof Error ? err.message : String(err)})`);
+    }
     label = rt.label;
   }
   try {

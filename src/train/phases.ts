@@ -87,3 +87,16 @@ export function findModel(modelsDir: string, exercise: string, phase?: Phase): F
   }
   return null;
 }
+
+/**
+ * Checkpoint folders of the exercise that exist but hold no model.json (a save cut
+ * short, a partial copy), as a note for "no trained model" messages; empty when none.
+ */
+export function incompleteNote(modelsDir: string, exercise: string, phase?: Phase): string {
+  const phases = phase ? [phase] : [...PHASE_NUMBERS];
+  const dirs = phases.flatMap((p) => {
+    const paths = phasePaths(modelsDir, exercise, p);
+    return [paths.final, paths.best].filter((d) => existsSync(d) && !existsSync(join(d, MODEL_JSON)));
+  });
+  return dirs.length ? ` (${dirs.map((d) => `${d}/`).join(', ')} exist${dirs.length === 1 ? 's' : ''} but hold${dirs.length === 1 ? 's' : ''} no ${MODEL_JSON}: a save cut short or a partial copy)` : '';
+}
