@@ -24,6 +24,10 @@ export {
   approachScores, compareApproaches, collectPhaseData, runComparison,
 } from './evaluate/comparison.js';
 export { type Figure, buildFigures, runPlot, renderSvg, svgToPng, writeFigure, toVega } from './evaluate/figures/index.js';
+export {
+  TRANSFER_CSV, TRANSFER_COLUMNS, BENCHMARK_DIR, type TransferOptions, type SessionReps, type TransferPredictions, type TransferResult,
+  sessionFiles, readSessionReps, predictTransfer, runTransfer,
+} from './evaluate/transfer.js';
 export { REPORT_HTML, REPORT_SECTIONS, type ReportOptions, renderReport, runReport } from './evaluate/report.js';
 export * from './data/npy.js';
 export * from './data/scores.js';
@@ -31,6 +35,9 @@ export * from './data/rules.js';
 export * from './data/features.js';
 export * from './data/augment.js';
 export * from './data/synthetic.js';
+export * from './data/realistic.js';
+export * from './data/sessions.js';
+export * from './data/coverage.js';
 export * from './data/dataset.js';
 export * from './data/poselog.js';
 export * from './annotate/store.js';
