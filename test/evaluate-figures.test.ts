@@ -142,7 +142,17 @@ test('readHistory: the training CSV (epochs from 0, nan spelled as Keras does); 
 
 test('bland_altman rows: one panel per method, bias and limits from the differences of the overall score', async () => {
   const { results } = await predictTestSplits({ ...ws.opts, exercises: ['squat'], log: () => {} });
-  const p = results[0];
+  const realistic = results[0];
+  // The realistic profile's ground truth is the rule scorer itself: its rule panel is left out.
+  const own = blandAltmanRows(realistic);
+  assert.deepEqual([...new Set(own.lines.map((l) => l.method))], ['network − ground truth']);
+  assert.equal(own.points.length, realistic.n);
+  // the random-weight network differs from the truth, so its lines have bands of real width.
+  for (const l of own.lines) assert.ok(l.lo < l.value && l.value < l.hi, JSON.stringify(l));
+
+  // Ground truth from elsewhere (an expert, the seed profile): both panels, lines from the differences.
+  const truth = realistic.truth.map((v, i) => (i % 6 === 5 ? Math.min(100, v + (Math.floor(i / 6) % 5)) : v));
+  const p = { ...realistic, truth };
   const { points, lines } = blandAltmanRows(p);
   assert.equal(points.length, 2 * p.n);
   assert.deepEqual([...new Set(lines.map((l) => l.method))], ['network − ground truth', 'rule − ground truth']);
@@ -155,10 +165,7 @@ test('bland_altman rows: one panel per method, bias and limits from the differen
   assert.ok(Math.abs(get('bias').value - bias) < 1e-3);
   assert.ok(Math.abs(get('upper limit').value - (bias + 1.96 * sd)) < 1e-3);
   assert.ok(Math.abs(get('lower limit').value - (bias - 1.96 * sd)) < 1e-3);
-  // The realistic profile's ground truth is the rule scorer itself, so rule − truth is 0 up to float32 rounding;
-  // the random-weight network differs from the truth, so its lines have bands of real width.
-  for (const l of ruleLines) assert.ok(Math.abs(l.value) < 1e-3 && l.lo <= l.value && l.value <= l.hi, JSON.stringify(l));
-  for (const l of lines.filter((x) => x.method === 'network − ground truth')) assert.ok(l.lo < l.value && l.value < l.hi, JSON.stringify(l));
+  for (const l of ruleLines) assert.ok(l.lo <= l.value && l.value <= l.hi, JSON.stringify(l));
   assert.throws(() => blandAltmanRows(p, 'speed'), /unknown dimension "speed"/);
 });
 

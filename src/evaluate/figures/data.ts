@@ -56,10 +56,17 @@ export function errorRows(p: TestPredictions, bins = 30): { bins: ErrorBinRow[];
   return { bins: rows, captions };
 }
 
+/** Scores closer than this (float32 rounding of 0-100 values stored on 0-1) are the same score. */
+const SAME_SCORE = 1e-3;
+
 /** The methods of bland_altman_<ex>, each against the ground truth. */
 export const BLAND_ALTMAN_METHODS = ['network', 'rule'] as const;
 
-/** Points and lines of bland_altman_<ex> on one dimension (default overall). */
+/**
+ * Points and lines of bland_altman_<ex> on one dimension (default overall). A method
+ * identical to the ground truth on every rep is left out: the realistic profile's
+ * ground truth is the rule scorer itself, and agreement with itself says nothing.
+ */
 export function blandAltmanRows(p: TestPredictions, dimension = 'overall'): { points: AgreementPointRow[]; lines: AgreementLineRow[] } {
   const d = DIMENSIONS.indexOf(dimension as (typeof DIMENSIONS)[number]);
   if (d < 0) throw new Error(`unknown dimension "${dimension}" (expected one of: ${DIMENSIONS.join(', ')})`);
@@ -69,6 +76,7 @@ export function blandAltmanRows(p: TestPredictions, dimension = 'overall'): { po
   for (const name of BLAND_ALTMAN_METHODS) {
     const method = `${name} − ground truth`;
     const y = column(scores[name], p.n, d);
+    if (y.every((v, i) => Math.abs(v - truth[i]) < SAME_SCORE)) continue;
     for (let i = 0; i < p.n; i++) points.push({ method, mean: round((y[i] + truth[i]) / 2, 2), diff: round(y[i] - truth[i], 2) });
     const ba = blandAltman(truth, y);
     const line = (label: string, value: number, lo: number, hi: number) =>

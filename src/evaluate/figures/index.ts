@@ -70,7 +70,10 @@ export function buildFigures(data: PhaseData, opts: FigureInputs): Figure[] {
   if (data.transfer.rows.length) {
     figures.push({
       name: 'transfer_mae', section: 'transfer', title: 'Network vs rule on pose-log sessions',
-      spec: maeHeatmapSpec(data.transfer.rows, data.phase, `network vs rule scorer on the pose-log sessions in ${data.transfer.source}, 0-100 scale`),
+      spec: maeHeatmapSpec(data.transfer.rows, data.phase, {
+        text: 'Network vs rules on pose-log sessions: MAE',
+        subtitle: `network vs rule scorer on the pose-log sessions in ${data.transfer.source}, 0-100 scale`,
+      }),
     });
   }
   if (data.comparison.length) {

@@ -278,12 +278,15 @@ export function trainingCurvesSpec(exercise: string, phase: Phase, history: Hist
  * mae_heatmap (network vs ground truth on the test split) and transfer_mae (network vs
  * rule on pose-log sessions): MAE per exercise × dimension.
  */
-export function maeHeatmapSpec(rows: HeatRow[], phase: number, subtitle = 'test split, points on the 0-100 scale'): TopLevelSpec {
+export function maeHeatmapSpec(
+  rows: HeatRow[], phase: number,
+  { text = 'Network MAE by exercise and dimension', subtitle = 'test split, points on the 0-100 scale' } = {},
+): TopLevelSpec {
   // Colour on an absolute scale (at least up to 10 points) so a good model does not look alarming.
   const max = Math.max(10, ...rows.map((r) => r.mae));
   const exercises = new Set(rows.map((r) => r.exercise)).size;
   return {
-    title: { text: `Network MAE by exercise and dimension, phase ${phase}`, subtitle },
+    title: { text: `${text}, phase ${phase}`, subtitle },
     data: { values: rows },
     width: 6 * 78,
     height: Math.max(1, exercises) * 40,
