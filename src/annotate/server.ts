@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { ANGLES, DIMENSIONS, EXERCISES, FRAMES, isExercise, type Exercise } from '../data/exercises.js';
 import { parsePoseLog, readPoseLog } from '../data/poselog.js';
 import { ruleScores } from '../data/rules.js';
-import { type Coverage, domainGaps } from '../data/coverage.js';
+import { type ModelCoverage, domainGaps } from '../data/coverage.js';
 import { AnnotationStore, checkAnnotator, checkScores, numberedName, sourceKey, type SourceReps } from './store.js';
 import { SerialQueue } from '../util/serial-queue.js';
 
@@ -26,7 +26,7 @@ export interface AnnotateServerOptions {
   annotator?: string; // default name shown in the page
   port?: number; // default 0: a free port
   /** Per exercise, the trained model's input coverage: reps outside it are flagged in the page. */
-  coverage?: Partial<Record<Exercise, { model: string; coverage: Coverage }>>;
+  coverage?: Partial<Record<Exercise, ModelCoverage>>;
 }
 
 export interface AnnotateServer {

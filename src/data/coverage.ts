@@ -14,6 +14,9 @@ export const COVERAGE_QUANTILES = [0.005, 0.995] as const;
 /** Statistic → [low, high] covered by the training data. */
 export type Coverage = Record<string, [number, number]>;
 
+/** A trained model (checkpoint folder or file) and the coverage of its training data. */
+export interface ModelCoverage { model: string; coverage: Coverage }
+
 interface Statistic { name: string; unit: string; of: (seq: ArrayLike<number>) => number }
 
 /** Mean |x[t+1] − 2x[t] + x[t−1]| over frames and channels: the estimator's jitter, °/frame². */

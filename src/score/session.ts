@@ -9,7 +9,7 @@ import { readPoseLog } from '../data/poselog.js';
 import { toFeatures } from '../data/features.js';
 import { hybridScores, ruleScoresBatch } from '../data/rules.js';
 import { predictWeights } from '../evaluate/evaluation.js';
-import { type Coverage, domainGaps, parseCoverage } from '../data/coverage.js';
+import { type Coverage, type ModelCoverage, domainGaps, parseCoverage } from '../data/coverage.js';
 import { loadCheckpoint } from '../nn/checkpoint.js';
 import { metadataText, readTflite } from '../export/tflite/reader.js';
 import { findModel, incompleteNote } from '../train/phases.js';
@@ -36,9 +36,6 @@ export interface SessionScores {
   reps: RepScores[];
   warnings: string[];
 }
-
-/** Where a coverage record came from. */
-export interface ModelCoverage { model: string; coverage: Coverage }
 
 export interface ScoreOptions {
   /** A checkpoint folder or a .tflite file; default the latest phase's checkpoint under modelsDir. */
