@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { WEIGHT_SPECS, sizeOf, type NamedWeights } from '../src/nn/architecture.js';
 import { saveCheckpoint } from '../src/nn/checkpoint.js';
 import { runTransfer, sessionFiles } from '../src/evaluate/transfer.js';
-import { BENCHMARK_SPEC, POSE_LOG_COLUMNS, writeBenchmarkSessions } from '../src/data/sessions.js';
+import { BENCHMARK_SPEC, POSE_LOG_COLUMNS, sessionFileName, writeBenchmarkSessions } from '../src/data/sessions.js';
 import { readPoseLog } from '../src/data/poselog.js';
 import { PROFILES } from '../src/data/exercises.js';
 import { fixture, tempDir } from './helpers/fixtures.js';
@@ -85,7 +85,7 @@ test('benchmark sessions: ordinary pose-log CSVs the importer reads back, rep by
   const dir = writeBenchmarkSessions(a, 'lunge');
   writeBenchmarkSessions(b, 'lunge');
   for (let s = 1; s <= BENCHMARK_SPEC.sessions; s++) {
-    const name = `session_0${s}.csv`;
+    const name = sessionFileName(s - 1);
     const text = readFileSync(join(dir, name), 'utf8');
     assert.equal(text, readFileSync(join(b, 'lunge', name), 'utf8'));
     assert.equal(text.split('\n')[0], 'timestamp_ms,rep_id,leftKnee,rightKnee,leftHip,rightHip,leftElbow,rightElbow,leftShoulder,rightShoulder,spineAngle,confidence');
