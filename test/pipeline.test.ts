@@ -6,7 +6,7 @@ import { runPipeline, type PipelineOptions } from '../src/pipeline/pipeline.js';
 import type { Preset } from '../src/pipeline/presets.js';
 import { tempDir } from './helpers/fixtures.js';
 
-const tiny: Preset = { name: 'quick', nSamples: { realistic: 120, seed: 120 }, epochs: { 1: 2, 2: 1, 3: 1 }, seed: 42 };
+const tiny: Preset = { name: 'quick', nSamples: { realistic: 120, seed: 120 }, epochs: { realistic: { 1: 2, 2: 1, 3: 1 }, seed: { 1: 2, 2: 1, 3: 1 } }, seed: 42 };
 
 function options(root: string, extra: Partial<PipelineOptions> = {}): PipelineOptions {
   return {
@@ -38,7 +38,7 @@ test('pipeline: every step writes its outputs, a re-run skips them all, an inter
   ]) assert.ok(existsSync(join(root, p)), `${p} written`);
   // Resumed, not restarted: the history has one row per epoch, none twice.
   const history = readFileSync(join(root, 'models/logs/squat_phase1_history.csv'), 'utf8').trim().split('\n');
-  assert.equal(history.length, 1 + tiny.epochs[1]);
+  assert.equal(history.length, 1 + tiny.epochs.realistic[1]);
   assert.equal(first.summary.length, 1);
   assert.equal(first.summary[0].exercise, 'squat');
   assert.ok(first.summary[0].mae > 0 && first.summary[0].mae < 100);

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { resolveExercises } from '../data/exercises.js';
 import { DATA_PROFILES, DEFAULT_PROFILE, parseProfile } from '../data/synthetic.js';
-import { PHASES, PHASE_NUMBERS, parsePhase } from '../train/phases.js';
+import { PHASES, PHASE_NUMBERS, parsePhase, type PhaseConfig } from '../train/phases.js';
 import { ProgressBar } from '../train/progress.js';
 import { MissingPrerequisiteError, summarize, trainExercise } from '../train/trainer.js';
 import { checkWritableDir } from '../util/writable.js';
@@ -24,13 +24,16 @@ interface TrainCliOptions {
   modelsDir: string;
 }
 
+/** "80 epochs (seed profile 50)", or "30 epochs" when both profiles agree. */
+const epochText = (e: PhaseConfig['epochs']) => `${e.realistic} epochs${e.seed === e.realistic ? '' : ` (seed profile ${e.seed})`}`;
+
 const phaseTable = PHASE_NUMBERS
   .map((p) => {
     const t = PHASES[p];
     const data = t.includeReal ? 'synthetic + real' : `synthetic${t.augment ? `, train ×${t.augment + 1} augmented` : ''}`;
     const from = t.startsFrom.length ? t.startsFrom.map((f) => `phase ${f} final`).join(', else ') : 'fresh model';
     const frozen = t.frozen.length ? t.frozen.join('+') : 'none';
-    return `  ${p} ${t.name.padEnd(15)} ${data.padEnd(31)} frozen ${frozen.padEnd(12)} lr ${t.learningRate.toExponential(0)}  ${String(t.epochs).padStart(2)} epochs  batch ${t.batchSize}  from ${from}  (target val MAE < ${t.targetMae})`;
+    return `  ${p} ${t.name.padEnd(15)} ${data.padEnd(31)} frozen ${frozen.padEnd(12)} lr ${t.learningRate.toExponential(0)}  ${epochText(t.epochs)}  batch ${t.batchSize}  from ${from}  (target val MAE < ${t.targetMae})`;
   })
   .join('\n');
 

@@ -148,7 +148,7 @@ function planSteps(opts: PipelineOptions, dirs: Dirs, log: (line: string) => voi
       steps.push({
         id,
         dependsOn: [previous],
-        settings: { epochs: preset.epochs[phase], seed: preset.seed, realStamp },
+        settings: { epochs: preset.epochs[profile][phase], seed: preset.seed, realStamp },
         outputs: [join(phasePaths(dirs.models, exercise, phase).final, 'model.json')],
         run: (resume) => trainStep(exercise, phase, resume, { ...opts, profile }, dirs, log),
       });
@@ -212,8 +212,9 @@ function planSteps(opts: PipelineOptions, dirs: Dirs, log: (line: string) => voi
 async function trainStep(
   exercise: Exercise, phase: Phase, resume: boolean, opts: PipelineOptions, dirs: Dirs, log: (line: string) => void,
 ): Promise<'done' | 'interrupted'> {
+  const profile = opts.profile ?? DEFAULT_PROFILE;
   const result = await trainExercise(exercise, phase, {
-    dataDir: dirs.data, modelsDir: dirs.models, epochs: opts.preset.epochs[phase], seed: opts.preset.seed, profile: opts.profile,
+    dataDir: dirs.data, modelsDir: dirs.models, epochs: opts.preset.epochs[profile][phase], seed: opts.preset.seed, profile,
     threads: opts.threads, resume, progress: opts.progress, shouldStop: opts.shouldStop, log,
   });
   for (const line of summarize(result)) log(line);

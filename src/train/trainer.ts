@@ -302,6 +302,8 @@ export async function trainExercise(exercise: Exercise, phase: Phase, opts: Trai
 
   // Preconditions first, before any slow work: the data's profile, real data, then the model to start from.
   if (opts.profile && !opts.dataset) checkProfile(dataDir, exercise, opts.profile);
+  // The recipe depends on the data's profile (the phase table's epochs).
+  const profile = opts.dataset?.profile ?? opts.profile ?? readGenerationRecord(join(dataDir, 'generated', exercise)).profile;
   checkRealData(dataDir, exercise, phase);
   const resumeFrom = opts.resume && checkpointExists(paths.last) ? paths.last : null;
   const startFrom = resumeFrom ? null : previousPhaseModel(modelsDir, exercise, phase);
@@ -311,7 +313,7 @@ export async function trainExercise(exercise: Exercise, phase: Phase, opts: Trai
   let state: TrainingState | null = null;
   let model: TrainableModel;
   let settings = {
-    epochs: opts.epochs ?? table.epochs,
+    epochs: opts.epochs ?? table.epochs[profile],
     batchSize: opts.batchSize ?? table.batchSize,
     learningRate: opts.learningRate ?? table.learningRate,
     seed: opts.seed ?? 42,
