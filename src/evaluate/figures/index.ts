@@ -13,11 +13,12 @@ import {
   trainingCurvesSpec, type ScoreBinRow, type AngleRow,
 } from './specs.js';
 import { blandAltmanRows, errorRows, generatedScoreRows, readHistory, sampleRepRows, scatterRows } from './data.js';
-import { writeFigure } from './render.js';
+import { writeFigure, type FigureStyle } from './render.js';
 
 export * from './specs.js';
 export * from './data.js';
 export * from './render.js';
+export { svgToPdf } from './pdf.js';
 export { FONT_FAMILY, FONT_FILES, FontWidths } from './font.js';
 
 /** Report sections a figure belongs to, in page order. */
@@ -82,8 +83,8 @@ export function buildFigures(data: PhaseData, opts: FigureInputs): Figure[] {
   return figures;
 }
 
-/** `formscore plot`: renders every figure to `<outDir>/figures/<name>.{svg,png}`. */
-export async function runPlot(opts: PhaseOptions & { outDir?: string }): Promise<{ written: string[]; figures: Figure[] }> {
+/** `formscore plot`: renders every figure to `<outDir>/figures/<name>.<format>` (default png and svg). */
+export async function runPlot(opts: PhaseOptions & { outDir?: string; style?: FigureStyle }): Promise<{ written: string[]; figures: Figure[] }> {
   const log = opts.log ?? console.log;
   const data = await collectPhaseData(opts);
   const figures = buildFigures(data, opts);
@@ -91,9 +92,9 @@ export async function runPlot(opts: PhaseOptions & { outDir?: string }): Promise
   const written: string[] = [];
   for (const f of figures) {
     const t0 = Date.now();
-    const paths = await writeFigure(dir, f.name, f.spec);
-    written.push(paths.svg, paths.png);
-    log(`wrote ${paths.png} and .svg (${Date.now() - t0} ms)`);
+    const paths = await writeFigure(dir, f.name, f.spec, opts.style);
+    written.push(...paths);
+    log(`wrote ${paths.join(', ')} (${Date.now() - t0} ms)`);
   }
   if (figures.length === 0) log('nothing to plot: no synthetic data, no training history and no models for this phase');
   return { written, figures };
