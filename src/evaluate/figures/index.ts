@@ -12,7 +12,7 @@ import {
   blandAltmanSpec, errorDistSpec, hybridComparisonSpec, maeHeatmapSpec, sampleRepsSpec, scatterSpec, scoreDistributionsSpec,
   trainingCurvesSpec, type ScoreBinRow, type AngleRow,
 } from './specs.js';
-import { blandAltmanRows, errorRows, generatedScoreRows, readHistory, sampleRepRows, scatterRows } from './data.js';
+import { annotatorAgreementRows, blandAltmanRows, errorRows, generatedScoreRows, readHistory, sampleRepRows, scatterRows } from './data.js';
 import { writeFigure, type FigureStyle } from './render.js';
 
 export * from './specs.js';
@@ -47,6 +47,14 @@ export function buildFigures(data: PhaseData, opts: FigureInputs): Figure[] {
     counts[ex] = scores.n;
     angles.push(...(sampleRepRows(dataDir, ex) ?? []));
   }
+  for (const ex of opts.exercises) {
+    const ba = annotatorAgreementRows(dataDir, ex);
+    if (!ba) continue;
+    figures.push({
+      name: `bland_altman_annotators_${ex}`, section: 'dataset', title: `Bland-Altman, two annotators: ${ex}`,
+      spec: blandAltmanSpec(ex, 'overall', ba.points, ba.lines, { reference: `annotator ${ba.annotators[0]}`, reps: 'real reps both annotated' }),
+    });
+  }
   if (scoreBins.length) figures.push({ name: 'score_distributions', section: 'dataset', title: 'Score distributions', spec: scoreDistributionsSpec(scoreBins, counts) });
   if (angles.length) figures.push({ name: 'sample_reps', section: 'samples', title: 'Sample reps', spec: sampleRepsSpec(angles) });
 
@@ -66,7 +74,9 @@ export function buildFigures(data: PhaseData, opts: FigureInputs): Figure[] {
     figures.push({ name: `bland_altman_${p.exercise}`, section: 'evaluation', title: `Bland-Altman: ${p.exercise}`, spec: blandAltmanSpec(p.exercise, 'overall', ba.points, ba.lines) });
   }
   if (data.metrics.length) {
-    figures.push({ name: 'mae_heatmap', section: 'evaluation', title: 'MAE heatmap', spec: maeHeatmapSpec(data.metrics, data.phase) });
+    // Phases side by side when several have models; otherwise this phase alone.
+    const rows = data.phases.length > 1 ? data.phases.flatMap((p) => p.metrics.map((m) => ({ ...m, phase: p.phase }))) : data.metrics;
+    figures.push({ name: 'mae_heatmap', section: 'evaluation', title: 'MAE heatmap', spec: maeHeatmapSpec(rows, data.phase) });
   }
   if (data.transfer.rows.length) {
     figures.push({
