@@ -23,7 +23,11 @@ export {
   APPROACHES, type Approach, COMPARISON_CSV, COMPARISON_COLUMNS, type ComparisonRow, type ComparisonResult, type PhaseData,
   approachScores, compareApproaches, collectPhaseData, runComparison,
 } from './evaluate/comparison.js';
-export { type Figure, buildFigures, runPlot, renderSvg, svgToPng, writeFigure, toVega } from './evaluate/figures/index.js';
+export {
+  type Figure, type FigureStyle, type FigureFormat, FIGURE_FORMATS, buildFigures, runPlot, renderSvg, renderSvgAtWidth, styledSpec, svgToPng, svgToPdf,
+  writeFigure, toVega,
+} from './evaluate/figures/index.js';
+export { runSeedEvaluation, seedSummary, SEEDS_CSV, SEEDS_SUMMARY_CSV, SEED_COLUMNS, SEED_SUMMARY_COLUMNS } from './evaluate/seeds.js';
 export {
   TRANSFER_CSV, TRANSFER_COLUMNS, BENCHMARK_DIR, type TransferOptions, type SessionReps, type TransferPredictions, type TransferResult,
   sessionFiles, readSessionReps, predictTransfer, runTransfer,
@@ -47,6 +51,7 @@ export * from './train/tensorboard.js';
 export * from './train/phases.js';
 export * from './train/progress.js';
 export * from './train/trainer.js';
+export * from './train/seeds.js';
 export * from './export/export.js';
 export * from './export/graph.js';
 export * from './export/verify.js';

@@ -53,3 +53,24 @@ test('pipeline: every step writes its outputs, a re-run skips them all, an inter
   const bigger = await runPipeline(options(root, { preset: { ...tiny, nSamples: { realistic: 140, seed: 140 } } }));
   assert.ok(bigger.ran.includes('generate squat') && bigger.ran.includes('train squat phase 1') && bigger.ran.includes('report'));
 });
+
+test('pipeline --seeds: every seed trained and evaluated, the best exported, the spread in the summary and the report', async () => {
+  const root = tempDir();
+  const r = await runPipeline(options(root, { seeds: [42, 43] }));
+  assert.equal(r.status, 'done');
+  assert.ok(r.ran.includes('seeds'));
+  for (const p of ['models/saved/squat_phase1_seed42_final/model.json', 'models/saved/squat_phase1_seed43_final/model.json',
+    'models/saved/squat_phase1_seeds.json', 'evaluation/results_seeds.csv', 'evaluation/results_seeds_summary.csv']) {
+    assert.ok(existsSync(join(root, p)), `${p} written`);
+  }
+  const record = JSON.parse(readFileSync(join(root, 'models/saved/squat_phase1_seeds.json'), 'utf8'));
+  const best = record.runs.reduce((a: { bestValMae: number }, b: { bestValMae: number }) => (b.bestValMae < a.bestValMae ? b : a));
+  assert.equal(record.selected, best.seed);
+  const s = r.summary[0].seeds!;
+  assert.equal(s.count, 2);
+  assert.equal(s.selected, record.selected);
+  assert.ok(s.maeMean > 0 && s.maeSd >= 0);
+  assert.match(readFileSync(join(root, 'evaluation/report.html'), 'utf8'), new RegExp(`<h3>Across seeds</h3>[\\s\\S]*squat: seed ${record.selected}`));
+  const again = await runPipeline(options(root, { seeds: [42, 43] }));
+  assert.deepEqual(again.ran, [], 'a re-run with the same seeds is current');
+});

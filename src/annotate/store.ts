@@ -253,28 +253,14 @@ export class AnnotationStore {
    * Null when fewer than two annotators exist.
    */
   interRater(rows: AnnotationRow[] = this.rows()): InterRater | null {
-    const byRep = new Map<string, Map<string, number[]>>();
-    for (const r of rows) {
-      const k = `${r.sourceFile}\0${r.repId}`;
-      if (!byRep.has(k)) byRep.set(k, new Map());
-      byRep.get(k)!.set(r.annotator, r.scores);
-    }
+    const byRep = scoresByRep(rows);
     const annotators = [...new Set(rows.map((r) => r.annotator))].sort();
     if (annotators.length < 2) return null;
-    const shared = (raters: string[]) => [...byRep.values()].filter((m) => raters.every((a) => m.has(a)));
     let raters = annotators;
-    let subjects = shared(raters);
+    let subjects = sharedReps(byRep, raters);
     if (subjects.length < 2) {
-      let best: string[] = [annotators[0], annotators[1]];
-      let bestCount = -1;
-      for (let i = 0; i < annotators.length; i++) {
-        for (let j = i + 1; j < annotators.length; j++) {
-          const count = shared([annotators[i], annotators[j]]).length;
-          if (count > bestCount) [best, bestCount] = [[annotators[i], annotators[j]], count];
-        }
-      }
-      raters = best;
-      subjects = shared(raters);
+      raters = mostSharedPair(byRep, annotators);
+      subjects = sharedReps(byRep, raters);
     }
     const icc = {} as Record<Dimension, number | null>;
     DIMENSIONS.forEach((dim, d) => {
@@ -354,6 +340,48 @@ interface DerivedRecord {
 }
 
 const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+/** Each annotated (source, rep): its annotators' six scores by name. */
+function scoresByRep(rows: readonly AnnotationRow[]): Map<string, Map<string, number[]>> {
+  const byRep = new Map<string, Map<string, number[]>>();
+  for (const r of rows) {
+    const k = `${r.sourceFile}\0${r.repId}`;
+    if (!byRep.has(k)) byRep.set(k, new Map());
+    byRep.get(k)!.set(r.annotator, r.scores);
+  }
+  return byRep;
+}
+
+/** The reps that every one of `raters` scored. */
+const sharedReps = (byRep: Map<string, Map<string, number[]>>, raters: readonly string[]) =>
+  [...byRep.values()].filter((m) => raters.every((a) => m.has(a)));
+
+/** The two of `annotators` (sorted, at least two) who scored the most reps in common; the first such pair on ties. */
+function mostSharedPair(byRep: Map<string, Map<string, number[]>>, annotators: readonly string[]): [string, string] {
+  let best: [string, string] = [annotators[0], annotators[1]];
+  let bestCount = -1;
+  for (let i = 0; i < annotators.length; i++) {
+    for (let j = i + 1; j < annotators.length; j++) {
+      const count = sharedReps(byRep, [annotators[i], annotators[j]]).length;
+      if (count > bestCount) [best, bestCount] = [[annotators[i], annotators[j]], count];
+    }
+  }
+  return best;
+}
+
+/**
+ * The two annotators who scored the most reps in common, and those reps' scores (N, 6)
+ * by each, for a Bland-Altman plot of their agreement; null when no two annotators share a rep.
+ */
+export function sharedPair(rows: readonly AnnotationRow[]): { annotators: [string, string]; scores: [number[][], number[][]] } | null {
+  const annotators = [...new Set(rows.map((r) => r.annotator))].sort();
+  if (annotators.length < 2) return null;
+  const byRep = scoresByRep(rows);
+  const pair = mostSharedPair(byRep, annotators);
+  const reps = sharedReps(byRep, pair);
+  if (reps.length === 0) return null;
+  return { annotators: pair, scores: [reps.map((m) => m.get(pair[0])!), reps.map((m) => m.get(pair[1])!)] };
+}
 
 /** annotations.csv text: header plus rows sorted by source, rep index, annotator (stable diffs). */
 export function formatAnnotations(rows: AnnotationRow[]): string {

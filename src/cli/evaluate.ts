@@ -3,6 +3,7 @@
 
 import type { Command } from 'commander';
 import { runEvaluation, TARGETS } from '../evaluate/evaluation.js';
+import { runSeedEvaluation, SEEDS_CSV, SEEDS_SUMMARY_CSV } from '../evaluate/seeds.js';
 import { runTransfer, TRANSFER_CSV } from '../evaluate/transfer.js';
 import { BENCHMARK_SPEC } from '../data/sessions.js';
 import { addPhaseOptions, phaseOptionsFrom, type PhaseCliOptions } from './options.js';
@@ -27,7 +28,9 @@ export function registerEvaluate(program: Command): void {
         'resampled exactly as the app\'s exports are. By default the benchmark sessions in <data-dir>/benchmark/<ex>/ ' +
         `(${BENCHMARK_SPEC.sessions} simulated people × ${BENCHMARK_SPEC.repsPerSession} reps per exercise, written on first use with ` +
         'the benchmark\'s own seed and wider ranges than training); --sessions points at real recordings. ' +
-        `Writes <out>/${TRANSFER_CSV} (same columns, network vs rule).`,
+        `Writes <out>/${TRANSFER_CSV} (same columns, network vs rule).\n\n` +
+        'Where `train --seeds` trained the phase, every seed\'s model is evaluated on the same test split too: ' +
+        `<out>/${SEEDS_CSV} (one row per seed and dimension) and <out>/${SEEDS_SUMMARY_CSV} (mean and SD across seeds).`,
     ))
     .option('--sessions <path>', 'pose-log CSV, or folder of them: <path>/<ex>/*.csv, or <path>/*.csv with one --exercise (default: the benchmark)')
     .option('--no-transfer', 'skip the transfer evaluation on pose-log sessions')
@@ -40,6 +43,7 @@ export function registerEvaluate(program: Command): void {
     .action(async (opts: EvaluateCliOptions) => {
       const options = phaseOptionsFrom(opts);
       await runEvaluation(options);
+      await runSeedEvaluation(options);
       if (opts.transfer) await runTransfer({ ...options, sessions: opts.sessions });
     });
 }

@@ -41,6 +41,24 @@ export function positiveNumber(flag: string, value: string | undefined): number 
   return v;
 }
 
+/**
+ * The seeds of `--seeds`: a count N (seeds base, base + 1, …, base + N − 1, base being
+ * --seed or 42), or a comma list of distinct seeds; a one-line error naming the flag otherwise.
+ */
+export function seedList(value: string | undefined, base: number): number[] | undefined {
+  if (value === undefined) return undefined;
+  const parts = String(value).split(',').map((p) => p.trim());
+  if (parts.length === 1) return Array.from({ length: wholeNumber('--seeds', value, 1) }, (_, i) => base + i);
+  const seeds = parts.map((p) => {
+    const v = Number(p);
+    if (p === '' || !Number.isSafeInteger(v) || v < 0) throw new Error(`--seeds must be a count or a comma list of whole numbers ≥ 0, got "${value}"`);
+    return v;
+  });
+  const repeated = seeds.find((s, i) => seeds.indexOf(s) !== i);
+  if (repeated !== undefined) throw new Error(`--seeds lists seed ${repeated} twice in "${value}"`);
+  return seeds;
+}
+
 export interface PhaseCliOptions {
   phase: string;
   exercise: string;

@@ -7,7 +7,7 @@ import { ProgressBar, formatDuration } from '../train/progress.js';
 import { parsePreset } from '../pipeline/presets.js';
 import { runPipeline, STATE_FILE, type PipelineResult } from '../pipeline/pipeline.js';
 import { checkWritableDir } from '../util/writable.js';
-import { EXERCISE_OR_ALL, wholeNumber } from './options.js';
+import { EXERCISE_OR_ALL, seedList, wholeNumber } from './options.js';
 import { stopOnInterrupt } from './interrupt.js';
 
 interface PipelineCliOptions {
@@ -15,6 +15,7 @@ interface PipelineCliOptions {
   profile: string;
   exercise: string;
   threads?: string;
+  seeds?: string;
 }
 
 export function registerPipeline(program: Command): void {
@@ -31,11 +32,14 @@ export function registerPipeline(program: Command): void {
     .option('--profile <name>', `synthetic training data: ${DATA_PROFILES.join(' or ')} (see formscore generate --help)`, DEFAULT_PROFILE)
     .option('--exercise <name>', EXERCISE_OR_ALL, 'all')
     .option('--threads <n>', 'training worker threads (default: all cores)')
+    .option('--seeds <n|list>', 'train every phase N times (seeds 42, 43, ...) or once per listed seed on one split, evaluate each ' +
+      '(evaluation/results_seeds.csv, mean ± SD), and export the seed with the lowest val MAE')
     .addHelpText('after', [
       '',
       'Examples:',
       '  formscore pipeline --preset quick',
       '  formscore pipeline --preset full --exercise squat',
+      '  formscore pipeline --preset quick --seeds 3',
     ].join('\n'))
     .action((opts: PipelineCliOptions) => runPipelineCli(opts));
 }
@@ -45,14 +49,15 @@ async function runPipelineCli(opts: PipelineCliOptions): Promise<void> {
   const profile = parseProfile(opts.profile);
   const exercises = resolveExercises(opts.exercise);
   const threads = wholeNumber('--threads', opts.threads, 1);
+  const seeds = seedList(opts.seeds, preset.seed);
   // The folders every step writes under the current one, checked before hours of work.
   for (const dir of ['data', 'models', 'evaluation', 'export']) checkWritableDir(dir);
   const started = performance.now();
   const progress = new ProgressBar(process.stdout);
   const interrupt = stopOnInterrupt(progress, 'run the same command to continue');
   try {
-    console.log(`formscore pipeline --preset ${preset.name} --profile ${profile}: ${exercises.join(', ')}`);
-    const result = await runPipeline({ preset, profile, exercises, threads, progress, shouldStop: interrupt.requested, log: (l) => progress.message(l) });
+    console.log(`formscore pipeline --preset ${preset.name} --profile ${profile}${seeds ? ` --seeds ${seeds.join(',')}` : ''}: ${exercises.join(', ')}`);
+    const result = await runPipeline({ preset, profile, exercises, threads, seeds, progress, shouldStop: interrupt.requested, log: (l) => progress.message(l) });
     if (result.status === 'interrupted') {
       console.log(`Interrupted after ${formatDuration((performance.now() - started) / 1000)}; run the same command to continue.`);
       process.exitCode = 130;
@@ -83,9 +88,13 @@ function formatSummary(r: PipelineResult, seconds: number): string {
   lines.push(
     '(overall dimension, 0-100 scale: test MAE against the ground truth of the held-out test split;',
     ' sessions MAE against the rule scorer on the benchmark pose-log sessions, as the phone will see them)',
-    '',
-    'Outputs:',
   );
+  const seeded = r.summary.filter((s) => s.seeds);
+  if (seeded.length) {
+    lines.push('', 'Across seeds (overall test MAE, mean ± SD; the exported model is the seed with the lowest val MAE):');
+    for (const s of seeded) lines.push(`  ${s.exercise.padEnd(12)}${s.seeds!.maeMean.toFixed(2)} ± ${s.seeds!.maeSd.toFixed(2)} over ${s.seeds!.count} seeds, exported seed ${s.seeds!.selected}`);
+  }
+  lines.push('', 'Outputs:');
   for (const [what, where] of Object.entries(r.outputs)) lines.push(`  ${what.padEnd(48)} ${where}`);
   return lines.join('\n');
 }

@@ -1,13 +1,15 @@
 // `formscore train`: the three training phases for one exercise or all of them.
 
 import type { Command } from 'commander';
-import { resolveExercises } from '../data/exercises.js';
+import { resolveExercises, type Exercise } from '../data/exercises.js';
 import { DATA_PROFILES, DEFAULT_PROFILE, parseProfile } from '../data/synthetic.js';
 import { PHASES, PHASE_NUMBERS, parsePhase, type PhaseConfig } from '../train/phases.js';
 import { ProgressBar } from '../train/progress.js';
 import { MissingPrerequisiteError, summarize, trainExercise } from '../train/trainer.js';
+import { summarizeSeeds, trainSeeds } from '../train/seeds.js';
+import { runSeedEvaluation } from '../evaluate/seeds.js';
 import { checkWritableDir } from '../util/writable.js';
-import { EXERCISE_OR_ALL, positiveNumber, wholeNumber } from './options.js';
+import { EXERCISE_OR_ALL, positiveNumber, seedList, wholeNumber } from './options.js';
 import { stopOnInterrupt } from './interrupt.js';
 
 interface TrainCliOptions {
@@ -18,6 +20,8 @@ interface TrainCliOptions {
   batch?: string;
   lr?: string;
   seed?: string;
+  seeds?: string;
+  evaluationDir: string;
   threads?: string;
   resume?: boolean;
   dataDir: string;
@@ -53,10 +57,13 @@ export function registerTrain(program: Command): void {
     .option('--batch <n>', "batch size (default: the phase's)")
     .option('--lr <x>', "learning rate (default: the phase's)")
     .option('--seed <n>', 'seed of the data split, augmentation, initialisation, dropout and shuffling (default: 42)')
+    .option('--seeds <n|list>', 'train N models (seeds --seed, --seed + 1, ...) or one per listed seed (7,11,13) on the split of --seed; ' +
+      'evaluate each and keep the one with the lowest val MAE as the phase\'s model')
     .option('--threads <n>', 'worker threads of the engine (default: one per core)')
     .option('--resume', 'continue an interrupted run from models/saved/<ex>_phase<p>_last/ (same batch, seed and optimizer state; --epochs may extend it)')
     .option('--data-dir <dir>', 'data folder (generated/<ex>/ from `formscore generate`, real/<ex>/ from `formscore annotate`)', 'data')
     .option('--models-dir <dir>', 'models folder (saved/ checkpoints, logs/ histories and TensorBoard files)', 'models')
+    .option('--evaluation-dir <dir>', 'with --seeds: where results_seeds.csv and results_seeds_summary.csv go', 'evaluation')
     .addHelpText(
       'after',
       `
@@ -70,6 +77,11 @@ Writes, for exercise <ex> and phase <p>, under the models folder:
   logs/<ex>_phase<p>_history.csv  epoch (from 0, as Keras), loss, mae, val_loss, val_mae, lr (MSE/MAE on the 0-1 scale)
   logs/<ex>_phase<p>/           TensorBoard runs train/ and validation/ (epoch_loss, epoch_mae): tensorboard --logdir models/logs
 
+With --seeds, each seed <s> writes the same files as <ex>_phase<p>_seed<s>_best/, _final/, _last/,
+logs/<ex>_phase<p>_seed<s>_history.csv and logs/<ex>_phase<p>_seed<s>/; the seed with the lowest
+best val MAE is copied to the usual _best/, _final/ and history, and saved/<ex>_phase<p>_seeds.json
+records every seed's val MAE and the selected one. All seeds share the split of --seed.
+
 Ctrl-C stops after the current step and keeps the last good checkpoint (exit 130);
 run the same command with --resume to continue. Phases 2 and 3 need real annotated
 reps in data/real/<ex>/ (formscore annotate); with --exercise all, exercises without
@@ -78,7 +90,8 @@ them are skipped.
 Examples:
   formscore generate --exercise squat && formscore train --exercise squat --phase 1
   formscore train --exercise all --phase 2 --threads 2
-  formscore train --exercise squat --phase 1 --resume`,
+  formscore train --exercise squat --phase 1 --resume
+  formscore train --exercise squat --phase 1 --seeds 5 --epochs 20`,
     )
     .action((opts: TrainCliOptions) => runTrain(opts));
 }
@@ -91,31 +104,44 @@ async function runTrain(opts: TrainCliOptions): Promise<void> {
   const batchSize = wholeNumber('--batch', opts.batch, 1);
   const learningRate = positiveNumber('--lr', opts.lr);
   const seed = wholeNumber('--seed', opts.seed, 0);
+  const seeds = seedList(opts.seeds, seed ?? 42);
   const threads = wholeNumber('--threads', opts.threads, 1);
   const single = exercises.length === 1;
   checkWritableDir(opts.modelsDir, 'models folder');
+  if (seeds) checkWritableDir(opts.evaluationDir, 'evaluation folder');
 
   const progress = new ProgressBar(process.stdout);
   const interrupt = stopOnInterrupt(progress, 'run the same command with --resume to continue');
 
-  let trained = 0;
+  const trained: Exercise[] = [];
   let failed = 0;
   const overview: string[] = [];
+  const common = {
+    dataDir: opts.dataDir, modelsDir: opts.modelsDir, epochs, batchSize, learningRate, seed, threads,
+    resume: !!opts.resume, progress, shouldStop: interrupt.requested, profile,
+  };
+  // One exercise: a single run, or one per seed; its closing lines, the first of them for the overview.
+  const trainOne = async (exercise: Exercise): Promise<{ status: string; lines: string[]; headline: string }> => {
+    if (!seeds) {
+      const result = await trainExercise(exercise, phase, common);
+      const lines = summarize(result);
+      return { status: result.status, lines, headline: lines[0] };
+    }
+    const result = await trainSeeds(exercise, phase, seeds, common);
+    const closing = summarizeSeeds(result, opts.modelsDir);
+    return { status: result.status, lines: [...result.runs.flatMap(summarize), ...closing], headline: closing[0] ?? '' };
+  };
   try {
     for (const exercise of exercises) {
       try {
-        const result = await trainExercise(exercise, phase, {
-          dataDir: opts.dataDir, modelsDir: opts.modelsDir, epochs, batchSize, learningRate, seed, threads,
-          resume: !!opts.resume, progress, shouldStop: interrupt.requested, profile,
-        });
-        const lines = summarize(result);
+        const { status, lines, headline } = await trainOne(exercise);
         for (const line of lines) console.log(line);
-        overview.push(lines[0]);
-        if (result.status === 'interrupted') {
+        overview.push(headline);
+        if (status === 'interrupted') {
           process.exitCode = 130;
           return;
         }
-        trained++;
+        trained.push(exercise);
       } catch (err) {
         if (single) throw err;
         const message = err instanceof Error ? err.message : String(err);
@@ -126,7 +152,10 @@ async function runTrain(opts: TrainCliOptions): Promise<void> {
       }
     }
     if (!single) console.log(['', `Phase ${phase} overview:`, ...overview.map((l) => `  ${l}`)].join('\n'));
-    if (trained === 0) throw new Error(`nothing trained for phase ${phase} (${exercises.join(', ')}): see the messages above`);
+    if (trained.length === 0) throw new Error(`nothing trained for phase ${phase} (${exercises.join(', ')}): see the messages above`);
+    if (seeds) {
+      await runSeedEvaluation({ phase, exercises: trained, dataDir: opts.dataDir, modelsDir: opts.modelsDir, outDir: opts.evaluationDir, threads });
+    }
     if (failed > 0) process.exitCode = 1;
   } finally {
     interrupt.dispose();

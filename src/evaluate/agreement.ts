@@ -27,6 +27,14 @@ export interface Agreement {
   icc_f_lo: number; icc_f_hi: number;
 }
 
+/** The four metrics of `rater` against `reference` (same reps, same order), point estimates only. */
+export function agreementPoint(reference: ArrayLike<number>, rater: ArrayLike<number>): Record<AgreementMetric, number> {
+  return {
+    mae: mae(rater, reference), rmse: rmse(rater, reference), pearson: pearson(rater, reference),
+    icc: icc21FromMeanSquares(twoWayMeanSquares([reference, rater])),
+  };
+}
+
 /** Agreement of `rater` with `reference` (same reps, same order), with intervals at `opts.level`. */
 export function agreementWithCi(reference: ArrayLike<number>, rater: ArrayLike<number>, opts: BootstrapOptions = {}): Agreement {
   const n = reference.length;
@@ -42,7 +50,7 @@ export function agreementWithCi(reference: ArrayLike<number>, rater: ArrayLike<n
   const f = iccConfidenceInterval(ms, level);
   return {
     n,
-    mae: mae(rater, reference), rmse: rmse(rater, reference), pearson: pearson(rater, reference), icc: icc21FromMeanSquares(ms),
+    ...agreementPoint(reference, rater),
     mae_lo: maeCi.lo, mae_hi: maeCi.hi,
     rmse_lo: rmseCi.lo, rmse_hi: rmseCi.hi,
     pearson_lo: rCi.lo, pearson_hi: rCi.hi,

@@ -13,7 +13,7 @@ import { predictTransfer } from './transfer.js';
 import { pairedComparison, pairedDisplay, PAIRED_COLUMNS, PAIRED_CSV, PAIRED_DISPLAY_COLUMNS, type PairedRow } from './paired.js';
 import { formatTable, toCsv, type Row } from './table.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import type { Phase } from '../train/phases.js';
+import { PHASE_NUMBERS, findModel, type Phase } from '../train/phases.js';
 
 // Defined with the per-rep predictions, which write all three; re-exported where they were first public.
 export { APPROACHES, approachScores, type Approach };
@@ -122,17 +122,29 @@ export interface PhaseData {
   paired: PairedRow[];
   /** Network vs rule on the benchmark pose-log sessions. */
   transfer: { source: string; rows: MetricRow[] };
+  /** Every phase with a model of one of the exercises (this one included), in phase order, for side-by-side views. */
+  phases: { phase: Phase; metrics: MetricRow[] }[];
 }
 
 export async function collectPhaseData(opts: PhaseOptions): Promise<PhaseData> {
   const { results, skipped } = await predictTestSplits(opts);
   const { source, rows } = await predictTransfer(opts);
+  const metrics = results.flatMap((r) => dimensionMetrics(r.exercise, r.truth, r.network, r.n, opts.bootstrap));
+  const phases: PhaseData['phases'] = [];
+  for (const phase of PHASE_NUMBERS) {
+    if (phase === opts.phase) { phases.push({ phase, metrics }); continue; }
+    if (!opts.exercises.some((e) => findModel(opts.modelsDir ?? 'models', e, phase))) continue;
+    (opts.log ?? console.log)(`phase ${phase} models exist too: scoring their test splits to show the phases side by side`);
+    const other = await predictTestSplits({ ...opts, phase, log: () => {} });
+    phases.push({ phase, metrics: other.results.flatMap((r) => dimensionMetrics(r.exercise, r.truth, r.network, r.n, opts.bootstrap)) });
+  }
   return {
+    phases,
     transfer: { source, rows },
     phase: opts.phase,
     predictions: results,
     skipped,
-    metrics: results.flatMap((r) => dimensionMetrics(r.exercise, r.truth, r.network, r.n, opts.bootstrap)),
+    metrics,
     comparison: results.flatMap((r) => compareApproaches(r, opts.bootstrap)),
     paired: results.flatMap((r) => pairedComparison(r, opts.bootstrap)),
   };

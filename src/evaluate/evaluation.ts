@@ -16,6 +16,7 @@ import { formatTable, toCsv, type Row } from './table.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { writePredictions } from './predictions.js';
 import { PHASES, findModel, incompleteNote, type Phase } from '../train/phases.js';
+import { recordedSplitSeed } from '../train/trainer.js';
 
 /** Targets on the overall dimension (the seed project's acceptance criteria). */
 export const TARGETS = { mae: 8, pearson: 0.85, icc: 0.8 } as const;
@@ -121,28 +122,34 @@ export async function predictTestSplits(opts: PhaseOptions): Promise<{ results: 
       skipped.push({ exercise, reason });
       continue;
     }
-    const { weights, training } = loadCheckpoint(checkpoint, { optimizer: false });
-    // The split must be the one training used: its seed, when the checkpoint records one.
-    const recorded = typeof training?.seed === 'number' ? training.seed : undefined;
-    const seed = opts.seed ?? recorded ?? 42;
-    if (recorded !== undefined && recorded !== seed) {
-      log(`warning: ${checkpoint} was trained with split seed ${recorded}; evaluating with --seed ${seed} mixes training reps into the test split`);
-    }
-    const data = loadDataset(exercise, { dataDir: opts.dataDir ?? 'data', seed, includeReal: PHASES[opts.phase].includeReal });
-    if (data.test.n < 2) throw new Error(`${exercise}: test split has ${data.test.n} reps; generate more data (formscore generate --n-samples ...)`);
-    const score = async (split: SplitName): Promise<SplitScores> => {
-      const s = data[split];
-      const network = await predictWeights(weights, s.x, s.n, opts);
-      return { split, n: s.n, sequences: s.sequences, truth: times100(s.y), network: times100(network), source: s.source, index: s.index };
-    };
-    const t0 = Date.now();
-    const test = await score('test');
-    const others = opts.allSplits ? [await score('train'), await score('val')] : [];
-    const n = test.n + others.reduce((a, o) => a + o.n, 0);
-    log(`${exercise}: scored ${n} ${opts.allSplits ? '' : 'test '}reps with ${checkpoint} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    results.push({ exercise, checkpoint, ...test, others });
+    results.push(await predictCheckpointSplits(exercise, checkpoint, opts));
   }
   return { results, skipped };
+}
+
+/** Scores one checkpoint of the exercise on the test split it was trained with (and, with `allSplits`, train and val). */
+export async function predictCheckpointSplits(exercise: Exercise, checkpoint: string, opts: PhaseOptions): Promise<TestPredictions> {
+  const log = opts.log ?? console.log;
+  const { weights, training } = loadCheckpoint(checkpoint, { optimizer: false });
+  // The split must be the one training used: its seed, when the checkpoint records one.
+  const recorded = recordedSplitSeed(training);
+  const seed = opts.seed ?? recorded ?? 42;
+  if (recorded !== undefined && recorded !== seed) {
+    log(`warning: ${checkpoint} was trained with split seed ${recorded}; evaluating with --seed ${seed} mixes training reps into the test split`);
+  }
+  const data = loadDataset(exercise, { dataDir: opts.dataDir ?? 'data', seed, includeReal: PHASES[opts.phase].includeReal });
+  if (data.test.n < 2) throw new Error(`${exercise}: test split has ${data.test.n} reps; generate more data (formscore generate --n-samples ...)`);
+  const score = async (split: SplitName): Promise<SplitScores> => {
+    const s = data[split];
+    const network = await predictWeights(weights, s.x, s.n, opts);
+    return { split, n: s.n, sequences: s.sequences, truth: times100(s.y), network: times100(network), source: s.source, index: s.index };
+  };
+  const t0 = Date.now();
+  const test = await score('test');
+  const others = opts.allSplits ? [await score('train'), await score('val')] : [];
+  const n = test.n + others.reduce((a, o) => a + o.n, 0);
+  log(`${exercise}: scored ${n} ${opts.allSplits ? '' : 'test '}reps with ${checkpoint} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return { exercise, checkpoint, ...test, others };
 }
 
 /** Column d of an (N, 6) score matrix. */

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
-import { DIMENSIONS, N_SCORES, type Exercise } from '../data/exercises.js';
+import { DIMENSIONS, EXERCISES, N_SCORES, type Exercise } from '../data/exercises.js';
 import { hasRealData, readRepFolder } from '../data/dataset.js';
 import { readNpyFloat32 } from '../data/npy.js';
 import { PHASES } from '../train/phases.js';
@@ -16,6 +16,7 @@ import { collectPhaseData, comparisonDisplay, COMPARISON_DISPLAY_COLUMNS, HYBRID
 import { TARGETS, TARGET_COLUMNS, ciNote, column, targetSummary, type MetricRow, type PhaseOptions } from './evaluation.js';
 import { agreementDisplay, AGREEMENT_DISPLAY_COLUMNS } from './agreement.js';
 import { pairedDisplay, PAIRED_DISPLAY_COLUMNS } from './paired.js';
+import { readSeedCsv, seedDisplay, SEED_DISPLAY_COLUMNS, SEEDS_CSV, SEEDS_SUMMARY_CSV } from './seeds.js';
 import { buildFigures, toVega, type Figure, type Section } from './figures/index.js';
 import { fmt, type Row } from './table.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -136,6 +137,29 @@ export function summaryRows(json: unknown): Row[] {
   });
 }
 
+/** The overall dimension of every phase that has models, side by side; empty with one phase. */
+function phasesSection(data: PhaseData): string {
+  if (data.phases.length < 2) return '';
+  const rows = data.phases.flatMap((p) => p.metrics.filter((m) => m.dimension === 'overall').map((m) => ({ phase: p.phase, m })))
+    .sort((a, b) => EXERCISES.indexOf(a.m.exercise) - EXERCISES.indexOf(b.m.exercise) || a.phase - b.phase)
+    .map(({ phase, m }) => ({ exercise: m.exercise, phase, n: m.n, ...agreementDisplay(m) }));
+  return '<h3>Phases side by side (overall dimension)</h3>' +
+    note(`Every phase with a model, on its own test split: phases 2 and 3 add the real annotated reps to the synthetic test reps of phase 1 (the same synthetic reps in every phase). This report's other sections show phase ${data.phase}.`) +
+    htmlTable(['exercise', 'phase', 'n', ...AGREEMENT_DISPLAY_COLUMNS], rows);
+}
+
+/** Mean ± SD across the seeds of `train --seeds` (results_seeds_summary.csv), when the phase has them. */
+function seedsSection(path: string, phase: number): string {
+  const rows = readSeedCsv(path).filter((r) => Number(r.phase) === phase);
+  if (rows.length === 0) return '';
+  const selected = [...new Map(rows.map((r) => [r.exercise, r.selected_seed])).entries()].map(([e, s]) => `${e}: seed ${s}`).join(', ');
+  return '<h3>Across seeds</h3>' +
+    `<p>The phase trained once per seed on one data split (<code>train --seeds</code>), every seed's model scored on the same ` +
+    `test reps: mean ± SD (n − 1) over the seeds. The exported model is the seed with the lowest validation MAE: ${esc(selected)}. ` +
+    `Per-seed rows: <code>${esc(SEEDS_CSV)}</code>.</p>` +
+    htmlTable(SEED_DISPLAY_COLUMNS, seedDisplay(rows));
+}
+
 // ---- charts ---------------------------------------------------------------------------
 
 /** The browser build of vega (UMD, defines `vega`), read from node_modules. */
@@ -189,6 +213,7 @@ export function renderReport(data: PhaseData, figures: Figure[], opts: ReportOpt
         `Pearson r &gt; ${TARGETS.pearson}, ICC &gt; ${TARGETS.icc}; ci_clear says whether the whole 95 % interval meets ` +
         `all three. Intervals: ${esc(ciNote(opts.bootstrap))}; the bootstrap resamples reps of the test split.</p>`,
       '<h3>Targets (overall dimension)</h3>', htmlTable(TARGET_COLUMNS, targetSummary(data.metrics)),
+      phasesSection(data), seedsSection(join(opts.outDir ?? 'evaluation', SEEDS_SUMMARY_CSV), data.phase),
       charts('evaluation', (n) => n === 'mae_heatmap'),
       '<h3>Per dimension</h3>', metricsTable(data.metrics), skipped,
       ...trained.map((ex) => `<h3>${esc(ex)}</h3>` + charts('evaluation', (n) => n === `scatter_${ex}` || n === `error_dist_${ex}` || n === `bland_altman_${ex}`)),

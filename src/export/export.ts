@@ -9,6 +9,7 @@ import { loadCheckpoint } from '../nn/checkpoint.js';
 import { type Coverage, parseCoverage } from '../data/coverage.js';
 import type { NamedWeights } from '../nn/architecture.js';
 import { PHASES, findModel, incompleteNote, phasePaths, type FoundModel, type Phase } from '../train/phases.js';
+import { recordedSplitSeed } from '../train/trainer.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { checkWritableDir } from '../util/writable.js';
 import { VERSION } from '../version.js';
@@ -137,7 +138,7 @@ export async function exportModels(opts: ExportOptions): Promise<ExportReport> {
       minRuntimeVersion: metadataText(model, 'min_runtime_version') ?? '', operators: operatorSummary(model),
     };
     if (opts.verify ?? true) {
-      const splitSeed = typeof training?.seed === 'number' ? training.seed : undefined;
+      const splitSeed = recordedSplitSeed(training);
       entry.verification = await verifyTflite(bytes, weights, {
         form, dtype, exercise, dataDir: opts.dataDir, splitSeed, includeReal: PHASES[found.phase].includeReal, samples: opts.samples, engine: opts.engine, log,
       });

@@ -12,6 +12,8 @@ import { BENCHMARK_SPEC, sessionFileName, writeBenchmarkSessions } from '../data
 import { hasRealData } from '../data/dataset.js';
 import { phasePaths, type Phase } from '../train/phases.js';
 import { summarize, trainExercise } from '../train/trainer.js';
+import { summarizeSeeds, trainSeeds } from '../train/seeds.js';
+import { runSeedEvaluation, SEEDS_CSV, SEEDS_SUMMARY_CSV } from '../evaluate/seeds.js';
 import type { ProgressBar } from '../train/progress.js';
 import { runEvaluation, EVALUATION_CSV } from '../evaluate/evaluation.js';
 import { runComparison, COMPARISON_CSV } from '../evaluate/comparison.js';
@@ -35,6 +37,8 @@ export interface PipelineOptions {
   exportDir?: string; // default 'export'
   stateFile?: string; // default pipeline_state.json
   threads?: number;
+  /** Train every phase once per seed (`train --seeds`) and evaluate each; absent: one run, as always. */
+  seeds?: readonly number[];
   progress?: ProgressBar | null;
   shouldStop?: () => boolean;
   log?: (line: string) => void;
@@ -50,6 +54,8 @@ export interface ExerciseSummary {
   transferMae: number | null;
   transferPearson: number | null;
   tfliteBytes: number | null;
+  /** With --seeds: the overall test MAE across seeds and the exported seed. */
+  seeds: { count: number; maeMean: number; maeSd: number; selected: number } | null;
 }
 
 export interface PipelineResult {
@@ -148,7 +154,8 @@ function planSteps(opts: PipelineOptions, dirs: Dirs, log: (line: string) => voi
       steps.push({
         id,
         dependsOn: [previous],
-        settings: { epochs: preset.epochs[profile][phase], seed: preset.seed, realStamp },
+        // Seeds join the settings only when asked for, so the state of earlier single-seed runs stays current.
+        settings: { epochs: preset.epochs[profile][phase], seed: preset.seed, realStamp, ...(opts.seeds && { seeds: opts.seeds }) },
         outputs: [join(phasePaths(dirs.models, exercise, phase).final, 'model.json')],
         run: (resume) => trainStep(exercise, phase, resume, { ...opts, profile }, dirs, log),
       });
@@ -174,6 +181,10 @@ function planSteps(opts: PipelineOptions, dirs: Dirs, log: (line: string) => voi
         id: `transfer${suffix}`, dependsOn: [...models, ...benchmarkSteps], settings: { exercises, outDir }, outputs: [join(outDir, TRANSFER_CSV)],
         run: async () => (await runTransfer({ ...common, outDir }), 'done'),
       },
+      ...(opts.seeds ? [{
+        id: `seeds${suffix}`, dependsOn: models, settings: { exercises, outDir, seeds: opts.seeds }, outputs: [join(outDir, SEEDS_CSV)],
+        run: async () => (await runSeedEvaluation({ ...common, outDir }), 'done' as const),
+      }] : []),
     ];
   };
   steps.push(...analysis(1, dirs.evaluation, phase1Models));
@@ -198,7 +209,7 @@ function planSteps(opts: PipelineOptions, dirs: Dirs, log: (line: string) => voi
       },
     },
     {
-      id: 'report', dependsOn: ['evaluate', 'compare', 'transfer', 'plot', 'export'], settings: { exercises },
+      id: 'report', dependsOn: ['evaluate', 'compare', 'transfer', ...(opts.seeds ? ['seeds'] : []), 'plot', 'export'], settings: { exercises },
       outputs: [join(dirs.evaluation, REPORT_HTML)],
       run: async () => {
         await runReport({ phase: 1, exercises, dataDir: dirs.data, modelsDir: dirs.models, outDir: dirs.evaluation, exportDir: dirs.export, threads: opts.threads, log });
@@ -213,12 +224,15 @@ async function trainStep(
   exercise: Exercise, phase: Phase, resume: boolean, opts: PipelineOptions, dirs: Dirs, log: (line: string) => void,
 ): Promise<'done' | 'interrupted'> {
   const profile = opts.profile ?? DEFAULT_PROFILE;
-  const result = await trainExercise(exercise, phase, {
+  const train = {
     dataDir: dirs.data, modelsDir: dirs.models, epochs: opts.preset.epochs[profile][phase], seed: opts.preset.seed, profile,
     threads: opts.threads, resume, progress: opts.progress, shouldStop: opts.shouldStop, log,
-  });
-  for (const line of summarize(result)) log(line);
-  return result.status === 'interrupted' ? 'interrupted' : 'done';
+  };
+  const { status, lines } = opts.seeds
+    ? await trainSeeds(exercise, phase, opts.seeds, train).then((r) => ({ status: r.status, lines: [...r.runs.flatMap(summarize), ...summarizeSeeds(r, dirs.models)] }))
+    : await trainExercise(exercise, phase, train).then((r) => ({ status: r.status, lines: summarize(r) }));
+  for (const line of lines) log(line);
+  return status === 'interrupted' ? 'interrupted' : 'done';
 }
 
 /** Overall-dimension test and transfer metrics of each exercise's latest evaluated phase, and its TFLite size. */
@@ -226,15 +240,17 @@ function summarizeResults(exercises: Exercise[], dirs: Dirs): ExerciseSummary[] 
   const rows = new Map<Exercise, ExerciseSummary>();
   for (const [phase, dir] of [[1, dirs.evaluation], [3, join(dirs.evaluation, 'phase3')]] as const) {
     const transfer = new Map(overallRows(join(dir, TRANSFER_CSV)).map((r) => [r.exercise, r]));
+    const seeds = new Map(overallRows(join(dir, SEEDS_SUMMARY_CSV)).filter((r) => Number(r.phase) === phase).map((r) => [r.exercise, r]));
     for (const r of overallRows(join(dir, EVALUATION_CSV))) {
       const exercise = r.exercise as Exercise;
       if (!exercises.includes(exercise)) continue;
       const tflite = join(dirs.export, 'tflite', tfliteFileName(exercise));
-      const t = transfer.get(exercise);
+      const t = transfer.get(exercise), sd = seeds.get(exercise);
       rows.set(exercise, {
         exercise, phase, mae: Number(r.mae), pearson: Number(r.pearson), icc: Number(r.icc),
         transferMae: t ? Number(t.mae) : null, transferPearson: t ? Number(t.pearson) : null,
         tfliteBytes: existsSync(tflite) ? statSync(tflite).size : null,
+        seeds: sd ? { count: Number(sd.seeds), maeMean: Number(sd.mae_mean), maeSd: Number(sd.mae_sd), selected: Number(sd.selected_seed) } : null,
       });
     }
   }

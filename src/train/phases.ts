@@ -63,8 +63,12 @@ export interface PhasePaths {
   tensorboard: string; // models/logs/<ex>_phase<p>/
 }
 
-export function phasePaths(modelsDir: string, exercise: string, phase: Phase): PhasePaths {
-  const stem = `${exercise}_phase${phase}`;
+/**
+ * With `seed`, the files of that seed's run of `train --seeds` (`<ex>_phase<p>_seed<s>_final/`
+ * and so on); without, the phase's usual files, which hold the selected seed's model after such a run.
+ */
+export function phasePaths(modelsDir: string, exercise: string, phase: Phase, seed?: number): PhasePaths {
+  const stem = `${exercise}_phase${phase}${seed === undefined ? '' : `_seed${seed}`}`;
   return {
     best: join(modelsDir, 'saved', `${stem}_best`),
     final: join(modelsDir, 'saved', `${stem}_final`),
@@ -72,6 +76,11 @@ export function phasePaths(modelsDir: string, exercise: string, phase: Phase): P
     history: join(modelsDir, 'logs', `${stem}_history.csv`),
     tensorboard: join(modelsDir, 'logs', stem),
   };
+}
+
+/** `models/saved/<ex>_phase<p>_seeds.json`: the runs of `train --seeds` and which one was selected (seeds.ts). */
+export function seedsRecordPath(modelsDir: string, exercise: string, phase: Phase): string {
+  return join(modelsDir, 'saved', `${exercise}_phase${phase}_seeds.json`);
 }
 
 export interface FoundModel {

@@ -2,7 +2,7 @@
 // (`trainExercise`): data, model initialisation or the previous phase's model,
 // frozen layers, callbacks, the resume checkpoint and the end summary.
 
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { N_SCORES, type Exercise } from '../data/exercises.js';
 import { hasRealData, loadDataset, type Dataset } from '../data/dataset.js';
@@ -15,7 +15,7 @@ import {
   Callback, CSVLogger, EarlyStopping, ModelCheckpoint, ReduceLROnPlateau, TensorBoard,
   type CallbackModel, type EpochLogs,
 } from './callbacks.js';
-import { PHASES, phasePaths, type Phase, type PhasePaths } from './phases.js';
+import { PHASES, phasePaths, seedsRecordPath, type Phase, type PhasePaths } from './phases.js';
 import { formatDuration, type ProgressBar } from './progress.js';
 
 /** Adam's state as the checkpoint module stores it. */
@@ -195,7 +195,11 @@ export interface TrainExerciseOptions {
   epochs?: number;
   batchSize?: number;
   learningRate?: number;
-  seed?: number; // default 42: data split, augmentation, initialisation, shuffling
+  seed?: number; // default 42: data split, augmentation, initialisation, dropout, shuffling
+  /** Seed of the data split and augmentation when it differs from `seed` (the runs of `train --seeds` share one split). */
+  splitSeed?: number;
+  /** Write the seed's own files (`<ex>_phase<p>_seed<s>_*`) instead of the phase's usual ones: one run of `train --seeds`. */
+  perSeedFiles?: boolean;
   threads?: number;
   /** Continue from `<ex>_phase<p>_last/` if it exists. */
   resume?: boolean;
@@ -241,6 +245,8 @@ interface TrainingState {
   epochs: number;
   batchSize: number;
   seed: number;
+  /** Absent in checkpoints from before `train --seeds`: the split seed was `seed`. */
+  splitSeed?: number;
   learningRate: number;
   completed: boolean;
   callbacks: Record<string, Record<string, unknown>>;
@@ -298,7 +304,7 @@ export async function trainExercise(exercise: Exercise, phase: Phase, opts: Trai
   const dataDir = opts.dataDir ?? 'data';
   const modelsDir = opts.modelsDir ?? 'models';
   const log = opts.log ?? ((line: string) => console.log(line));
-  const paths = phasePaths(modelsDir, exercise, phase);
+  const paths = phasePaths(modelsDir, exercise, phase, opts.perSeedFiles ? opts.seed ?? 42 : undefined);
 
   // Preconditions first, before any slow work: the data's profile, real data, then the model to start from.
   if (opts.profile && !opts.dataset) checkProfile(dataDir, exercise, opts.profile);
@@ -317,6 +323,7 @@ export async function trainExercise(exercise: Exercise, phase: Phase, opts: Trai
     batchSize: opts.batchSize ?? table.batchSize,
     learningRate: opts.learningRate ?? table.learningRate,
     seed: opts.seed ?? 42,
+    splitSeed: opts.splitSeed ?? opts.seed ?? 42,
   };
   const modelOpts = (seed: number): ModelOptions => ({ seed, threads: opts.threads });
 
@@ -328,8 +335,11 @@ export async function trainExercise(exercise: Exercise, phase: Phase, opts: Trai
     }
     // The run continues with its own batch size and seed (the data split and the
     // shuffles depend on them); --epochs may extend it.
-    settings = { epochs: opts.epochs ?? state.epochs, batchSize: state.batchSize, learningRate: state.learningRate, seed: state.seed };
-    const ignored = (['batchSize', 'learningRate', 'seed'] as const).filter((k) => opts[k] !== undefined && opts[k] !== settings[k]);
+    settings = {
+      epochs: opts.epochs ?? state.epochs, batchSize: state.batchSize, learningRate: state.learningRate, seed: state.seed,
+      splitSeed: state.splitSeed ?? state.seed,
+    };
+    const ignored = (['batchSize', 'learningRate', 'seed', 'splitSeed'] as const).filter((k) => opts[k] !== undefined && opts[k] !== settings[k]);
     if (ignored.length) log(`${exercise} phase ${phase}: --resume keeps the interrupted run's ${ignored.join(', ')} (${ignored.map((k) => settings[k]).join(', ')})`);
     // A finished run (all epochs, or stopped early) is only continued when --epochs asks for more.
     if (state.completed && (opts.epochs === undefined || opts.epochs <= state.epochs)) {
@@ -354,12 +364,16 @@ export async function trainExercise(exercise: Exercise, phase: Phase, opts: Trai
 
   try {
     applyFrozen(model, phase);
-    const data = opts.dataset ?? loadDataset(exercise, { dataDir, seed: settings.seed, augment: table.augment, includeReal: table.includeReal });
+    // The split seed is recorded only where it differs, so single-seed checkpoints stay as they were.
+    const seeds = { seed: settings.seed, ...(settings.splitSeed !== settings.seed && { splitSeed: settings.splitSeed }) };
+    const data = opts.dataset ?? loadDataset(exercise, { dataDir, seed: settings.splitSeed, augment: table.augment, includeReal: table.includeReal });
+    // The phase's usual model is about to be replaced, so a record of an earlier `train --seeds` no longer describes it.
+    if (!opts.perSeedFiles) rmSync(seedsRecordPath(modelsDir, exercise, phase), { force: true });
 
     // Recorded in the best and final checkpoints: `formscore evaluate` rebuilds the test split from the seed.
     // The coverage of the training inputs lets `score` and `annotate` flag reps outside them.
     const metadata = {
-      exercise, phase, seed: settings.seed, batchSize: settings.batchSize, augment: table.augment, includeReal: table.includeReal,
+      exercise, phase, ...seeds, batchSize: settings.batchSize, augment: table.augment, includeReal: table.includeReal,
       profile: data.profile, coverage: measureCoverage(data.train.sequences, data.train.n),
     };
     // EarlyStopping runs before ModelCheckpoint so that the final model carries the restored best weights.
@@ -382,13 +396,14 @@ export async function trainExercise(exercise: Exercise, phase: Phase, opts: Trai
     log(
       `${exercise} phase ${phase} (${table.name}): ${data.train.n} train / ${data.val.n} val ${data.profile}-profile reps` +
         (data.realCount ? ` (${data.realCount} real in all splits)` : '') +
-        `, batch ${settings.batchSize}, ${settings.epochs} epochs, lr ${model.learningRate.toExponential(1)}, frozen: ${frozen}, ${origin}, seed ${settings.seed}`,
+        `, batch ${settings.batchSize}, ${settings.epochs} epochs, lr ${model.learningRate.toExponential(1)}, frozen: ${frozen}, ${origin}, seed ${settings.seed}` +
+        (seeds.splitSeed === undefined ? '' : ` (split seed ${seeds.splitSeed})`),
     );
 
     const saveState = (epoch: number, completed: boolean) => {
       const training: TrainingState = {
         kind: 'formscore-training-state', version: 1, exercise, phase, epoch, epochs: settings.epochs,
-        batchSize: settings.batchSize, seed: settings.seed, learningRate: model.learningRate, completed,
+        batchSize: settings.batchSize, ...seeds, learningRate: model.learningRate, completed,
         callbacks: Object.fromEntries(Object.entries(named).map(([name, cb]) => [name, cb.getState()])),
       };
       model.save(paths.last, training as unknown as Record<string, unknown>);
@@ -415,6 +430,12 @@ export async function trainExercise(exercise: Exercise, phase: Phase, opts: Trai
   } finally {
     await model.dispose();
   }
+}
+
+/** The seed of the data split a checkpoint's `training` block records (evaluate and export rebuild the split from it). */
+export function recordedSplitSeed(training: Record<string, unknown> | undefined): number | undefined {
+  const seed = training?.splitSeed ?? training?.seed;
+  return typeof seed === 'number' ? seed : undefined;
 }
 
 function bestFromState(state: TrainingState): number | null {

@@ -3,7 +3,7 @@
 // killed outright (kill -9, power loss) can still leave its temporary sibling; the
 // next write of the same path removes those whose process is gone.
 
-import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { writeError } from './writable.js';
 
@@ -43,6 +43,11 @@ export function writeDirAtomic(dir: string, files: Record<string, string | Uint8
     removeQuietly(tmp);
     throw writeError(dir, err);
   }
+}
+
+/** Copies a flat folder (a checkpoint) so that `to` holds its old content or the new, never a mix. */
+export function copyDirAtomic(from: string, to: string): void {
+  writeDirAtomic(to, Object.fromEntries(readdirSync(from).map((f) => [f, readFileSync(join(from, f))])));
 }
 
 /** Removes `.<name>.<pid>.<n>.tmp` siblings of `path` left by processes that no longer run. */

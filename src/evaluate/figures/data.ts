@@ -10,6 +10,7 @@ import { column, type TestPredictions } from '../evaluation.js';
 import { readHistoryCsv } from '../../train/callbacks.js';
 import { approachScores } from '../predictions.js';
 import { blandAltman } from '../bland-altman.js';
+import { AnnotationStore, sharedPair } from '../../annotate/store.js';
 import type { AgreementLineRow, AgreementPointRow, AngleRow, BinRow, CaptionRow, ErrorBinRow, HistoryRow, ScatterRow, ScoreBinRow } from './specs.js';
 
 /** Counts of `values` in `bins` equal bins over [lo, hi]; values outside go to the end bins. */
@@ -68,24 +69,52 @@ export const BLAND_ALTMAN_METHODS = ['network', 'rule'] as const;
  * ground truth is the rule scorer itself, and agreement with itself says nothing.
  */
 export function blandAltmanRows(p: TestPredictions, dimension = 'overall'): { points: AgreementPointRow[]; lines: AgreementLineRow[] } {
-  const d = DIMENSIONS.indexOf(dimension as (typeof DIMENSIONS)[number]);
-  if (d < 0) throw new Error(`unknown dimension "${dimension}" (expected one of: ${DIMENSIONS.join(', ')})`);
+  const d = dimensionIndex(dimension);
   const scores = approachScores(p);
   const truth = column(p.truth, p.n, d);
-  const points: AgreementPointRow[] = [], lines: AgreementLineRow[] = [];
+  const rows = { points: [] as AgreementPointRow[], lines: [] as AgreementLineRow[] };
   for (const name of BLAND_ALTMAN_METHODS) {
-    const method = `${name} − ground truth`;
     const y = column(scores[name], p.n, d);
     if (y.every((v, i) => Math.abs(v - truth[i]) < SAME_SCORE)) continue;
-    for (let i = 0; i < p.n; i++) points.push({ method, mean: round((y[i] + truth[i]) / 2, 2), diff: round(y[i] - truth[i], 2) });
-    const ba = blandAltman(truth, y);
-    const line = (label: string, value: number, lo: number, hi: number) =>
-      lines.push({ method, line: label, value: round(value), lo: round(lo), hi: round(hi), label: `${label} ${value.toFixed(2)}` });
-    line('upper limit', ba.upper, ba.upper_lo, ba.upper_hi);
-    line('bias', ba.bias, ba.bias_lo, ba.bias_hi);
-    line('lower limit', ba.lower, ba.lower_lo, ba.lower_hi);
+    addAgreement(rows, `${name} − ground truth`, truth, y);
   }
-  return { points, lines };
+  return rows;
+}
+
+/**
+ * Points and lines of bland_altman_annotators_<ex>: the two annotators of
+ * `<dataDir>/real/<ex>/annotations.csv` who share the most reps, second − first; null
+ * when no two annotators scored at least two reps in common.
+ */
+export function annotatorAgreementRows(
+  dataDir: string, exercise: Exercise, dimension = 'overall',
+): { annotators: [string, string]; points: AgreementPointRow[]; lines: AgreementLineRow[] } | null {
+  const pair = sharedPair(new AnnotationStore(dataDir, exercise).rows());
+  if (!pair || pair.scores[0].length < 2) return null;
+  const d = dimensionIndex(dimension);
+  const [a, b] = pair.scores.map((reps) => reps.map((s) => s[d]));
+  const rows = { points: [] as AgreementPointRow[], lines: [] as AgreementLineRow[] };
+  addAgreement(rows, `${pair.annotators[1]} − ${pair.annotators[0]}`, a, b);
+  return { annotators: pair.annotators, ...rows };
+}
+
+function dimensionIndex(dimension: string): number {
+  const d = DIMENSIONS.indexOf(dimension as (typeof DIMENSIONS)[number]);
+  if (d < 0) throw new Error(`unknown dimension "${dimension}" (expected one of: ${DIMENSIONS.join(', ')})`);
+  return d;
+}
+
+/** One Bland-Altman panel: each pair's mean and difference (method − reference), the bias and limits with their CIs. */
+function addAgreement(
+  rows: { points: AgreementPointRow[]; lines: AgreementLineRow[] }, method: string, reference: ArrayLike<number>, y: ArrayLike<number>,
+): void {
+  for (let i = 0; i < y.length; i++) rows.points.push({ method, mean: round((y[i] + reference[i]) / 2, 2), diff: round(y[i] - reference[i], 2) });
+  const ba = blandAltman(reference, y);
+  const line = (label: string, value: number, lo: number, hi: number) =>
+    rows.lines.push({ method, line: label, value: round(value), lo: round(lo), hi: round(hi), label: `${label} ${value.toFixed(2)}` });
+  line('upper limit', ba.upper, ba.upper_lo, ba.upper_hi);
+  line('bias', ba.bias, ba.bias_lo, ba.bias_hi);
+  line('lower limit', ba.lower, ba.lower_lo, ba.lower_hi);
 }
 
 /**

@@ -12,12 +12,13 @@ import {
   blandAltmanSpec, errorDistSpec, hybridComparisonSpec, maeHeatmapSpec, sampleRepsSpec, scatterSpec, scoreDistributionsSpec,
   trainingCurvesSpec, type ScoreBinRow, type AngleRow,
 } from './specs.js';
-import { blandAltmanRows, errorRows, generatedScoreRows, readHistory, sampleRepRows, scatterRows } from './data.js';
-import { writeFigure } from './render.js';
+import { annotatorAgreementRows, blandAltmanRows, errorRows, generatedScoreRows, readHistory, sampleRepRows, scatterRows } from './data.js';
+import { writeFigure, type FigureStyle } from './render.js';
 
 export * from './specs.js';
 export * from './data.js';
 export * from './render.js';
+export { svgToPdf } from './pdf.js';
 export { FONT_FAMILY, FONT_FILES, FontWidths } from './font.js';
 
 /** Report sections a figure belongs to, in page order. */
@@ -46,6 +47,14 @@ export function buildFigures(data: PhaseData, opts: FigureInputs): Figure[] {
     counts[ex] = scores.n;
     angles.push(...(sampleRepRows(dataDir, ex) ?? []));
   }
+  for (const ex of opts.exercises) {
+    const ba = annotatorAgreementRows(dataDir, ex);
+    if (!ba) continue;
+    figures.push({
+      name: `bland_altman_annotators_${ex}`, section: 'dataset', title: `Bland-Altman, two annotators: ${ex}`,
+      spec: blandAltmanSpec(ex, 'overall', ba.points, ba.lines, { reference: `annotator ${ba.annotators[0]}`, reps: 'real reps both annotated' }),
+    });
+  }
   if (scoreBins.length) figures.push({ name: 'score_distributions', section: 'dataset', title: 'Score distributions', spec: scoreDistributionsSpec(scoreBins, counts) });
   if (angles.length) figures.push({ name: 'sample_reps', section: 'samples', title: 'Sample reps', spec: sampleRepsSpec(angles) });
 
@@ -65,7 +74,9 @@ export function buildFigures(data: PhaseData, opts: FigureInputs): Figure[] {
     figures.push({ name: `bland_altman_${p.exercise}`, section: 'evaluation', title: `Bland-Altman: ${p.exercise}`, spec: blandAltmanSpec(p.exercise, 'overall', ba.points, ba.lines) });
   }
   if (data.metrics.length) {
-    figures.push({ name: 'mae_heatmap', section: 'evaluation', title: 'MAE heatmap', spec: maeHeatmapSpec(data.metrics, data.phase) });
+    // Phases side by side when several have models; otherwise this phase alone.
+    const rows = data.phases.length > 1 ? data.phases.flatMap((p) => p.metrics.map((m) => ({ ...m, phase: p.phase }))) : data.metrics;
+    figures.push({ name: 'mae_heatmap', section: 'evaluation', title: 'MAE heatmap', spec: maeHeatmapSpec(rows, data.phase) });
   }
   if (data.transfer.rows.length) {
     figures.push({
@@ -82,8 +93,8 @@ export function buildFigures(data: PhaseData, opts: FigureInputs): Figure[] {
   return figures;
 }
 
-/** `formscore plot`: renders every figure to `<outDir>/figures/<name>.{svg,png}`. */
-export async function runPlot(opts: PhaseOptions & { outDir?: string }): Promise<{ written: string[]; figures: Figure[] }> {
+/** `formscore plot`: renders every figure to `<outDir>/figures/<name>.<format>` (default png and svg). */
+export async function runPlot(opts: PhaseOptions & { outDir?: string; style?: FigureStyle }): Promise<{ written: string[]; figures: Figure[] }> {
   const log = opts.log ?? console.log;
   const data = await collectPhaseData(opts);
   const figures = buildFigures(data, opts);
@@ -91,9 +102,9 @@ export async function runPlot(opts: PhaseOptions & { outDir?: string }): Promise
   const written: string[] = [];
   for (const f of figures) {
     const t0 = Date.now();
-    const paths = await writeFigure(dir, f.name, f.spec);
-    written.push(paths.svg, paths.png);
-    log(`wrote ${paths.png} and .svg (${Date.now() - t0} ms)`);
+    const paths = await writeFigure(dir, f.name, f.spec, opts.style);
+    written.push(...paths);
+    log(`wrote ${paths.join(', ')} (${Date.now() - t0} ms)`);
   }
   if (figures.length === 0) log('nothing to plot: no synthetic data, no training history and no models for this phase');
   return { written, figures };

@@ -4,6 +4,8 @@
 // the PNG/SVG files and the interactive charts of the HTML report.
 
 import type { TopLevelSpec } from 'vega-lite';
+import type { LayerSpec } from 'vega-lite/types_unstable/spec/index.js';
+import type { Field } from 'vega-lite/types_unstable/channeldef.js';
 import { DIMENSIONS, EXERCISES } from '../../data/exercises.js';
 import { APPROACHES, HYBRID_LABEL } from '../comparison.js';
 import { TARGETS } from '../evaluation.js';
@@ -19,7 +21,7 @@ export interface CaptionRow { dimension: string; caption: string }
 export interface ErrorBinRow extends BinRow { dimension: string }
 export interface ApproachRow { exercise: string; approach: string; mae: number; mean_pearson: number }
 export interface HistoryRow { epoch: number; mae: number; val_mae: number; loss: number; val_loss: number; lr: number }
-export interface HeatRow { exercise: string; dimension: string; mae: number }
+export interface HeatRow { exercise: string; dimension: string; mae: number; phase?: number }
 export interface ScoreBinRow extends BinRow { exercise: string; dimension: string }
 export interface AngleRow { exercise: string; angle: string; frame: number; degrees: number }
 /** A Bland-Altman point: the pair's mean and difference, in the panel of one method. */
@@ -123,16 +125,21 @@ export function errorDistSpec(exercise: string, bins: ErrorBinRow[], captions: C
  * panel per method, with the bias, the 95 % limits of agreement, and a shaded band for the
  * confidence interval of each line.
  */
-export function blandAltmanSpec(exercise: string, dimension: string, points: AgreementPointRow[], lines: AgreementLineRow[]): TopLevelSpec {
+export function blandAltmanSpec(
+  exercise: string, dimension: string, points: AgreementPointRow[], lines: AgreementLineRow[],
+  // What the methods are compared with and on which reps: the ground truth of the test split, or a first annotator.
+  against: { reference: string; reps: string } = { reference: 'the ground truth', reps: 'test split' },
+): TopLevelSpec {
   const rows = [...points.map((p) => ({ ...p, kind: 'point' })), ...lines.map((l) => ({ ...l, kind: 'line' }))];
   const methods = [...new Set(lines.map((l) => l.method))];
   const perMethod = methods.length ? points.length / methods.length : 0;
+  const reference = against.reference.replace(/^the /, '');
   const lineStyle = { field: 'line', type: 'nominal', sort: ['bias', 'lower limit', 'upper limit'], title: null,
     scale: { range: ['#e45756', '#555', '#555'] }, legend: null } as const;
   return {
     title: {
-      text: `${exercise}: Bland-Altman agreement with the ground truth, ${dimension} score`,
-      subtitle: `test split, ${perMethod} reps; lines: bias and 95 % limits of agreement, bands: their 95 % CIs`,
+      text: `${exercise}: Bland-Altman agreement with ${against.reference}, ${dimension} score`,
+      subtitle: `${against.reps}, ${perMethod} reps; lines: bias and 95 % limits of agreement, bands: their 95 % CIs`,
     },
     data: { values: rows },
     facet: { field: 'method', type: 'nominal', sort: methods, title: null },
@@ -150,8 +157,8 @@ export function blandAltmanSpec(exercise: string, dimension: string, points: Agr
           transform: [{ filter: "datum.kind === 'point'" }],
           mark: { type: 'circle', size: 14, opacity: 0.45, color: '#4c78a8' },
           encoding: {
-            x: { field: 'mean', type: 'quantitative', title: 'mean of method and ground truth', scale: { zero: false } },
-            y: { field: 'diff', type: 'quantitative', title: 'method − ground truth (points)' },
+            x: { field: 'mean', type: 'quantitative', title: `mean of method and ${reference}`, scale: { zero: false } },
+            y: { field: 'diff', type: 'quantitative', title: `method − ${reference} (points)` },
             tooltip: [
               { field: 'mean', type: 'quantitative', format: '.1f', title: 'mean' },
               { field: 'diff', type: 'quantitative', format: '.2f', title: 'difference' },
@@ -276,7 +283,8 @@ export function trainingCurvesSpec(exercise: string, phase: Phase, history: Hist
 
 /**
  * mae_heatmap (network vs ground truth on the test split) and transfer_mae (network vs
- * rule on pose-log sessions): MAE per exercise × dimension.
+ * rule on pose-log sessions): MAE per exercise × dimension; with rows of several phases
+ * (their `phase`), one panel per phase side by side on one colour scale.
  */
 export function maeHeatmapSpec(
   rows: HeatRow[], phase: number,
@@ -285,9 +293,8 @@ export function maeHeatmapSpec(
   // Colour on an absolute scale (at least up to 10 points) so a good model does not look alarming.
   const max = Math.max(10, ...rows.map((r) => r.mae));
   const exercises = new Set(rows.map((r) => r.exercise)).size;
-  return {
-    title: { text: `${text}, phase ${phase}`, subtitle },
-    data: { values: rows },
+  const phases = [...new Set(rows.map((r) => r.phase).filter((p) => p !== undefined))].sort();
+  const view: LayerSpec<Field> = {
     width: 6 * 78,
     height: Math.max(1, exercises) * 40,
     encoding: {
@@ -314,6 +321,13 @@ export function maeHeatmapSpec(
         },
       },
     ],
+  };
+  if (phases.length < 2) return { title: { text: `${text}, phase ${phase}`, subtitle }, data: { values: rows }, ...view };
+  return {
+    title: { text: `${text}, phases ${phases.join(', ')}`, subtitle: `${subtitle}; phases 2-3 add the real annotated reps to the split` },
+    data: { values: rows },
+    facet: { column: { field: 'phase', type: 'ordinal', title: null, header: { labelExpr: "'phase ' + datum.value", labelFontSize: 13 } } },
+    spec: view,
   };
 }
 
