@@ -66,7 +66,7 @@ test('server: API lists the reps with rule scores, saves, pre-fills and replaces
   const state = await call(port, 'GET', '/api/state');
   assert.equal(state.status, 200);
   assert.equal(state.body.current, SOURCE);
-  assert.deepEqual(state.body.sources, [{ name: SOURCE, origin: 'input', reps: 12 }]);
+  assert.deepEqual(state.body.study.map((f: any) => [f.name, f.origin, f.reps, f.scored]), [[SOURCE, 'file', 12, 0]]);
 
   const reps = await call(port, 'GET', `/api/reps?exercise=squat&source=${SOURCE}&annotator=ana`);
   assert.equal(reps.status, 200);
@@ -75,7 +75,8 @@ test('server: API lists the reps with rule scores, saves, pre-fills and replaces
   const parsed = readPoseLog(fixture('poselog', SOURCE));
   const rule = Array.from(ruleScores(parsed.reps[3].sequence, 'squat'));
   reps.body.reps[3].rules.forEach((v: number, i: number) => assert.ok(Math.abs(v - rule[i]) < 0.01));
-  assert.equal(reps.body.reps[3].sequence.length, 810);
+  assert.equal(reps.body.reps[3].frames.length, parsed.reps[3].count * 9);
+  assert.equal(reps.body.recording.segmentation, 'rep_id');
 
   let r = await save({ repId: '4', scores: S(55) });
   assert.equal(r.status, 200, r.text);
@@ -181,7 +182,7 @@ test('server: an upload that fails to import answers with file, row and column, 
   assert.equal(other.body.reps, 2);
   assert.match(other.body.warnings[0], /rep_id 2 has 1 frame/);
   const state = await call(port, 'GET', '/api/state');
-  assert.equal(state.body.sources.some((s: any) => s.name.startsWith('missing') || s.name.startsWith('bad')), false);
+  assert.equal(state.body.study.some((s: any) => s.name.startsWith('missing') || s.name.startsWith('bad')), false);
   assert.deepEqual(readFileSync(join(dataDir, 'real', 'squat', 'annotations.csv')), before);
 });
 

@@ -6,14 +6,7 @@ import { readFileSync } from 'node:fs';
 import { ANGLES, N_ANGLES } from '../src/data/exercises.js';
 import { parsePoseLog, readPoseLog } from '../src/data/poselog.js';
 import { HOLD_WINDOW_FRAMES, MIN_REP_FRAMES, checkCuts, cutRanges, segmentReps } from '../src/data/segmentation.js';
-import { fixture } from './helpers/fixtures.js';
-
-/** A pose log's text without its rep_id column: what the app writes when it does not tag reps. */
-export function withoutRepId(text: string): string {
-  const rows = text.trim().split('\n').map((l) => l.split(','));
-  const col = rows[0].indexOf('rep_id');
-  return rows.map((r) => r.filter((_, i) => i !== col).join(',')).join('\n') + '\n';
-}
+import { fixture, withoutRepId } from './helpers/fixtures.js';
 
 test('segmentation finds the 12 tagged squat reps of the app session, every cut within 8 frames of the tag', () => {
   const tagged = readPoseLog(fixture('poselog', 'squat_session.csv'));
