@@ -191,7 +191,7 @@ test('annotate: score three reps with keyboard and sliders, change one, reload, 
     assert.equal(error, 'Could not open missing_rightElbow.csv: missing column rightElbow. Nothing was saved.');
     assert.deepEqual(readFileSync(annotationsPath), before);
     assert.equal(await text(page, '#rep-counter'), 'Rep 2 / 12', 'the open file stays open');
-    assert.equal(await page.locator('#source option').count(), 1, 'the bad file was not added');
+    assert.equal(await page.locator('#study-table tbody tr').count(), 1, 'the bad file was not added');
 
     await page.mouse.move(chart.x + chart.width * 0.42, chart.y + chart.height * 0.45);
     await page.waitForFunction(() => document.querySelector('#hover-readout')!.textContent!.startsWith('frame'));
@@ -205,8 +205,8 @@ test('annotate: score three reps with keyboard and sliders, change one, reload, 
       return dt;
     }, readFileSync(fixture('poselog', 'squat_columns_shuffled.csv'), 'utf8'));
     await page.dispatchEvent('#drop-zone', 'drop', { dataTransfer: dropped });
-    await page.waitForFunction(() => (document.querySelector('#source') as HTMLSelectElement).value === 'squat_columns_shuffled.csv');
-    assert.equal(await page.locator('#source option').count(), 2);
+    await page.waitForSelector('#study-table tr.current[data-source="squat_columns_shuffled.csv"]');
+    assert.equal(await page.locator('#study-table tbody tr').count(), 2);
     assert.equal(await page.locator('#error').isHidden(), true, 'a good import clears the error');
     await page.waitForFunction(() => /^Rep 1 \/ \d+$/.test(document.querySelector('#rep-counter')!.textContent!));
     assert.deepEqual(pageErrors, []);
@@ -236,13 +236,13 @@ test('annotate: score three reps with keyboard and sliders, change one, reload, 
     assert.deepEqual(Array.from(scores.data.subarray(i * 6, i * 6 + 6)), ana[i].map((a, d) => (a + ben[i][d]) / 2), `scores row ${i}`);
   }
   const lines = readFileSync(join(dir, 'annotations.csv'), 'utf8').trim().split('\n');
-  assert.equal(lines[0], 'source_file,rep_id,rep_index,annotator,time,depth,stability,symmetry,tempo,alignment,overall');
+  assert.equal(lines[0], 'source_file,rep_id,rep_index,annotator,time,mode,status,comment,depth,stability,symmetry,tempo,alignment,overall');
   assert.equal(lines.length, 7, 'three reps x two annotators, no duplicates');
   const keys = lines.slice(1).map((l) => l.split(',').slice(0, 4).join(','));
   assert.deepEqual(keys, [
     'squat_session.csv,1,0,ana', 'squat_session.csv,1,0,ben', 'squat_session.csv,2,1,ana',
     'squat_session.csv,2,1,ben', 'squat_session.csv,3,2,ana', 'squat_session.csv,3,2,ben',
   ]);
-  assert.match(lines[3], /^squat_session\.csv,2,1,ana,[^,]+,\d+,62,71,80,90,76$/, 'the changed score replaced the old row');
+  assert.match(lines[3], /^squat_session\.csv,2,1,ana,[^,]+,open,scored,,\d+,62,71,80,90,76$/, 'the changed score replaced the old row');
   rmSync(work, { recursive: true, force: true });
 });

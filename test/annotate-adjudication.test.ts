@@ -60,7 +60,7 @@ test('an original annotation folder is imported as scored reps of the named anno
 });
 
 test('study files are grouped by subfolder, by participant_session in the name, or by manifest.csv', () => {
-  assert.deepEqual(groupOf('p01_s2_squat.csv'), { participant: 'p01', session: 's2_squat', exercise: 'squat' });
+  assert.deepEqual(groupOf('p01_s2_squat.csv'), { participant: 'p01', session: 's2_squat', exercise: null });
   assert.deepEqual(groupOf('p03/morning.csv'), { participant: 'p03', session: 'morning', exercise: null });
   assert.deepEqual(groupOf('alone.csv'), { participant: 'alone', session: '1', exercise: null });
   const dir = tempDir();

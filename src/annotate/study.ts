@@ -26,11 +26,14 @@ export interface StudyFile {
 
 export const MANIFEST = 'manifest.csv';
 
-/** participant and session from a path inside a study folder: sub/name.csv, or p01_s2[_…].csv. */
+/**
+ * participant and session from a path inside a study folder: sub/name.csv, or
+ * p01_s2[_…].csv. The exercise comes only from a manifest: the page's selector decides otherwise.
+ */
 export function groupOf(rel: string): { participant: string; session: string; exercise: Exercise | null } {
   const parts = rel.split(/[\\/]/);
   const stem = parts[parts.length - 1].replace(/\.csv$/i, '');
-  const exercise = EXERCISES.find((ex) => new RegExp(`(^|[_-])${ex}($|[_-])`).test(stem)) ?? null;
+  const exercise = null;
   if (parts.length > 1) return { participant: parts[parts.length - 2], session: stem, exercise };
   const tokens = stem.split(/[_-]/).filter(Boolean);
   return tokens.length > 1 ? { participant: tokens[0], session: tokens.slice(1).join('_'), exercise } : { participant: stem, session: '1', exercise };
