@@ -64,7 +64,8 @@ function say(text, kind = '') {
 function chartSpec(width, rep) {
   const angles = {
     width,
-    height: 300,
+    // Short windows keep the whole chart, band and legend on screen.
+    height: Math.max(180, Math.min(300, window.innerHeight - 640)),
     data: { name: 'angles' },
     layer: [
       {
@@ -106,8 +107,8 @@ function chartSpec(width, rep) {
       {
         mark: { type: 'area', color: '#9aa5b1', opacity: 0.6, clip: true },
         encoding: {
-          x: { field: 'frame', type: 'quantitative', title: null, scale: { domain: [0, rep.count - 1], nice: false } },
-          y: { field: 'confidence', type: 'quantitative', title: 'confidence', scale: { domain: [0, 1] }, axis: { tickCount: 2 } },
+          x: { field: 'frame', type: 'quantitative', title: null, axis: { labels: false }, scale: { domain: [0, rep.count - 1], nice: false } },
+          y: { field: 'confidence', type: 'quantitative', title: 'conf.', scale: { domain: [0, 1] }, axis: { tickCount: 2 } },
         },
       },
       { mark: { type: 'rule', color: '#b42318', strokeDash: [4, 3] }, encoding: { y: { datum: 0.3 } } },
@@ -116,7 +117,7 @@ function chartSpec(width, rep) {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     ...(band ? { vconcat: [angles, band] } : angles),
-    config: { font: 'system-ui, sans-serif', axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { orient: 'bottom', direction: 'horizontal' } },
+    config: { font: 'system-ui, sans-serif', axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { orient: 'top', direction: 'horizontal' }, concat: { spacing: 4 } },
   };
 }
 
@@ -554,6 +555,7 @@ async function saveVerdict(status) {
     state.data.annotated = res.annotated;
     state.data.icc = res.icc;
     state.data.canUndo = res.canUndo;
+    state.data.recording.editable = false; // the server fixes boundaries once a rep is annotated
     state.dirty = false;
     const what = { scored: 'Saved', skipped: 'Skipped', flagged: 'Flagged' }[status];
     say(`${what} rep ${state.index + 1} (rep_id ${rep.repId}).`, 'good');
