@@ -5,35 +5,14 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { launchChromium, startTool } from './tool.js';
 import { REPO_ROOT, fixture, tempDir, withoutRepId } from '../test/helpers/fixtures.js';
 import { writeOriginalFolder } from '../test/helpers/original.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const DIMS = ['depth', 'stability', 'symmetry', 'tempo', 'alignment', 'overall'];
-
-function startTool(cwd: string, args: string[]): Promise<{ child: ChildProcess; url: string; stop: () => Promise<number | null> }> {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'formscore.js'), 'annotate', '--exercise', 'squat', '--no-open', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no URL printed within 20 s:\n${out}`)), 20_000);
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /http:\/\/127\.0\.0\.1:\d+\//.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-        resolve({ child, url: m[0], stop: () => (child.kill('SIGINT'), exited) });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`formscore annotate exited (${code}) before printing a URL:\n${out}`)));
-  });
-}
 
 const text = async (page: Page, sel: string) => (await page.locator(sel).textContent()) ?? '';
 const until = (page: Page, sel: string, re: RegExp) =>
@@ -56,10 +35,7 @@ test('study: three sessions, segmentation corrected by drag, blind keyboard scor
   writeOriginalFolder(original, 5);
 
   let tool = await startTool(work, ['--input', 'study', '--blind', '--data-dir', 'data']);
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const pageErrors: string[] = [];

@@ -201,6 +201,25 @@ export async function startAnnotateServer(opts: AnnotateServerOptions): Promise<
     return f;
   };
 
+  // A write about one rep or file: the file, its exercise, who writes, its reps.
+  const fileRequest = (body: Record<string, unknown>) => {
+    const f = fileParam(body.source);
+    const ex = exerciseOf(f, exerciseParam(body.exercise));
+    return { f, ex, who: annotatorParam(body.annotator), log: logOf(f, ex) };
+  };
+  // Store keys back to the study's file names, so the page can open a rep the store names.
+  const fileNames = (ex: Exercise) => {
+    const names = new Map<string, string>();
+    for (const f of files.values()) {
+      try {
+        names.set(store(ex).resolveSource(f.name, logOf(f, exerciseOf(f, ex))), f.name);
+      } catch {
+        // a file that does not parse has no reps to open
+      }
+    }
+    return names;
+  };
+
   // Per file of the study: its group and the annotator's progress on it.
   const studyView = (who: string, asked: Exercise) => [...files.values()].map((f) => {
     const ex = exerciseOf(f, asked);
@@ -297,10 +316,7 @@ export async function startAnnotateServer(opts: AnnotateServerOptions): Promise<
     },
     'POST /api/annotations': async (req) => {
       const body = await readJson(req, MAX_JSON_BYTES);
-      const f = fileParam(body.source);
-      const ex = exerciseOf(f, exerciseParam(body.exercise));
-      const who = annotatorParam(body.annotator);
-      const log = logOf(f, ex);
+      const { f, ex, who, log } = fileRequest(body);
       if (typeof body.repId !== 'string' || !log.reps.some((r) => r.repId === body.repId)) {
         throw new HttpError(400, `${f.name} has no rep ${JSON.stringify(body.repId)}`);
       }
@@ -320,22 +336,11 @@ export async function startAnnotateServer(opts: AnnotateServerOptions): Promise<
       const who = annotatorParam(body.annotator);
       const s = store(ex);
       const undone = await queue.run(() => refusedAs(400, () => s.undo(who)));
-      // The page refers to files by name; find the one stored under that key.
-      const file = [...files.values()].find((f) => {
-        try {
-          return s.resolveSource(f.name, logOf(f, exerciseOf(f, ex))) === undone.sourceFile;
-        } catch {
-          return false;
-        }
-      });
-      return { ...undone, source: file?.name ?? null };
+      return { ...undone, source: fileNames(ex).get(undone.sourceFile) ?? null };
     },
     'POST /api/segments': async (req) => {
       const body = await readJson(req, MAX_JSON_BYTES);
-      const f = fileParam(body.source);
-      const ex = exerciseOf(f, exerciseParam(body.exercise));
-      const who = annotatorParam(body.annotator);
-      const log = logOf(f, ex);
+      const { f, ex, who, log } = fileRequest(body);
       const s = store(ex);
       const key = s.resolveSource(f.name, log);
       if (log.segmentation === 'rep_id' || log.segmentation === 'whole file') throw new HttpError(400, `${f.name}: reps come from ${log.segmentation}; start annotate with --segment to edit them`);
@@ -360,15 +365,7 @@ export async function startAnnotateServer(opts: AnnotateServerOptions): Promise<
       const threshold = Number(url.searchParams.get('threshold') ?? '10');
       if (!Number.isFinite(threshold) || threshold < 0 || threshold > 100) throw new HttpError(400, `threshold must be a number of points from 0 to 100, got ${url.searchParams.get('threshold')}`);
       const rows = store(ex).rows();
-      // Store keys back to the study's file names, so the page can open each rep.
-      const names = new Map<string, string>();
-      for (const f of files.values()) {
-        try {
-          names.set(store(ex).resolveSource(f.name, logOf(f, exerciseOf(f, ex))), f.name);
-        } catch {
-          // a file that does not parse has no reps to open
-        }
-      }
+      const names = fileNames(ex);
       return {
         exercise: ex, threshold, icc: interRater(rows),
         reps: disagreements(rows, threshold).map((d) => ({ ...d, source: names.get(d.sourceFile) ?? null })),

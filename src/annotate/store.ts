@@ -223,25 +223,10 @@ export class AnnotationStore {
       source.reps.forEach((r, i) => sequences.set(r.sequence, i * REP_SIZE));
       extra.set(key, { repIds: source.reps.map((r) => r.repId), sequences });
     }
-    const built = this.build(rows, extra);
     const undo = this.undoJournal();
     for (const s of saved) delete undo[s.annotator];
     if (saved.length === 1) undo[saved[0].annotator] = { sourceFile: key, repId: saved[0].repId, previous: before.find((r) => same(r, saved[0])) ?? null };
-
-    const previous = existsSync(this.annotationsPath) ? readFileSync(this.annotationsPath) : null;
-    const annotations = formatAnnotations(rows);
-    try {
-      for (const [k, reps] of extra) {
-        writeNpy(this.repsPath(k), reps.sequences, [reps.repIds.length, FRAMES, N_ANGLES]);
-        writeFileAtomic(this.repsIndexPath(k), JSON.stringify({ sourceFile: k, repIds: reps.repIds, stored: time }, null, 1) + '\n');
-      }
-      writeFileAtomic(this.annotationsPath, annotations);
-      this.writeBuilt(built, annotations);
-      writeFileAtomic(this.undoPath(), JSON.stringify(undo, null, 1) + '\n');
-    } catch (err) {
-      this.restore(previous);
-      throw err;
-    }
+    this.commit(rows, extra, undo, time);
     return saved;
   }
 
@@ -255,11 +240,25 @@ export class AnnotationStore {
     if (!last) throw new Error(`${annotator} has no save to undo`);
     const rows = this.rows().filter((r) => !(r.sourceFile === last.sourceFile && r.repId === last.repId && r.annotator === annotator));
     if (last.previous) rows.push(last.previous);
-    const built = this.build(rows, new Map());
     delete journal[annotator];
+    this.commit(rows, new Map(), journal, new Date().toISOString());
+    return { sourceFile: last.sourceFile, repId: last.repId, restored: last.previous };
+  }
+
+  /**
+   * Writes `rows` as annotations.csv with the reps of new sources, the training files
+   * and the undo journal; all computed before the first write, and annotations.csv put
+   * back when a write fails.
+   */
+  private commit(rows: AnnotationRow[], extra: Map<string, { repIds: string[]; sequences: Float32Array }>, journal: UndoJournal, time: string): void {
+    const built = this.build(rows, extra);
     const previous = existsSync(this.annotationsPath) ? readFileSync(this.annotationsPath) : null;
     const annotations = formatAnnotations(rows);
     try {
+      for (const [k, reps] of extra) {
+        writeNpy(this.repsPath(k), reps.sequences, [reps.repIds.length, FRAMES, N_ANGLES]);
+        writeFileAtomic(this.repsIndexPath(k), JSON.stringify({ sourceFile: k, repIds: reps.repIds, stored: time }, null, 1) + '\n');
+      }
       writeFileAtomic(this.annotationsPath, annotations);
       this.writeBuilt(built, annotations);
       writeFileAtomic(this.undoPath(), JSON.stringify(journal, null, 1) + '\n');
@@ -267,7 +266,6 @@ export class AnnotationStore {
       this.restore(previous);
       throw err;
     }
-    return { sourceFile: last.sourceFile, repId: last.repId, restored: last.previous };
   }
 
   /** Whether `annotator` has a save that undo would take back. */
@@ -275,7 +273,7 @@ export class AnnotationStore {
     return this.undoJournal()[annotator] !== undefined;
   }
 
-  private undoJournal(): Record<string, { sourceFile: string; repId: string; previous: AnnotationRow | null }> {
+  private undoJournal(): UndoJournal {
     if (!existsSync(this.undoPath())) return {};
     try {
       return JSON.parse(readFileSync(this.undoPath(), 'utf8'));
@@ -376,6 +374,9 @@ export class AnnotationStore {
     writeFileAtomic(this.derivedPath(), JSON.stringify(record, null, 1) + '\n');
   }
 }
+
+/** undo.json: per annotator, the rep of their last save and the row it replaced (null: there was none). */
+type UndoJournal = Record<string, { sourceFile: string; repId: string; previous: AnnotationRow | null }>;
 
 const DERIVED_FILES = ['sequences.npy', 'scores.npy', 'sequences_index.csv'] as const;
 const DERIVED_RECORD = 'derived.json';
