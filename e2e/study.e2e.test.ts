@@ -144,8 +144,7 @@ test('study: three sessions, segmentation corrected by drag, blind keyboard scor
     await page.locator('#annotator').press('Tab');
     await until(page, '#study-table tr[data-source="p02_s1.csv"] td:nth-child(4)', /^0 \/ 4$/);
     await page.waitForLoadState('networkidle');
-    await page.keyboard.press('ArrowLeft');
-    await page.keyboard.press('ArrowLeft');
+    await page.click('#study-table tr[data-source="p02_s1.csv"]'); // opens on ben's first open rep
     await until(page, '#rep-counter', /^Rep 1 \/ 4$/);
     assert.equal(await page.locator('#score-depth').inputValue(), '', 'ben sees no prefill from ana');
     await page.keyboard.press('r'); // not blind now: start from the rules
@@ -161,6 +160,17 @@ test('study: three sessions, segmentation corrected by drag, blind keyboard scor
     await page.locator('#threshold').press('Tab');
     await until(page, '#adj-note', /^0 reps where annotators differ by more than 99 points/);
     await page.click('#adjudicate'); // back
+
+    // The queue moves across files: ben skips the rest of p02_s1 and lands on the next file with open reps.
+    await until(page, '#rep-counter', /^Rep 2 \/ 4$/);
+    for (const next of ['3', '4']) {
+      await page.keyboard.press('s');
+      await until(page, '#rep-counter', new RegExp(`^Rep ${next} / 4$`));
+    }
+    await page.keyboard.press('s');
+    await until(page, '#message', /^p02_s1\.csv is done; on to p01_s1\.csv \(p01, s1\)\.$/);
+    await page.waitForSelector('#study-table tr.current[data-source="p01_s1.csv"]');
+    assert.equal(await text(page, '#rep-counter'), 'Rep 1 / 12');
 
     // Import of the original project's folder, as annotator "orig".
     await page.locator('#annotator').fill('orig');

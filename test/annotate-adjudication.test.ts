@@ -3,6 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { disagreements, interRater } from '../src/annotate/adjudication.js';
@@ -11,7 +12,7 @@ import { AnnotationStore } from '../src/annotate/store.js';
 import { folderFiles, groupOf } from '../src/annotate/study.js';
 import { readNpy } from '../src/data/npy.js';
 import { readPoseLog } from '../src/data/poselog.js';
-import { fixture, tempDir } from './helpers/fixtures.js';
+import { REPO_ROOT, fixture, tempDir } from './helpers/fixtures.js';
 import { writeOriginalFolder } from './helpers/original.js';
 
 const S = (depth: number, rest = 50) => ({ depth, stability: rest, symmetry: rest, tempo: rest, alignment: rest, overall: rest });
@@ -72,5 +73,20 @@ test('study files are grouped by subfolder, by participant_session in the name, 
   assert.deepEqual(folderFiles(dir).map((f) => [f.name, f.participant, f.session, f.exercise]), [['a.csv', 'P7', 'week 2', 'lunge'], ['p02_b.csv', 'p02', 'b', null]]);
   writeFileSync(join(dir, 'manifest.csv'), 'file,participant,session,exercise\na.csv,P7,week 2,yoga\n');
   assert.throws(() => folderFiles(dir), /manifest\.csv: data row 1, column exercise: "yoga" is not one of/);
+  rmSync(dir, { recursive: true });
+});
+
+test('annotate --import-original stores the folder and exits; without --annotator it says why', () => {
+  const dir = tempDir();
+  writeOriginalFolder(join(dir, 'squat'), 3);
+  const cli = join(REPO_ROOT, 'bin', 'formscore.js');
+  const run = (...args: string[]) => spawnSync('node', [cli, 'annotate', '--exercise', 'squat', '--import-original', 'squat', ...args], { cwd: dir, encoding: 'utf8' });
+  const refused = run();
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /--import-original needs --annotator/);
+  const ok = run('--annotator', 'Dr Lee');
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.equal(ok.stdout.trim(), 'imported 3 annotated squat reps from squat as Dr Lee: data/real/squat/ (source original-squat)');
+  assert.equal(readNpy(join(dir, 'data', 'real', 'squat', 'scores.npy')).shape[0], 3);
   rmSync(dir, { recursive: true });
 });

@@ -5,6 +5,8 @@ import type { Command } from 'commander';
 import { trainingCoverage } from '../score/session.js';
 import { EXERCISES } from '../data/exercises.js';
 import { startAnnotateServer } from '../annotate/server.js';
+import { importOriginal, readOriginalFolder } from '../annotate/original.js';
+import { AnnotationStore } from '../annotate/store.js';
 import { checkWritableDir } from '../util/writable.js';
 import { oneExercise, wholeNumber } from './options.js';
 
@@ -37,6 +39,7 @@ export function registerAnnotate(program: Command): void {
     .option('--annotator <name>', 'your name, stored with every score (default: the page asks at the first save)')
     .option('--blind', 'hide the rule scores and their prefill (the page can switch); the mode is stored with each score')
     .option('--segment', 'find the reps from the primary joint angle even in logs with rep_id (logs without it always are)')
+    .option('--import-original <folder>', 'import the original project\'s data/real/<exercise>/ (annotations.csv, sequences.npy, scores.npy) as --annotator\'s scores, then exit')
     .option('--port <n>', 'port to listen on (default: a free port)')
     .option('--no-open', 'do not open a browser; just print the URL')
     .option('--data-dir <dir>', 'data folder; annotations go to <dir>/real/<exercise>/', 'data')
@@ -49,14 +52,21 @@ export function registerAnnotate(program: Command): void {
         'Examples:\n' +
         '  formscore annotate --exercise squat --input squat_session.csv\n' +
         '  formscore annotate --exercise squat --input study/ --blind --annotator "Dr Lee"\n' +
+        '  formscore annotate --exercise squat --import-original old-project/data/real/squat --annotator "Dr Lee"\n' +
         '  formscore annotate --exercise pushup --annotator "Dr Lee" --port 8080 --no-open',
     )
-    .action(async (opts: { exercise: string; input?: string; annotator?: string; blind?: boolean; segment?: boolean; port?: string; open: boolean; dataDir: string; modelsDir: string }) => {
+    .action(async (opts: { exercise: string; input?: string; annotator?: string; importOriginal?: string; blind?: boolean; segment?: boolean; port?: string; open: boolean; dataDir: string; modelsDir: string }) => {
       const exercise = oneExercise(opts.exercise);
       const port = wholeNumber('--port', opts.port ?? '0', 0);
       if (port > 65535) throw new Error(`--port must be a port number (0-65535), got "${opts.port}"`);
       // Found now, not at the expert's first Save.
       checkWritableDir(opts.dataDir, 'data folder');
+      if (opts.importOriginal) {
+        if (!opts.annotator) throw new Error('--import-original needs --annotator: the original files do not say who scored the reps');
+        const { sourceFile, reps } = importOriginal(new AnnotationStore(opts.dataDir, exercise), readOriginalFolder(opts.importOriginal), opts.annotator);
+        console.log(`imported ${reps} annotated ${exercise} reps from ${opts.importOriginal} as ${opts.annotator}: ${opts.dataDir}/real/${exercise}/ (source ${sourceFile})`);
+        return;
+      }
       const server = await startAnnotateServer({
         exercise,
         input: opts.input,
