@@ -19,6 +19,13 @@ const until = (page: Page, sel: string, re: RegExp) =>
   page.waitForFunction(([s, src]) => new RegExp(src).test(document.querySelector(s)?.textContent ?? ''), [sel, re.source] as const);
 const annotations = (work: string) => readFileSync(join(work, 'data', 'real', 'squat', 'annotations.csv'), 'utf8').trim().split('\n').slice(1);
 
+/** Types a name into the Annotator field and waits until the page has loaded the reps for it. */
+async function annotatorIs(page: Page, name: string) {
+  await page.locator('#annotator').fill(name);
+  await Promise.all([page.waitForResponse((r) => r.url().includes('/api/reps')), page.locator('#annotator').press('Tab')]);
+  await page.waitForSelector('body:not([data-loading])', { state: 'attached' });
+}
+
 async function ready(page: Page, url: string) {
   await page.goto(url);
   await page.waitForSelector('body[data-ready=true]');
@@ -59,9 +66,7 @@ test('study: three sessions, segmentation corrected by drag, blind keyboard scor
     // No name yet: the first save asks for one and writes nothing.
     await page.keyboard.press('s');
     await until(page, '#message', /Enter your name in the Annotator field first/);
-    await page.locator('#annotator').fill('ana');
-    await page.locator('#annotator').press('Tab');
-    await page.waitForLoadState('networkidle'); // the page reloads the reps for the new name
+    await annotatorIs(page, 'ana');
 
     // Drag the first boundary 20 frames later: rep 1 becomes 20 frames longer, and the cuts are stored.
     const handle = (await page.locator('#overview rect.handle[data-cut="0"]').boundingBox())!;
@@ -130,9 +135,7 @@ test('study: three sessions, segmentation corrected by drag, blind keyboard scor
     tool = await startTool(work, ['--data-dir', 'data']);
     await ready(page, tool.url);
     assert.equal(await page.locator('#study-table tbody tr').count(), 3);
-    await page.locator('#annotator').fill('ana'); // a new port is a new origin: the page asks for the name again
-    await page.locator('#annotator').press('Tab');
-    await page.waitForLoadState('networkidle');
+    await annotatorIs(page, 'ana'); // a new port is a new origin: the page asks for the name again
     await page.click('#study-table tr[data-source="p02_s1.csv"]');
     await until(page, '#overview-note', /reps as corrected by an expert/);
     await until(page, '#rep-counter', /^Rep 3 \/ 4$/); // opens on ana's first open rep
@@ -140,10 +143,8 @@ test('study: three sessions, segmentation corrected by drag, blind keyboard scor
     assert.equal(await page.locator('#blind').isChecked(), false, 'not blind without --blind');
 
     // A second annotator scores rep 1 far from ana's depth; the adjudication view lists it.
-    await page.locator('#annotator').fill('ben');
-    await page.locator('#annotator').press('Tab');
+    await annotatorIs(page, 'ben');
     await until(page, '#study-table tr[data-source="p02_s1.csv"] td:nth-child(4)', /^0 \/ 4$/);
-    await page.waitForLoadState('networkidle');
     await page.click('#study-table tr[data-source="p02_s1.csv"]'); // opens on ben's first open rep
     await until(page, '#rep-counter', /^Rep 1 \/ 4$/);
     assert.equal(await page.locator('#score-depth').inputValue(), '', 'ben sees no prefill from ana');
@@ -173,8 +174,7 @@ test('study: three sessions, segmentation corrected by drag, blind keyboard scor
     assert.equal(await text(page, '#rep-counter'), 'Rep 1 / 12');
 
     // Import of the original project's folder, as annotator "orig".
-    await page.locator('#annotator').fill('orig');
-    await page.locator('#annotator').press('Tab');
+    await annotatorIs(page, 'orig');
     await page.setInputFiles('#original-input', ['annotations.csv', 'sequences.npy', 'scores.npy'].map((f) => join(original, f)));
     await until(page, '#message', /^Imported 5 annotated reps as orig \(stored as original-squat\)\.$/);
     assert.equal(annotations(work).filter((l) => /^original-squat,\d,\d,orig,[^,]+,imported,scored,/.test(l)).length, 5);

@@ -17,7 +17,7 @@ import { type PoseLog, parsePoseLog, readPoseLog } from '../data/poselog.js';
 import { checkCuts } from '../data/segmentation.js';
 import { ruleScores } from '../data/rules.js';
 import { type ModelCoverage, domainGaps } from '../data/coverage.js';
-import { AnnotationStore, checkAnnotator, checkEntry, numberedName, sourceKey, type Mode, type Status } from './store.js';
+import { AnnotationStore, checkAnnotator, checkEntry, numberedName, sourceKey, type AnnotationRow, type Mode, type Status } from './store.js';
 import { disagreements, interRater } from './adjudication.js';
 import { importOriginal } from './original.js';
 import { SegmentStore } from './segments.js';
@@ -221,14 +221,18 @@ export async function startAnnotateServer(opts: AnnotateServerOptions): Promise<
   };
 
   // Per file of the study: its group and the annotator's progress on it.
-  const studyView = (who: string, asked: Exercise) => [...files.values()].map((f) => {
-    const ex = exerciseOf(f, asked);
+  const studyView = (who: string, asked: Exercise) => {
+    const rowsOf = new Map<Exercise, AnnotationRow[]>();
+    const rows = (ex: Exercise) => rowsOf.get(ex) ?? rowsOf.set(ex, store(ex).rows()).get(ex)!;
+    return [...files.values()].map((f) => studyFileView(f, exerciseOf(f, asked), who, rows));
+  };
+  const studyFileView = (f: StudyFile, ex: Exercise, who: string, rows: (ex: Exercise) => AnnotationRow[]) => {
     let reps = 0, scored = 0, skipped = 0, flagged = 0, error: string | null = null;
     try {
       const log = logOf(f, ex);
       reps = log.reps.length;
       const key = store(ex).resolveSource(f.name, log);
-      for (const r of store(ex).rows()) {
+      for (const r of rows(ex)) {
         if (r.sourceFile !== key || r.annotator !== who) continue;
         if (r.status === 'scored') scored++;
         else if (r.status === 'skipped') skipped++;
@@ -238,7 +242,7 @@ export async function startAnnotateServer(opts: AnnotateServerOptions): Promise<
       error = (err as Error).message;
     }
     return { name: f.name, participant: f.participant, session: f.session, exercise: ex, origin: f.origin, reps, scored, skipped, flagged, error };
-  });
+  };
 
   const repsView = (ex: Exercise, f: StudyFile, who: string) => {
     const s = store(ex);

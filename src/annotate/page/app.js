@@ -356,7 +356,15 @@ function readControls() {
   return scores;
 }
 
-const draftKey = (rep) => `${state.source}\0${rep.repId}`;
+const draftKey = (rep) => `${state.annotator}\0${state.source}\0${rep.repId}`;
+
+/** Keeps the current rep's unsaved scores, to come back when the expert returns to it. */
+function keepDraft() {
+  if (!state.dirty || !state.data) return false;
+  state.drafts.set(draftKey(state.data.reps[state.index]), DIMENSIONS.map((dim) => $(`score-${dim}`).value));
+  state.dirty = false;
+  return true;
+}
 
 // ---- rendering ---------------------------------------------------------------------
 
@@ -465,7 +473,8 @@ async function loadReps(preferIndex) {
     return;
   }
   const q = new URLSearchParams({ exercise: state.exercise, source: state.source, annotator: state.annotator });
-  const data = await api('GET', `/api/reps?${q}`);
+  document.body.dataset.loading = 'true'; // tests wait for it to go
+  const data = await api('GET', `/api/reps?${q}`).finally(() => delete document.body.dataset.loading);
   state.data = data;
   if (data.exercise !== state.exercise) {
     state.exercise = data.exercise;
@@ -483,6 +492,7 @@ async function loadReps(preferIndex) {
 
 async function openSource(name, index) {
   if (!name) return;
+  if (keepDraft()) say(`Rep ${state.index + 1} of ${state.source}: unsaved scores kept as a draft.`);
   state.source = name;
   localStorage.setItem('formscore.source', name);
   try {
@@ -497,7 +507,6 @@ async function openSource(name, index) {
 
 function go(index) {
   if (!state.data || index < 0 || index >= state.data.n) return;
-  const rep = state.data.reps[state.index];
   if (state.dirty) {
     // Unsaved scores are never dropped: the first press warns, the second moves and keeps them as a draft.
     const direction = Math.sign(index - state.index);
@@ -506,9 +515,7 @@ function go(index) {
       say(`Rep ${state.index + 1} has unsaved scores: Enter saves them; press ${direction > 0 ? '→' : '←'} again to move on and keep them as a draft.`, 'bad');
       return;
     }
-    const draft = {};
-    DIMENSIONS.forEach((dim, d) => (draft[d] = $(`score-${dim}`).value));
-    state.drafts.set(draftKey(rep), DIMENSIONS.map((_, d) => draft[d]));
+    keepDraft();
     say(`Rep ${state.index + 1}: unsaved scores kept as a draft; they come back when you return to it.`);
   } else {
     say('');
@@ -565,15 +572,15 @@ async function saveVerdict(status) {
       state.index++;
       render();
     } else {
-      await nextOpen(true);
+      await nextOpen();
     }
   } catch (err) {
     say(`Not saved: ${err.message}`, 'bad');
   }
 }
 
-/** The next rep nobody-yet (this annotator) has a verdict on: in this file, then in the study's next files. */
-async function nextOpen(afterSave = false) {
+/** The next rep this annotator has no verdict on yet: in this file, then in the study's next files. */
+async function nextOpen() {
   if (!state.data) return;
   const n = state.data.n;
   for (let k = 1; k <= n; k++) {
@@ -584,8 +591,9 @@ async function nextOpen(afterSave = false) {
   const order = [...state.study.slice(at + 1), ...state.study.slice(0, Math.max(0, at))];
   const next = order.find((f) => !f.error && f.scored + f.skipped + f.flagged < f.reps);
   if (next) {
+    const done = state.source;
     await openSource(next.name);
-    say(`${afterSave ? 'Saved. ' : ''}This file is done; on to ${next.name} (${next.participant}, ${next.session}).`, 'good');
+    say(`${done} is done; on to ${next.name} (${next.participant}, ${next.session}).`, 'good');
     return;
   }
   render();
