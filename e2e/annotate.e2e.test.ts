@@ -3,42 +3,18 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { launchChromium, startTool } from './tool.js';
 import { readNpy } from '../src/data/npy.js';
 import { readPoseLog } from '../src/data/poselog.js';
 import { saveCheckpoint } from '../src/nn/checkpoint.js';
 import { initWeights } from '../src/nn/init.js';
 import { REPO_ROOT, fixture, tempDir } from '../test/helpers/fixtures.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(REPO_ROOT, 'e2e', 'artifacts');
 const DIMS = ['depth', 'stability', 'symmetry', 'tempo', 'alignment', 'overall'];
-
-/** Starts the CLI and resolves with its URL once it prints one. */
-function startTool(cwd: string, input: string): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, [
-    join(REPO_ROOT, 'bin', 'formscore.js'), 'annotate', '--exercise', 'squat', '--input', input,
-    '--annotator', 'ana', '--no-open', '--data-dir', 'data',
-  ], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no URL printed within 20 s:\n${out}`)), 20_000);
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /http:\/\/127\.0\.0\.1:\d+\//.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[0], output: () => out });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`formscore annotate exited (${code}) before printing a URL:\n${out}`)));
-  });
-}
 
 const text = (page: Page, sel: string) => page.locator(sel).textContent();
 const values = (page: Page) => Promise.all(DIMS.map((d) => page.locator(`#score-${d}`).inputValue()));
@@ -55,11 +31,8 @@ test('annotate: score three reps with keyboard and sliders, change one, reload, 
   saveCheckpoint(join(work, 'models', 'saved', 'squat_phase1_final'), initWeights(1), {
     training: { exercise: 'squat', phase: 1, coverage: { 'peak angular velocity': [0, 4.5] } },
   });
-  const tool = await startTool(work, input);
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-  });
+  const tool = await startTool(work, ['--input', input, '--annotator', 'ana', '--data-dir', 'data']);
+  const browser = await launchChromium();
   let rep1: string[] = [], depth2 = NaN;
   const rep3 = ['45', '55', '65', '75', '85', '60'];
   const ben: number[][] = []; // the second annotator's scores of reps 1-3 (the rule scores)
@@ -191,7 +164,7 @@ test('annotate: score three reps with keyboard and sliders, change one, reload, 
     assert.equal(error, 'Could not open missing_rightElbow.csv: missing column rightElbow. Nothing was saved.');
     assert.deepEqual(readFileSync(annotationsPath), before);
     assert.equal(await text(page, '#rep-counter'), 'Rep 2 / 12', 'the open file stays open');
-    assert.equal(await page.locator('#source option').count(), 1, 'the bad file was not added');
+    assert.equal(await page.locator('#study-table tbody tr').count(), 1, 'the bad file was not added');
 
     await page.mouse.move(chart.x + chart.width * 0.42, chart.y + chart.height * 0.45);
     await page.waitForFunction(() => document.querySelector('#hover-readout')!.textContent!.startsWith('frame'));
@@ -205,8 +178,8 @@ test('annotate: score three reps with keyboard and sliders, change one, reload, 
       return dt;
     }, readFileSync(fixture('poselog', 'squat_columns_shuffled.csv'), 'utf8'));
     await page.dispatchEvent('#drop-zone', 'drop', { dataTransfer: dropped });
-    await page.waitForFunction(() => (document.querySelector('#source') as HTMLSelectElement).value === 'squat_columns_shuffled.csv');
-    assert.equal(await page.locator('#source option').count(), 2);
+    await page.waitForSelector('#study-table tr.current[data-source="squat_columns_shuffled.csv"]');
+    assert.equal(await page.locator('#study-table tbody tr').count(), 2);
     assert.equal(await page.locator('#error').isHidden(), true, 'a good import clears the error');
     await page.waitForFunction(() => /^Rep 1 \/ \d+$/.test(document.querySelector('#rep-counter')!.textContent!));
     assert.deepEqual(pageErrors, []);
@@ -215,9 +188,7 @@ test('annotate: score three reps with keyboard and sliders, change one, reload, 
   }
 
   // Ctrl-C stops the tool cleanly.
-  const exited = new Promise<number | null>((resolve) => tool.child.on('exit', (code) => resolve(code)));
-  tool.child.kill('SIGINT');
-  assert.equal(await exited, 0, tool.output());
+  assert.equal(await tool.stop(), 0, tool.output());
   assert.match(tool.output(), /stopped/);
 
   // The three files on disk.
@@ -236,13 +207,13 @@ test('annotate: score three reps with keyboard and sliders, change one, reload, 
     assert.deepEqual(Array.from(scores.data.subarray(i * 6, i * 6 + 6)), ana[i].map((a, d) => (a + ben[i][d]) / 2), `scores row ${i}`);
   }
   const lines = readFileSync(join(dir, 'annotations.csv'), 'utf8').trim().split('\n');
-  assert.equal(lines[0], 'source_file,rep_id,rep_index,annotator,time,depth,stability,symmetry,tempo,alignment,overall');
+  assert.equal(lines[0], 'source_file,rep_id,rep_index,annotator,time,mode,status,comment,depth,stability,symmetry,tempo,alignment,overall');
   assert.equal(lines.length, 7, 'three reps x two annotators, no duplicates');
   const keys = lines.slice(1).map((l) => l.split(',').slice(0, 4).join(','));
   assert.deepEqual(keys, [
     'squat_session.csv,1,0,ana', 'squat_session.csv,1,0,ben', 'squat_session.csv,2,1,ana',
     'squat_session.csv,2,1,ben', 'squat_session.csv,3,2,ana', 'squat_session.csv,3,2,ben',
   ]);
-  assert.match(lines[3], /^squat_session\.csv,2,1,ana,[^,]+,\d+,62,71,80,90,76$/, 'the changed score replaced the old row');
+  assert.match(lines[3], /^squat_session\.csv,2,1,ana,[^,]+,open,scored,,\d+,62,71,80,90,76$/, 'the changed score replaced the old row');
   rmSync(work, { recursive: true, force: true });
 });

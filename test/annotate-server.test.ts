@@ -1,13 +1,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { isLoopbackHost, startAnnotateServer, type AnnotateServer } from '../src/annotate/server.js';
 import { readNpy } from '../src/data/npy.js';
 import { readPoseLog } from '../src/data/poselog.js';
 import { ruleScores } from '../src/data/rules.js';
-import { fixture, tempDir } from './helpers/fixtures.js';
+import { fixture, tempDir, withoutRepId } from './helpers/fixtures.js';
 
 interface Reply { status: number; body: any; text: string; headers: Record<string, unknown> }
 
@@ -66,7 +66,7 @@ test('server: API lists the reps with rule scores, saves, pre-fills and replaces
   const state = await call(port, 'GET', '/api/state');
   assert.equal(state.status, 200);
   assert.equal(state.body.current, SOURCE);
-  assert.deepEqual(state.body.sources, [{ name: SOURCE, origin: 'input', reps: 12 }]);
+  assert.deepEqual(state.body.study.map((f: any) => [f.name, f.origin, f.reps, f.scored]), [[SOURCE, 'file', 12, 0]]);
 
   const reps = await call(port, 'GET', `/api/reps?exercise=squat&source=${SOURCE}&annotator=ana`);
   assert.equal(reps.status, 200);
@@ -75,7 +75,8 @@ test('server: API lists the reps with rule scores, saves, pre-fills and replaces
   const parsed = readPoseLog(fixture('poselog', SOURCE));
   const rule = Array.from(ruleScores(parsed.reps[3].sequence, 'squat'));
   reps.body.reps[3].rules.forEach((v: number, i: number) => assert.ok(Math.abs(v - rule[i]) < 0.01));
-  assert.equal(reps.body.reps[3].sequence.length, 810);
+  assert.equal(reps.body.reps[3].frames.length, parsed.reps[3].count * 9);
+  assert.equal(reps.body.recording.segmentation, 'rep_id');
 
   let r = await save({ repId: '4', scores: S(55) });
   assert.equal(r.status, 200, r.text);
@@ -181,7 +182,7 @@ test('server: an upload that fails to import answers with file, row and column, 
   assert.equal(other.body.reps, 2);
   assert.match(other.body.warnings[0], /rep_id 2 has 1 frame/);
   const state = await call(port, 'GET', '/api/state');
-  assert.equal(state.body.sources.some((s: any) => s.name.startsWith('missing') || s.name.startsWith('bad')), false);
+  assert.equal(state.body.study.some((s: any) => s.name.startsWith('missing') || s.name.startsWith('bad')), false);
   assert.deepEqual(readFileSync(join(dataDir, 'real', 'squat', 'annotations.csv')), before);
 });
 
@@ -274,4 +275,61 @@ test('server: with a model\'s training coverage, reps outside it carry their dom
   const plain = await call(port, 'GET', `/api/reps?exercise=squat&source=${SOURCE}&annotator=ana`);
   assert.equal(plain.body.coverageModel, null);
   assert.ok(plain.body.reps.every((r: { domainGaps: string[] }) => r.domainGaps.length === 0));
+});
+
+test('server: a study folder, its segmentation edits, undo, adjudication and import; refused input is named', async () => {
+  const work = tempDir();
+  const study = join(work, 'study');
+  mkdirSync(join(study, 'p02'), { recursive: true });
+  writeFileSync(join(study, 'p01_s1.csv'), readFileSync(fixture('poselog', 'squat_columns_shuffled.csv')));
+  writeFileSync(join(study, 'p02', 'untagged.csv'), withoutRepId(readFileSync(fixture('poselog', 'squat_columns_shuffled.csv'), 'utf8')));
+  const data = join(work, 'data');
+  let s = await startAnnotateServer({ exercise: 'squat', dataDir: data, input: study });
+  try {
+    const state = await call(s.port, 'GET', '/api/state');
+    assert.equal(state.body.annotator, '', 'no default name');
+    assert.deepEqual(state.body.study.map((f: any) => [f.name, f.participant, f.session, f.reps]), [['p01_s1.csv', 'p01', 's1', 4], ['p02_untagged.csv', 'p02', 'untagged', 4]]);
+    const src = 'p02_untagged.csv';
+    const view = await call(s.port, 'GET', `/api/reps?exercise=squat&source=${src}`);
+    assert.equal(view.body.recording.segmentation, 'automatic');
+    assert.equal(view.body.recording.editable, true);
+    const seg = (cuts: unknown) => call(s.port, 'POST', '/api/segments', { body: { exercise: 'squat', source: src, annotator: 'ana', cuts } });
+    let r = await seg([100, 101]);
+    assert.equal(r.status, 400);
+    assert.equal(r.body.error, 'cut 2 at frame 101: reps need at least 2 frames (the rep before starts at frame 100)');
+    assert.equal((await call(s.port, 'POST', '/api/segments', { body: { exercise: 'squat', source: 'p01_s1.csv', annotator: 'ana', cuts: [5] } })).status, 400, 'tagged reps are the app\'s');
+    r = await seg([80, 200]);
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.body.reps.map((x: any) => x.count), [80, 120, 121]);
+    const post = (body: Record<string, unknown>) => call(s.port, 'POST', '/api/annotations', { body: { exercise: 'squat', source: src, annotator: 'ana', mode: 'blind', ...body } });
+    assert.equal((await post({ repId: '1', scores: S(70) })).status, 200);
+    assert.equal((await post({ repId: '2', status: 'flagged' })).body.error, 'a flag needs a comment saying what is wrong with the rep');
+    assert.equal((await post({ repId: '2', status: 'skipped' })).status, 200);
+    assert.equal((await seg([90])).status, 409, 'boundaries are fixed once a rep is annotated');
+    const undo = await call(s.port, 'POST', '/api/undo', { body: { exercise: 'squat', annotator: 'ana' } });
+    assert.deepEqual([undo.body.source, undo.body.repId, undo.body.restored], [src, '2', null]);
+    assert.equal((await call(s.port, 'POST', '/api/undo', { body: { exercise: 'squat', annotator: 'ana' } })).body.error, 'ana has no save to undo');
+    assert.equal((await post({ repId: '1', annotator: 'ben', scores: S(95) })).status, 200);
+    const adj = await call(s.port, 'GET', '/api/adjudication?exercise=squat&threshold=20');
+    assert.deepEqual(adj.body.reps.map((d: any) => [d.source, d.repId, d.over]), [[src, '1', ['depth']]]);
+    assert.equal((await call(s.port, 'GET', '/api/adjudication?exercise=squat&threshold=x')).status, 400);
+    const bad = await call(s.port, 'POST', '/api/import-original', {
+      body: { exercise: 'squat', annotator: 'ana', folder: 'old', annotations: 'rep_idx,exercise\n0,squat\n', sequences: '' },
+    });
+    assert.equal(bad.status, 422);
+    assert.equal(bad.body.error, 'old/annotations.csv: missing columns depth, stability, symmetry, tempo, alignment, overall');
+  } finally {
+    await s.close();
+  }
+  // A restart without --input: the same study, the corrected reps, ana's progress.
+  s = await startAnnotateServer({ exercise: 'squat', dataDir: data });
+  try {
+    const state = await call(s.port, 'GET', '/api/state?annotator=ana');
+    assert.deepEqual(state.body.study.map((f: any) => [f.name, f.reps, f.scored]), [['p01_s1.csv', 4, 0], ['p02_untagged.csv', 3, 1]]);
+    const view = await call(s.port, 'GET', '/api/reps?exercise=squat&source=p02_untagged.csv&annotator=ana');
+    assert.deepEqual([view.body.recording.segmentation, view.body.recording.cuts], ['edited', [80, 200]]);
+  } finally {
+    await s.close();
+  }
+  rmSync(work, { recursive: true, force: true });
 });

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AnnotationStore, checkScores, formatAnnotations, sourceKey } from '../src/annotate/store.js';
+import { interRater } from '../src/annotate/adjudication.js';
+const ANNOTATION_HEADER = 'source_file,rep_id,rep_index,annotator,time,mode,status,comment,depth,stability,symmetry,tempo,alignment,overall';
 import { readNpy } from '../src/data/npy.js';
 import { readPoseLog } from '../src/data/poselog.js';
 import { hasRealData, readRepFolder } from '../src/data/dataset.js';
@@ -28,11 +30,11 @@ test('store: a save writes annotations.csv, the source reps and the training arr
   store.save(key, src, '3', 'ana', S(80));
   assert.deepEqual(listFiles(store.dir), [
     'annotations.csv', 'derived.json', 'reps/squat_session.csv.json', 'reps/squat_session.csv.npy',
-    'scores.npy', 'sequences.npy', 'sequences_index.csv',
+    'scores.npy', 'sequences.npy', 'sequences_index.csv', 'undo.json',
   ]);
   const lines = readFileSync(store.annotationsPath, 'utf8').trim().split('\n');
-  assert.equal(lines[0], 'source_file,rep_id,rep_index,annotator,time,depth,stability,symmetry,tempo,alignment,overall');
-  assert.match(lines[1], /^squat_session\.csv,3,2,ana,\d{4}-\d\d-\d\dT[\d:.]+Z,80,50,50,50,50,50$/);
+  assert.equal(lines[0], 'source_file,rep_id,rep_index,annotator,time,mode,status,comment,depth,stability,symmetry,tempo,alignment,overall');
+  assert.match(lines[1], /^squat_session\.csv,3,2,ana,\d{4}-\d\d-\d\dT[\d:.]+Z,,scored,,80,50,50,50,50,50$/);
   const seq = readNpy(join(store.dir, 'sequences.npy'));
   const scores = readNpy(join(store.dir, 'scores.npy'));
   assert.deepEqual(seq.shape, [1, 90, 9]);
@@ -169,7 +171,7 @@ test('store: training files built from other annotations than annotations.csv ho
   assert.equal(store.needsRebuild(), false);
   // A crash after annotations.csv was written and before scores.npy was: same rows, new score.
   const rows = store.rows();
-  rows[1].scores[0] = 90;
+  rows[1].scores![0] = 90;
   writeFileSync(store.annotationsPath, formatAnnotations(rows));
   assert.equal(store.needsRebuild(), true);
   store.rebuild();
@@ -187,10 +189,10 @@ test('store: inter-rater ICC(2,1) per dimension once two annotators share reps',
   const store = new AnnotationStore(dir, 'squat');
   const ana = [60, 70, 80, 90], ben = [62, 75, 78, 95];
   ana.forEach((v, i) => store.save('s.csv', src, String(i + 1), 'ana', S(v, 50 + i)));
-  assert.equal(store.interRater(), null);
+  assert.equal(interRater(store.rows()), null);
   ben.forEach((v, i) => store.save('s.csv', src, String(i + 1), 'ben', S(v, 50 + i)));
   store.save('s.csv', src, '9', 'ben', S(5)); // only ben: not a shared rep
-  const r = store.interRater()!;
+  const r = interRater(store.rows())!;
   assert.deepEqual(r.annotators, ['ana', 'ben']);
   assert.equal(r.reps, 4);
   assert.ok(Math.abs(r.icc.depth! - icc21(ana.map((a, i) => [a, ben[i]]))) < 1e-12);
@@ -198,7 +200,7 @@ test('store: inter-rater ICC(2,1) per dimension once two annotators share reps',
   assert.ok(Math.abs(r.icc.stability! - 1) < 1e-12); // identical ratings
   // A third annotator on one rep only: the best-overlapping pair is used.
   store.save('s.csv', src, '1', 'cy', S(10));
-  assert.deepEqual(store.interRater()!.annotators, ['ana', 'ben']);
+  assert.deepEqual(interRater(store.rows())!.annotators, ['ana', 'ben']);
   rmSync(dir, { recursive: true });
 });
 
@@ -224,5 +226,52 @@ test('store: rep ids a spreadsheet would run as formulas are written as text and
   assert.ok(text.includes(`"'=HYPERLINK(""http://x"")"`) && text.includes("'-1+2"), text);
   assert.deepEqual(store.rows().map((r) => r.repId), ['=HYPERLINK("http://x")', '-1+2']);
   assert.equal(store.needsRebuild(), false);
+  rmSync(dir, { recursive: true });
+});
+
+test('store: skips and flags are recorded but not trained on; undo puts back the row a save replaced', () => {
+  const dir = tempDir();
+  const src = session();
+  const store = new AnnotationStore(dir, 'squat');
+  store.save('s.csv', src, '1', 'ana', S(60), { mode: 'blind' });
+  store.save('s.csv', src, '2', 'ana', null, { status: 'skipped', mode: 'blind' });
+  store.save('s.csv', src, '3', 'ana', null, { status: 'flagged', comment: 'knee hidden, frames 10-30', mode: 'open' });
+  assert.throws(() => store.save('s.csv', src, '4', 'ana', null, { status: 'flagged' }), /a flag needs a comment/);
+  assert.throws(() => store.save('s.csv', src, '4', 'ana', null, { status: 'flagged', comment: 'a\nb' }), /one line/);
+  const lines = readFileSync(store.annotationsPath, 'utf8').trim().split('\n');
+  assert.match(lines[2], /^s\.csv,2,1,ana,[^,]+,blind,skipped,,,,,,,$/);
+  assert.match(lines[3], /^s\.csv,3,2,ana,[^,]+,open,flagged,"knee hidden, frames 10-30",,,,,,$/);
+  assert.deepEqual(readNpy(join(store.dir, 'scores.npy')).shape, [1, 6], 'only the scored rep is a training row');
+
+  // Undo the change of rep 1: the first scores come back; undo again: nothing left to undo.
+  store.save('s.csv', src, '1', 'ana', S(90), { mode: 'blind' });
+  assert.equal(store.canUndo('ana'), true);
+  const undone = store.undo('ana');
+  assert.deepEqual([undone.sourceFile, undone.repId, undone.restored?.scores], ['s.csv', '1', [60, 50, 50, 50, 50, 50]]);
+  assert.deepEqual(Array.from(readNpy(join(store.dir, 'scores.npy')).data), [60, 50, 50, 50, 50, 50]);
+  assert.throws(() => store.undo('ana'), /ana has no save to undo/);
+  // Undo of a first save leaves the rep unannotated.
+  store.save('s.csv', src, '5', 'ana', S(70));
+  store.undo('ana');
+  assert.equal(store.rows().some((r) => r.repId === '5'), false);
+  assert.equal(store.needsRebuild(), false);
+  rmSync(dir, { recursive: true });
+});
+
+test('store: annotations.csv from before skips and flags is read as scored rows of unknown mode', () => {
+  const dir = tempDir();
+  const src = session();
+  const store = new AnnotationStore(dir, 'squat');
+  store.save('s.csv', src, '1', 'ana', S(60));
+  writeFileSync(store.annotationsPath, [
+    'source_file,rep_id,rep_index,annotator,time,depth,stability,symmetry,tempo,alignment,overall',
+    's.csv,1,0,ana,2026-01-01T00:00:00.000Z,61,50,50,50,50,50', '',
+  ].join('\n'));
+  assert.deepEqual(store.rows().map((r) => [r.status, r.mode, r.scores?.[0]]), [['scored', '', 61]]);
+  assert.equal(store.rebuild(), 1);
+  writeFileSync(store.annotationsPath, `${ANNOTATION_HEADER}\ns.csv,1,0,ana,t,open,maybe,,1,1,1,1,1,1\n`);
+  assert.throws(() => store.rows(), (e: Error) => e.message === `${store.annotationsPath}: data row 1, column status: "maybe" is not one of scored, skipped, flagged`);
+  writeFileSync(store.annotationsPath, `${ANNOTATION_HEADER}\ns.csv,1,0,ana,t,open,skipped,,1,,,,,\n`);
+  assert.throws(() => store.rows(), /data row 1, column depth: a skipped rep has no scores/);
   rmSync(dir, { recursive: true });
 });

@@ -9,7 +9,9 @@ import { exportTflite } from '../src/export/export.js';
 import { scoreSession } from '../src/score/session.js';
 import { measureCoverage } from '../src/data/coverage.js';
 import { generateSynthetic } from '../src/data/synthetic.js';
-import { fixture, REPO_ROOT, tempDir } from './helpers/fixtures.js';
+import { readPoseLog } from '../src/data/poselog.js';
+import { ruleScores } from '../src/data/rules.js';
+import { fixture, REPO_ROOT, tempDir, withoutRepId } from './helpers/fixtures.js';
 
 const session = fixture('poselog', 'squat_session.csv');
 const cli = join(REPO_ROOT, 'bin', 'formscore.js');
@@ -113,4 +115,17 @@ test('score: a damaged .tflite file and a checkpoint folder without model.json a
   const m = spawnSync('node', [cli, 'score', '--exercise', 'squat', session], { cwd: empty, encoding: 'utf8' });
   assert.equal(m.status, 1);
   assert.match(m.stderr, /no trained squat model under models\/saved\/ \(models\/saved\/squat_phase1_final\/ exists but holds no model\.json: a save cut short or a partial copy\)/);
+});
+
+test('score: a log without rep_id is scored rep by rep with the segmentation annotate uses; --segment re-segments a tagged one', async () => {
+  const { root } = modelFolder();
+  const untagged = join(root, 'untagged.csv');
+  writeFileSync(untagged, withoutRepId(readFileSync(session, 'utf8')));
+  const scored = await scoreSession(untagged, 'squat', { modelsDir: join(root, 'models'), threads: 1 });
+  const segmented = readPoseLog(untagged, { exercise: 'squat' });
+  assert.equal(scored.reps.length, 12);
+  scored.reps.forEach((rep, i) => assert.deepEqual(rep.rule, Array.from(ruleScores(segmented.reps[i].sequence, 'squat'))));
+  const json = JSON.parse(execFileSync('node', [cli, 'score', '--exercise', 'squat', session, '--segment', '--json'], { cwd: root, encoding: 'utf8' }));
+  assert.equal(json.reps.length, 12);
+  assert.deepEqual(json.reps.map((r: { rule: number[] }) => r.rule), scored.reps.map((r) => r.rule), 'the same cuts with or without the tags');
 });

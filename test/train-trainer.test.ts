@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateSynthetic, writeSynthetic } from '../src/data/synthetic.js';
-import { loadDataset } from '../src/data/dataset.js';
 import type { Exercise } from '../src/data/exercises.js';
 import { loadCheckpoint } from '../src/nn/checkpoint.js';
 import { WEIGHT_SPECS, type NamedWeights } from '../src/nn/architecture.js';
@@ -17,7 +16,12 @@ import {
   MissingPrerequisiteError, formScorerFactory, summarize, trainExercise,
   type ModelFactory, type TrainExerciseOptions, type TrainableModel,
 } from '../src/train/trainer.js';
-import { tempDir } from './helpers/fixtures.js';
+import { AnnotationStore } from '../src/annotate/store.js';
+import { importOriginal, readOriginalFolder } from '../src/annotate/original.js';
+import { loadDataset, readRepFolder } from '../src/data/dataset.js';
+import { readPoseLog } from '../src/data/poselog.js';
+import { fixture, tempDir } from './helpers/fixtures.js';
+import { writeOriginalFolder } from './helpers/original.js';
 
 /** Writes `n` synthetic reps as data/generated/<ex>/ (and `real` more as data/real/<ex>/). */
 function makeData(root: string, exercise: Exercise, n: number, real = 0): string {
@@ -207,4 +211,30 @@ test('a non-finite training loss stops training with a one-line error and never 
   });
   [p.best, p.final, p.last].forEach((dir, i) => assert.ok(bytes(dir).equals(before[i]), `${dir} unchanged`));
   assert.ok(Number.isFinite(loadCheckpoint(p.final).weights.get('scores/bias')![0]));
+});
+
+test('phases 2 and 3 train on what the annotation tool stored: scored reps only, imported ones included, an old annotations.csv kept', async () => {
+  const root = tempDir();
+  const dataDir = makeData(root, 'squat', 40);
+  const store = new AnnotationStore(dataDir, 'squat');
+  const session = readPoseLog(fixture('poselog', 'squat_session.csv'), { exercise: 'squat' });
+  const S = (v: number) => [v, v + 5, v + 10, v - 5, v, v + 2];
+  session.reps.forEach((rep, i) => {
+    if (i === 3) store.save('squat_session.csv', session, rep.repId, 'ana', null, { status: 'skipped', mode: 'blind' });
+    else if (i === 4) store.save('squat_session.csv', session, rep.repId, 'ana', null, { status: 'flagged', comment: 'lost pose', mode: 'blind' });
+    else store.save('squat_session.csv', session, rep.repId, 'ana', S(40 + 4 * i), { mode: 'blind' });
+  });
+  store.save('squat_session.csv', session, '1', 'ben', S(70), { mode: 'open' });
+  writeOriginalFolder(join(root, 'squat'), 6);
+  importOriginal(store, readOriginalFolder(join(root, 'squat')), 'orig');
+  // 10 scored session reps + 6 imported; the skipped and the flagged rep are not training rows.
+  assert.equal(readRepFolder(store.dir).n, 16);
+  assert.equal(loadDataset('squat', { dataDir, seed: 3 }).realCount, 16);
+
+  const models = await realFactory();
+  await trainExercise('squat', 1, options(root, dataDir, models, { epochs: 1 }));
+  const r2 = await trainExercise('squat', 2, options(root, dataDir, models, { epochs: 1 }));
+  const r3 = await trainExercise('squat', 3, options(root, dataDir, models, { epochs: 1 }));
+  assert.deepEqual([r2.status, r3.status], ['trained', 'trained']);
+  assert.ok(existsSync(join(phasePaths(join(root, 'models'), 'squat', 3).final, 'model.json')));
 });

@@ -9,21 +9,28 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ANGLES, DIMENSIONS, EXERCISES, FRAMES, isExercise, type Exercise } from '../data/exercises.js';
-import { parsePoseLog, readPoseLog } from '../data/poselog.js';
+import { ANGLES, DIMENSIONS, EXERCISES, FRAMES, PROFILES, isExercise, type Exercise } from '../data/exercises.js';
+import { type PoseLog, parsePoseLog, readPoseLog } from '../data/poselog.js';
+import { checkCuts } from '../data/segmentation.js';
 import { ruleScores } from '../data/rules.js';
 import { type ModelCoverage, domainGaps } from '../data/coverage.js';
-import { AnnotationStore, checkAnnotator, checkScores, numberedName, sourceKey, type SourceReps } from './store.js';
+import { AnnotationStore, checkAnnotator, checkEntry, numberedName, sourceKey, type AnnotationRow, type Mode, type Status } from './store.js';
+import { disagreements, interRater } from './adjudication.js';
+import { importOriginal } from './original.js';
+import { SegmentStore } from './segments.js';
+import { Study, folderFiles, groupOf, type StudyFile } from './study.js';
 import { SerialQueue } from '../util/serial-queue.js';
 
 export interface AnnotateServerOptions {
   exercise: Exercise; // preselected in the page; the page can switch
   dataDir?: string; // default 'data'
-  input?: string; // a pose-log CSV chosen on the command line
-  annotator?: string; // default name shown in the page
+  input?: string; // a pose-log CSV, or a folder of them (a study), chosen on the command line
+  annotator?: string; // the name shown in the page; none: the page asks at the first save
+  blind?: boolean; // open the page with rule scores and their prefill hidden
+  segment?: boolean; // segment every log from its primary joint, ignoring rep_id
   port?: number; // default 0: a free port
   /** Per exercise, the trained model's input coverage: reps outside it are flagged in the page. */
   coverage?: Partial<Record<Exercise, ModelCoverage>>;
@@ -36,16 +43,8 @@ export interface AnnotateServer {
   close(): Promise<void>;
 }
 
-/** A pose-log file held in memory, under the name the page refers to it by. */
-interface LoadedSource extends SourceReps {
-  name: string; // sanitised file name (never a path)
-  origin: 'input' | 'upload';
-  warnings: string[];
-}
-
 const MAX_UPLOAD_BYTES = 32 * 1024 * 1024;
 const MAX_JSON_BYTES = 64 * 1024;
-const MAX_UPLOADS = 20; // uploaded files kept in memory; the oldest is dropped beyond this
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 class HttpError extends Error {
@@ -133,132 +132,229 @@ function annotatorParam(value: unknown): string {
   }
 }
 
-/** Same rep ids and identical resampled angles. */
-function sameSource(a: SourceReps, b: SourceReps): boolean {
-  return a.reps.length === b.reps.length &&
-    a.reps.every((r, i) => r.repId === b.reps[i].repId && r.sequence.every((v, j) => v === b.reps[i].sequence[j]));
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/** Runs `run`; its error becomes an answer with `status`: bad input the page should name, not a server fault. */
+function refusedAs<T>(status: number, run: () => T): T {
+  try {
+    return run();
+  } catch (err) {
+    throw new HttpError(status, (err as Error).message);
+  }
 }
 
-const round2 = (x: number) => Math.round(x * 100) / 100;
+function base64Param(value: unknown, what: string): Uint8Array {
+  if (typeof value !== 'string') throw new HttpError(400, `${what} must be sent as base64 text`);
+  return Buffer.from(value, 'base64');
+}
 
 /** Starts the server on 127.0.0.1; resolves once it listens. Throws (before listening) when --input cannot be read. */
 export async function startAnnotateServer(opts: AnnotateServerOptions): Promise<AnnotateServer> {
   const dataDir = opts.dataDir ?? 'data';
-  const annotator = checkAnnotator(opts.annotator ?? 'expert');
+  const annotator = opts.annotator === undefined ? '' : checkAnnotator(opts.annotator);
   const queue = new SerialQueue();
   const stores = new Map<Exercise, AnnotationStore>();
   const store = (ex: Exercise) => {
     if (!stores.has(ex)) stores.set(ex, new AnnotationStore(dataDir, ex));
     return stores.get(ex)!;
   };
-  const sources = new Map<string, LoadedSource>();
+  const study = new Study(dataDir);
   let current: string | null = null;
 
   if (opts.input) {
-    const parsed = readPoseLog(opts.input);
-    // An empty session would open a page with nothing to score and no word why.
-    if (parsed.reps.length === 0) throw new Error(`${opts.input}: no reps to annotate (${parsed.warnings.join('; ') || 'no data rows'})`);
-    const name = sourceKey(basename(opts.input));
-    sources.set(name, { name, origin: 'input', reps: parsed.reps, warnings: parsed.warnings });
-    current = name;
+    if (!existsSync(opts.input)) throw new Error(`${opts.input}: no such file or folder`);
+    if (statSync(opts.input).isDirectory()) {
+      const found = folderFiles(opts.input);
+      if (found.length === 0) throw new Error(`${opts.input}: no pose-log CSV files in this folder or its subfolders`);
+    } else {
+      const parsed = readPoseLog(opts.input, { exercise: opts.exercise, segment: opts.segment });
+      // An empty session would open a page with nothing to score and no word why.
+      if (parsed.reps.length === 0) throw new Error(`${opts.input}: no reps to annotate (${parsed.warnings.join('; ') || 'no data rows'})`);
+      current = sourceKey(basename(opts.input));
+    }
+    study.add(opts.input);
   }
   // A crash between the truth and the training files leaves them stale; mend that at start.
   for (const ex of EXERCISES) {
     const s = store(ex);
     if (s.needsRebuild()) await queue.run(() => s.rebuild());
   }
+  const loaded = study.files();
+  const files = new Map(loaded.files.map((f) => [f.name, f]));
+  const studyWarnings = loaded.warnings;
+  current ??= loaded.files[0]?.name ?? null;
 
-  const sourceParam = (value: unknown): LoadedSource => {
-    const src = typeof value === 'string' ? sources.get(value) : undefined;
-    if (!src) throw new HttpError(404, `no file named ${JSON.stringify(value)} is open; open it in the page first`);
-    return src;
+  // Each file parsed once per exercise (the exercise decides segmentation), again after its cuts change.
+  const logs = new Map<string, PoseLog>();
+  const exerciseOf = (f: StudyFile, asked: Exercise) => f.exercise ?? asked;
+  const logOf = (f: StudyFile, ex: Exercise): PoseLog => {
+    const k = `${ex}\0${f.name}`;
+    if (!logs.has(k)) {
+      const cuts = new SegmentStore(dataDir, ex).cuts(f.name, f.text) ?? undefined;
+      logs.set(k, refusedAs(422, () => parsePoseLog(f.text, f.name, { exercise: ex, segment: opts.segment, cuts })));
+    }
+    return logs.get(k)!;
+  };
+  const fileParam = (value: unknown): StudyFile => {
+    const f = typeof value === 'string' ? files.get(value) : undefined;
+    if (!f) throw new HttpError(404, `no file named ${JSON.stringify(value)} is open; open it in the page first`);
+    return f;
   };
 
-  const repsView = (ex: Exercise, src: LoadedSource, who: string) => {
+  // A write about one rep or file: the file, its exercise, who writes, its reps.
+  const fileRequest = (body: Record<string, unknown>) => {
+    const f = fileParam(body.source);
+    const ex = exerciseOf(f, exerciseParam(body.exercise));
+    return { f, ex, who: annotatorParam(body.annotator), log: logOf(f, ex) };
+  };
+  // Store keys back to the study's file names, so the page can open a rep the store names.
+  const fileNames = (ex: Exercise) => {
+    const names = new Map<string, string>();
+    for (const f of files.values()) {
+      try {
+        names.set(store(ex).resolveSource(f.name, logOf(f, exerciseOf(f, ex))), f.name);
+      } catch {
+        // a file that does not parse has no reps to open
+      }
+    }
+    return names;
+  };
+
+  // Per file of the study: its group and the annotator's progress on it.
+  const studyView = (who: string, asked: Exercise) => {
+    const rowsOf = new Map<Exercise, AnnotationRow[]>();
+    const rows = (ex: Exercise) => rowsOf.get(ex) ?? rowsOf.set(ex, store(ex).rows()).get(ex)!;
+    return [...files.values()].map((f) => studyFileView(f, exerciseOf(f, asked), who, rows));
+  };
+  const studyFileView = (f: StudyFile, ex: Exercise, who: string, rows: (ex: Exercise) => AnnotationRow[]) => {
+    let reps = 0, scored = 0, skipped = 0, flagged = 0, error: string | null = null;
+    try {
+      const log = logOf(f, ex);
+      reps = log.reps.length;
+      const key = store(ex).resolveSource(f.name, log);
+      for (const r of rows(ex)) {
+        if (r.sourceFile !== key || r.annotator !== who) continue;
+        if (r.status === 'scored') scored++;
+        else if (r.status === 'skipped') skipped++;
+        else flagged++;
+      }
+    } catch (err) {
+      error = (err as Error).message;
+    }
+    return { name: f.name, participant: f.participant, session: f.session, exercise: ex, origin: f.origin, reps, scored, skipped, flagged, error };
+  };
+
+  const repsView = (ex: Exercise, f: StudyFile, who: string) => {
     const s = store(ex);
-    const key = s.resolveSource(src.name, src);
+    const log = logOf(f, ex);
+    const key = s.resolveSource(f.name, log);
     const all = s.rows();
     const rows = all.filter((r) => r.sourceFile === key);
     const model = opts.coverage?.[ex];
-    const reps = src.reps.map((rep, index) => {
+    const primary = PROFILES[ex].primaryJoint;
+    const reps = log.reps.map((rep, index) => {
       const mine = rows.find((r) => r.repId === rep.repId && r.annotator === who);
       return {
         index,
         repId: rep.repId,
-        sequence: Array.from(rep.sequence, round2), // (90*9) degrees, row-major
+        start: rep.start,
+        count: rep.count,
+        durationMs: rep.durationMs,
+        frames: Array.from(rep.frames, round2), // (count*9) degrees as recorded, row-major
+        confidence: rep.confidence ? Array.from(rep.confidence, round2) : null,
         rules: Array.from(ruleScores(rep.sequence, ex), round2), // (6)
         domainGaps: model ? domainGaps(rep.sequence, model.coverage) : [],
-        scores: mine ? mine.scores : null,
+        scores: mine?.scores ?? null,
+        status: mine?.status ?? null,
+        comment: mine?.comment ?? '',
         annotators: rows.filter((r) => r.repId === rep.repId).map((r) => r.annotator),
       };
     });
     return {
-      exercise: ex, source: src.name, sourceFile: key, renamed: key !== src.name,
-      warnings: src.warnings, annotator: who, n: reps.length, coverageModel: model?.model ?? null,
-      annotated: reps.filter((r) => r.scores !== null).length, reps, icc: s.interRater(all),
+      exercise: ex, source: f.name, sourceFile: key, renamed: key !== f.name, participant: f.participant, session: f.session,
+      warnings: log.warnings, annotator: who, n: reps.length, coverageModel: model?.model ?? null,
+      annotated: reps.filter((r) => r.status !== null).length, reps, icc: interRater(all), canUndo: who !== '' && s.canUndo(who),
+      recording: {
+        frames: log.frames, segmentation: log.segmentation, cuts: log.cuts, joint: ANGLES[primary],
+        primary: Array.from({ length: log.frames }, (_, t) => round2(log.recording[t * ANGLES.length + primary])),
+        // Reps others already scored would change under them; and tags are the app's own.
+        editable: log.segmentation !== 'rep_id' && log.segmentation !== 'whole file' ? rows.length === 0 : false,
+      },
     };
   };
 
   const routes: Record<string, (req: IncomingMessage, url: URL) => Promise<unknown> | unknown> = {
-    'GET /api/state': () => ({
-      exercises: EXERCISES, dimensions: DIMENSIONS, angles: ANGLES, frames: FRAMES, exercise: opts.exercise, annotator, current,
-      sources: [...sources.values()].map((s) => ({ name: s.name, origin: s.origin, reps: s.reps.length })),
-    }),
+    'GET /api/state': (_req, url) => {
+      const who = url.searchParams.get('annotator') ?? annotator;
+      const ex = url.searchParams.has('exercise') ? exerciseParam(url.searchParams.get('exercise')) : opts.exercise;
+      return {
+        exercises: EXERCISES, dimensions: DIMENSIONS, angles: ANGLES, frames: FRAMES, exercise: opts.exercise, annotator, current,
+        blind: !!opts.blind, warnings: studyWarnings, study: studyView(who === '' ? '' : annotatorParam(who), ex),
+      };
+    },
     'POST /api/upload': async (req) => {
       const body = await readJson(req, MAX_UPLOAD_BYTES);
       if (typeof body.name !== 'string' || typeof body.text !== 'string') {
         throw new HttpError(400, 'upload needs "name" (the file name) and "text" (its contents)');
       }
+      const ex = exerciseParam(body.exercise ?? opts.exercise);
       const given = sourceKey(body.name);
-      let parsed: ReturnType<typeof parsePoseLog>;
-      try {
-        parsed = parsePoseLog(body.text, given);
-      } catch (err) {
-        throw new HttpError(422, (err as Error).message);
-      }
-      if (parsed.reps.length === 0) throw new HttpError(422, `${given}: no reps found`);
-      // The --input file dropped again is the same file; another file of that name gets name~2.csv.
+      // The same file again keeps its name; another file of that name gets name~2.csv.
       let name = given;
-      for (let i = 2; sources.get(name)?.origin === 'input'; i++) {
-        if (sameSource(sources.get(name)!, parsed)) {
-          current = name;
-          return { name, reps: parsed.reps.length, warnings: parsed.warnings };
-        }
-        name = numberedName(given, i);
-      }
-      sources.delete(name);
-      sources.set(name, { name, origin: 'upload', reps: parsed.reps, warnings: parsed.warnings });
-      const uploads = [...sources.values()].filter((s) => s.origin === 'upload');
-      if (uploads.length > MAX_UPLOADS) sources.delete(uploads[0].name);
+      for (let i = 2; files.has(name) && files.get(name)!.text !== body.text; i++) name = numberedName(given, i);
+      const group = groupOf(given);
+      const parsed = refusedAs(422, () => parsePoseLog(body.text as string, name, { exercise: group.exercise ?? ex, segment: opts.segment }));
+      if (parsed.reps.length === 0) throw new HttpError(422, `${name}: no reps found`);
+      const text = body.text;
+      await queue.run(() => study.keepUpload(name, text));
+      files.set(name, { name, ...group, text, origin: 'upload' });
+      for (const k of [...logs.keys()]) if (k.endsWith(`\0${name}`)) logs.delete(k);
       current = name;
       return { name, reps: parsed.reps.length, warnings: parsed.warnings };
     },
     'GET /api/reps': (_req, url) => {
-      const ex = exerciseParam(url.searchParams.get('exercise'));
-      const src = sourceParam(url.searchParams.get('source'));
-      const who = annotatorParam(url.searchParams.get('annotator') ?? annotator);
-      return repsView(ex, src, who);
+      const f = fileParam(url.searchParams.get('source'));
+      const ex = exerciseOf(f, exerciseParam(url.searchParams.get('exercise')));
+      const who = url.searchParams.get('annotator') || '';
+      return repsView(ex, f, who === '' ? '' : annotatorParam(who));
     },
     'POST /api/annotations': async (req) => {
       const body = await readJson(req, MAX_JSON_BYTES);
-      const ex = exerciseParam(body.exercise);
-      const src = sourceParam(body.source);
-      const who = annotatorParam(body.annotator);
-      if (typeof body.repId !== 'string' || !src.reps.some((r) => r.repId === body.repId)) {
-        throw new HttpError(400, `${src.name} has no rep ${JSON.stringify(body.repId)}`);
+      const { f, ex, who, log } = fileRequest(body);
+      if (typeof body.repId !== 'string' || !log.reps.some((r) => r.repId === body.repId)) {
+        throw new HttpError(400, `${f.name} has no rep ${JSON.stringify(body.repId)}`);
       }
       const repId = body.repId;
-      let scores: number[];
-      try {
-        scores = checkScores(body.scores);
-      } catch (err) {
-        throw new HttpError(400, (err as Error).message);
-      }
       const s = store(ex);
-      const saved = await queue.run(() => s.save(s.resolveSource(src.name, src), src, repId, who, scores));
+      const entry = { status: body.status as Status | undefined, comment: body.comment as string | undefined, mode: (body.mode ?? '') as Mode };
+      // Bad input is the page's to fix (400); a failure while saving is the disk's (500).
+      refusedAs(400, () => checkEntry(f.name, log, { repId, annotator: who, scores: body.scores, ...entry }, ''));
+      const saved = await queue.run(() => s.save(s.resolveSource(f.name, log), log, repId, who, body.scores, entry));
       const all = s.rows();
       const annotated = all.filter((r) => r.sourceFile === saved.sourceFile && r.annotator === who).length;
-      return { saved, annotated, n: src.reps.length, icc: s.interRater(all) };
+      return { saved, annotated, n: log.reps.length, icc: interRater(all), canUndo: true };
+    },
+    'POST /api/undo': async (req) => {
+      const body = await readJson(req, MAX_JSON_BYTES);
+      const ex = exerciseParam(body.exercise);
+      const who = annotatorParam(body.annotator);
+      const s = store(ex);
+      const undone = await queue.run(() => refusedAs(400, () => s.undo(who)));
+      return { ...undone, source: fileNames(ex).get(undone.sourceFile) ?? null };
+    },
+    'POST /api/segments': async (req) => {
+      const body = await readJson(req, MAX_JSON_BYTES);
+      const { f, ex, who, log } = fileRequest(body);
+      const s = store(ex);
+      const key = s.resolveSource(f.name, log);
+      if (log.segmentation === 'rep_id' || log.segmentation === 'whole file') throw new HttpError(400, `${f.name}: reps come from ${log.segmentation}; start annotate with --segment to edit them`);
+      if (s.rows().some((r) => r.sourceFile === key)) throw new HttpError(409, `${f.name}: reps are already annotated, so their boundaries are fixed`);
+      const cuts = refusedAs(400, () => checkCuts(body.cuts, log.frames));
+      const fresh = refusedAs(400, () => parsePoseLog(f.text, f.name, { exercise: ex, cuts }));
+      if (fresh.reps.length === 0) throw new HttpError(400, `${f.name}: these boundaries leave no usable rep`);
+      await queue.run(() => new SegmentStore(dataDir, ex).save(f.name, f.text, cuts, who));
+      logs.set(`${ex}\0${f.name}`, fresh);
+      return repsView(ex, f, who);
     },
     'GET /api/annotations': (_req, url) => {
       const ex = exerciseParam(url.searchParams.get('exercise'));
@@ -266,7 +362,31 @@ export async function startAnnotateServer(opts: AnnotateServerOptions): Promise<
     },
     'GET /api/icc': (_req, url) => {
       const ex = exerciseParam(url.searchParams.get('exercise'));
-      return { exercise: ex, icc: store(ex).interRater() };
+      return { exercise: ex, icc: interRater(store(ex).rows()) };
+    },
+    'GET /api/adjudication': (_req, url) => {
+      const ex = exerciseParam(url.searchParams.get('exercise'));
+      const threshold = Number(url.searchParams.get('threshold') ?? '10');
+      if (!Number.isFinite(threshold) || threshold < 0 || threshold > 100) throw new HttpError(400, `threshold must be a number of points from 0 to 100, got ${url.searchParams.get('threshold')}`);
+      const rows = store(ex).rows();
+      const names = fileNames(ex);
+      return {
+        exercise: ex, threshold, icc: interRater(rows),
+        reps: disagreements(rows, threshold).map((d) => ({ ...d, source: names.get(d.sourceFile) ?? null })),
+      };
+    },
+    'POST /api/import-original': async (req) => {
+      const body = await readJson(req, MAX_UPLOAD_BYTES);
+      const ex = exerciseParam(body.exercise);
+      const who = annotatorParam(body.annotator);
+      if (typeof body.annotations !== 'string') throw new HttpError(400, 'import needs "annotations" (the text of annotations.csv)');
+      const folder = {
+        name: typeof body.folder === 'string' && body.folder !== '' ? sourceKey(body.folder) : 'original',
+        annotationsCsv: body.annotations,
+        sequencesNpy: base64Param(body.sequences, 'sequences.npy'),
+        scoresNpy: body.scores === undefined ? undefined : base64Param(body.scores, 'scores.npy'),
+      };
+      return await queue.run(() => refusedAs(422, () => importOriginal(store(ex), folder, who)));
     },
   };
 

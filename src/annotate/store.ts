@@ -1,6 +1,7 @@
 // The record of truth for expert scores of real reps, one folder per exercise:
 //
-//   data/real/<exercise>/annotations.csv          one row per (source_file, rep_id, annotator)
+//   data/real/<exercise>/annotations.csv          one row per (source_file, rep_id, annotator): scored, skipped or flagged
+//   data/real/<exercise>/undo.json                each annotator's last save, as the row it replaced
 //   data/real/<exercise>/reps/<source_file>.npy   (R, 90, 9) every resampled rep of that source
 //   data/real/<exercise>/reps/<source_file>.json  its rep ids and when it was first stored
 //   data/real/<exercise>/sequences.npy            (N, 90, 9) one row per annotated (source, rep)
@@ -21,36 +22,50 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { DIMENSIONS, FRAMES, N_ANGLES, N_SCORES, REP_SIZE, type Dimension, type Exercise } from '../data/exercises.js';
+import { DIMENSIONS, FRAMES, N_ANGLES, N_SCORES, REP_SIZE, type Exercise } from '../data/exercises.js';
 import { encodeNpy, readNpyFloat32, writeNpy } from '../data/npy.js';
-import { icc21 } from '../evaluate/metrics.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { csvField, csvText } from '../util/csv.js';
 
 export const ANNOTATION_COLUMNS = [
-  'source_file', 'rep_id', 'rep_index', 'annotator', 'time', ...DIMENSIONS,
+  'source_file', 'rep_id', 'rep_index', 'annotator', 'time', 'mode', 'status', 'comment', ...DIMENSIONS,
 ] as const;
+/** The header before modes, skips and flags existed; such files are read as all scored, mode unknown. */
+const ANNOTATION_COLUMNS_V1 = ['source_file', 'rep_id', 'rep_index', 'annotator', 'time', ...DIMENSIONS] as const;
 
-/** One expert's six scores for one rep. `repIndex` is the 0-based row in reps/<sourceFile>.npy. */
+/** scored: six scores; skipped: passed over; flagged: unusable, with a comment saying why. Only scored reps are trained on. */
+export const STATUSES = ['scored', 'skipped', 'flagged'] as const;
+export type Status = (typeof STATUSES)[number];
+/** blind: rule scores and their prefill were hidden; open: shown; imported: from another tool; '' not recorded. */
+export const MODES = ['blind', 'open', 'imported', ''] as const;
+export type Mode = (typeof MODES)[number];
+
+/** One expert's verdict on one rep. `repIndex` is the 0-based row in reps/<sourceFile>.npy. */
 export interface AnnotationRow {
   sourceFile: string;
   repId: string;
   repIndex: number;
   annotator: string;
   time: string; // ISO 8601, UTC
-  scores: number[]; // (6) 0-100 in DIMENSIONS order
+  mode: Mode;
+  status: Status;
+  comment: string;
+  scores: number[] | null; // (6) 0-100 in DIMENSIONS order; null unless scored
+}
+
+/** What a caller saves for one rep: the scores, or a skip, or a flag with its comment. */
+export interface AnnotationEntry {
+  repId: string;
+  annotator: string;
+  status?: Status; // default scored
+  scores?: unknown; // checked with checkScores when scored
+  comment?: string;
+  mode?: Mode;
 }
 
 /** A pose-log file split into reps, as parsePoseLog returns it. */
 export interface SourceReps {
   reps: { repId: string; sequence: Float32Array /* (90, 9) */ }[];
-}
-
-/** Inter-rater agreement of the annotators who scored the same reps. */
-export interface InterRater {
-  annotators: string[]; // the raters (columns) the ICC was computed over
-  reps: number; // subjects (rows): reps every one of those annotators scored
-  icc: Record<Dimension, number | null>; // null: undefined (too few reps or no variance)
 }
 
 /**
@@ -115,6 +130,7 @@ export class AnnotationStore {
   private repsPath = (key: string) => join(this.dir, 'reps', `${key}.npy`);
   private derivedPath = () => join(this.dir, DERIVED_RECORD);
   private repsIndexPath = (key: string) => join(this.dir, 'reps', `${key}.json`);
+  private undoPath = () => join(this.dir, 'undo.json');
 
   /** Every annotation on disk, in file order. Throws naming the file and row when it is damaged. */
   rows(): AnnotationRow[] {
@@ -127,22 +143,31 @@ export class AnnotationStore {
       throw new Error(`${file}: not a readable CSV (${(err as Error).message})`);
     }
     if (records.length === 0) return [];
-    const header = records[0];
-    if (header.join(',') !== ANNOTATION_COLUMNS.join(',')) {
-      throw new Error(`${file}: header must be ${ANNOTATION_COLUMNS.join(',')}`);
+    const header = records[0].join(',');
+    const v1 = header === ANNOTATION_COLUMNS_V1.join(',');
+    if (!v1 && header !== ANNOTATION_COLUMNS.join(',')) {
+      throw new Error(`${file}: header must be ${ANNOTATION_COLUMNS.join(',')} (or, from before skips and flags, ${ANNOTATION_COLUMNS_V1.join(',')})`);
     }
     return records.slice(1).map((r, i) => {
       const row = i + 1; // data row, 1-based, header excluded
+      const at = (column: string) => `${file}: data row ${row}, column ${column}`;
       const repIndex = Number(r[2]);
-      if (!Number.isInteger(repIndex) || repIndex < 0) throw new Error(`${file}: data row ${row}, column rep_index: "${r[2]}" is not a rep index`);
-      const scores = r.slice(5).map((s, j) => {
-        const v = s.trim() === '' ? NaN : Number(s);
-        if (!Number.isFinite(v) || v < 0 || v > 100) {
-          throw new Error(`${file}: data row ${row}, column ${DIMENSIONS[j]}: "${s}" is not a score from 0 to 100`);
-        }
-        return v;
-      });
-      return { sourceFile: csvText(r[0]), repId: csvText(r[1]), repIndex, annotator: r[3], time: r[4], scores };
+      if (!Number.isInteger(repIndex) || repIndex < 0) throw new Error(`${at('rep_index')}: "${r[2]}" is not a rep index`);
+      const [mode, status, comment] = v1 ? ['', 'scored', ''] : [r[5], r[6], csvText(r[7])];
+      if (!(MODES as readonly string[]).includes(mode)) throw new Error(`${at('mode')}: "${mode}" is not one of ${MODES.filter(Boolean).join(', ')} or empty`);
+      if (!(STATUSES as readonly string[]).includes(status)) throw new Error(`${at('status')}: "${status}" is not one of ${STATUSES.join(', ')}`);
+      const cells = r.slice(v1 ? 5 : 8);
+      let scores: number[] | null = null;
+      if (status === 'scored') {
+        scores = cells.map((s, j) => {
+          const v = s.trim() === '' ? NaN : Number(s);
+          if (!Number.isFinite(v) || v < 0 || v > 100) throw new Error(`${at(DIMENSIONS[j])}: "${s}" is not a score from 0 to 100`);
+          return v;
+        });
+      } else if (cells.some((s) => s.trim() !== '')) {
+        throw new Error(`${at(DIMENSIONS[cells.findIndex((s) => s.trim() !== '')])}: a ${status} rep has no scores`);
+      }
+      return { sourceFile: csvText(r[0]), repId: csvText(r[1]), repIndex, annotator: r[3], time: r[4], mode: mode as Mode, status: status as Status, comment, scores };
     });
   }
 
@@ -170,20 +195,23 @@ export class AnnotationStore {
   }
 
   /**
-   * Saves one expert's scores for one rep, replacing that expert's earlier row for it,
-   * then rebuilds sequences.npy / scores.npy. `key` comes from resolveSource.
-   * Callers serialise saves (SerialQueue): this is a read-modify-write of the folder.
+   * Saves one expert's verdict on one rep (scores, or a skip or flag with
+   * `opts`), replacing that expert's earlier row for it, and remembers the replaced
+   * row for undo. `key` comes from resolveSource. Callers serialise saves
+   * (SerialQueue): this is a read-modify-write of the folder.
    */
-  save(key: string, source: SourceReps, repId: string, annotator: string, scores: unknown): AnnotationRow {
-    if (key !== sourceKey(key)) throw new Error(`source key "${key}" is not a plain file name`);
-    checkAnnotator(annotator);
-    const checked = checkScores(scores);
-    const repIndex = source.reps.findIndex((r) => r.repId === repId);
-    if (repIndex < 0) throw new Error(`${key} has no rep "${repId}"`);
-    const row: AnnotationRow = { sourceFile: key, repId, repIndex, annotator, time: new Date().toISOString(), scores: checked };
+  save(key: string, source: SourceReps, repId: string, annotator: string, scores: unknown, opts: Omit<AnnotationEntry, 'repId' | 'annotator' | 'scores'> = {}): AnnotationRow {
+    return this.saveMany(key, source, [{ repId, annotator, scores, ...opts }])[0];
+  }
 
-    const rows = this.rows().filter((r) => !(r.sourceFile === key && r.repId === repId && r.annotator === annotator));
-    rows.push(row);
+  /** Saves several entries of one source at once (an import); only a single entry can be undone. */
+  saveMany(key: string, source: SourceReps, entries: AnnotationEntry[]): AnnotationRow[] {
+    if (key !== sourceKey(key)) throw new Error(`source key "${key}" is not a plain file name`);
+    const time = new Date().toISOString();
+    const saved = entries.map((e) => checkEntry(key, source, e, time));
+    const before = this.rows();
+    const same = (a: AnnotationRow, b: AnnotationRow) => a.sourceFile === b.sourceFile && a.repId === b.repId && a.annotator === b.annotator;
+    const rows = [...before.filter((r) => !saved.some((s) => same(r, s))), ...saved];
     // Compute everything in memory first: a missing reps file must fail before anything is written.
     const extra = new Map<string, { repIds: string[]; sequences: Float32Array }>();
     const stored = this.storedReps(key);
@@ -195,22 +223,63 @@ export class AnnotationStore {
       source.reps.forEach((r, i) => sequences.set(r.sequence, i * REP_SIZE));
       extra.set(key, { repIds: source.reps.map((r) => r.repId), sequences });
     }
-    const built = this.build(rows, extra);
+    const undo = this.undoJournal();
+    for (const s of saved) delete undo[s.annotator];
+    if (saved.length === 1) undo[saved[0].annotator] = { sourceFile: key, repId: saved[0].repId, previous: before.find((r) => same(r, saved[0])) ?? null };
+    this.commit(rows, extra, undo, time);
+    return saved;
+  }
 
+  /**
+   * Takes back `annotator`'s last save: the row it replaced comes back, or the rep is
+   * unannotated again. Returns which rep it was; throws when there is nothing to undo.
+   */
+  undo(annotator: string): { sourceFile: string; repId: string; restored: AnnotationRow | null } {
+    const journal = this.undoJournal();
+    const last = journal[annotator];
+    if (!last) throw new Error(`${annotator} has no save to undo`);
+    const rows = this.rows().filter((r) => !(r.sourceFile === last.sourceFile && r.repId === last.repId && r.annotator === annotator));
+    if (last.previous) rows.push(last.previous);
+    delete journal[annotator];
+    this.commit(rows, new Map(), journal, new Date().toISOString());
+    return { sourceFile: last.sourceFile, repId: last.repId, restored: last.previous };
+  }
+
+  /**
+   * Writes `rows` as annotations.csv with the reps of new sources, the training files
+   * and the undo journal; all computed before the first write, and annotations.csv put
+   * back when a write fails.
+   */
+  private commit(rows: AnnotationRow[], extra: Map<string, { repIds: string[]; sequences: Float32Array }>, journal: UndoJournal, time: string): void {
+    const built = this.build(rows, extra);
     const previous = existsSync(this.annotationsPath) ? readFileSync(this.annotationsPath) : null;
     const annotations = formatAnnotations(rows);
     try {
       for (const [k, reps] of extra) {
         writeNpy(this.repsPath(k), reps.sequences, [reps.repIds.length, FRAMES, N_ANGLES]);
-        writeFileAtomic(this.repsIndexPath(k), JSON.stringify({ sourceFile: k, repIds: reps.repIds, stored: row.time }, null, 1) + '\n');
+        writeFileAtomic(this.repsIndexPath(k), JSON.stringify({ sourceFile: k, repIds: reps.repIds, stored: time }, null, 1) + '\n');
       }
       writeFileAtomic(this.annotationsPath, annotations);
       this.writeBuilt(built, annotations);
+      writeFileAtomic(this.undoPath(), JSON.stringify(journal, null, 1) + '\n');
     } catch (err) {
       this.restore(previous);
       throw err;
     }
-    return row;
+  }
+
+  /** Whether `annotator` has a save that undo would take back. */
+  canUndo(annotator: string): boolean {
+    return this.undoJournal()[annotator] !== undefined;
+  }
+
+  private undoJournal(): UndoJournal {
+    if (!existsSync(this.undoPath())) return {};
+    try {
+      return JSON.parse(readFileSync(this.undoPath(), 'utf8'));
+    } catch (err) {
+      throw new Error(`${this.undoPath()}: not readable JSON (${(err as Error).message}); delete it to forget the last saves`);
+    }
   }
 
   // After a failed save: annotations.csv as it was before, and the derived files rebuilt
@@ -247,36 +316,12 @@ export class AnnotationStore {
     return !sameFile('annotations.csv', record.annotations) || !DERIVED_FILES.every((f) => sameFile(f, record.files?.[f]));
   }
 
-  /**
-   * ICC(2,1) per dimension between annotators: over every annotator when at least two
-   * reps were scored by all of them, otherwise over the pair sharing the most reps.
-   * Null when fewer than two annotators exist.
-   */
-  interRater(rows: AnnotationRow[] = this.rows()): InterRater | null {
-    const byRep = scoresByRep(rows);
-    const annotators = [...new Set(rows.map((r) => r.annotator))].sort();
-    if (annotators.length < 2) return null;
-    let raters = annotators;
-    let subjects = sharedReps(byRep, raters);
-    if (subjects.length < 2) {
-      raters = mostSharedPair(byRep, annotators);
-      subjects = sharedReps(byRep, raters);
-    }
-    const icc = {} as Record<Dimension, number | null>;
-    DIMENSIONS.forEach((dim, d) => {
-      if (subjects.length < 2) return void (icc[dim] = null);
-      const value = icc21(subjects.map((m) => raters.map((a) => m.get(a)![d])));
-      icc[dim] = Number.isFinite(value) ? value : null;
-    });
-    return { annotators: raters, reps: subjects.length, icc };
-  }
-
   // One training row per annotated (source, rep), ordered by source then rep index,
   // with the mean of its annotators' scores: annotators agree on a rep's quality only
   // up to noise, and averaging is the least-noise estimate of it.
   private build(rows: AnnotationRow[], extra: Map<string, { repIds: string[]; sequences: Float32Array }>) {
     const groups = new Map<string, AnnotationRow[]>();
-    for (const r of rows) {
+    for (const r of rows.filter((x) => x.scores !== null)) {
       const k = `${r.sourceFile}\0${r.repId}`;
       if (!groups.has(k)) groups.set(k, []);
       groups.get(k)!.push(r);
@@ -305,7 +350,7 @@ export class AnnotationStore {
       sequences.set(reps.sequences.subarray(repIndex * REP_SIZE, (repIndex + 1) * REP_SIZE), i * REP_SIZE);
       for (let d = 0; d < N_SCORES; d++) {
         let sum = 0;
-        for (const r of group) sum += r.scores[d];
+        for (const r of group) sum += r.scores![d];
         scores[i * N_SCORES + d] = sum / group.length;
       }
       index.push([String(i), sourceFile, repId, String(repIndex), group.map((r) => r.annotator).join(' ')].map(csvField).join(','));
@@ -330,6 +375,9 @@ export class AnnotationStore {
   }
 }
 
+/** undo.json: per annotator, the rep of their last save and the row it replaced (null: there was none). */
+type UndoJournal = Record<string, { sourceFile: string; repId: string; previous: AnnotationRow | null }>;
+
 const DERIVED_FILES = ['sequences.npy', 'scores.npy', 'sequences_index.csv'] as const;
 const DERIVED_RECORD = 'derived.json';
 
@@ -341,48 +389,6 @@ interface DerivedRecord {
 
 const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 
-/** Each annotated (source, rep): its annotators' six scores by name. */
-function scoresByRep(rows: readonly AnnotationRow[]): Map<string, Map<string, number[]>> {
-  const byRep = new Map<string, Map<string, number[]>>();
-  for (const r of rows) {
-    const k = `${r.sourceFile}\0${r.repId}`;
-    if (!byRep.has(k)) byRep.set(k, new Map());
-    byRep.get(k)!.set(r.annotator, r.scores);
-  }
-  return byRep;
-}
-
-/** The reps that every one of `raters` scored. */
-const sharedReps = (byRep: Map<string, Map<string, number[]>>, raters: readonly string[]) =>
-  [...byRep.values()].filter((m) => raters.every((a) => m.has(a)));
-
-/** The two of `annotators` (sorted, at least two) who scored the most reps in common; the first such pair on ties. */
-function mostSharedPair(byRep: Map<string, Map<string, number[]>>, annotators: readonly string[]): [string, string] {
-  let best: [string, string] = [annotators[0], annotators[1]];
-  let bestCount = -1;
-  for (let i = 0; i < annotators.length; i++) {
-    for (let j = i + 1; j < annotators.length; j++) {
-      const count = sharedReps(byRep, [annotators[i], annotators[j]]).length;
-      if (count > bestCount) [best, bestCount] = [[annotators[i], annotators[j]], count];
-    }
-  }
-  return best;
-}
-
-/**
- * The two annotators who scored the most reps in common, and those reps' scores (N, 6)
- * by each, for a Bland-Altman plot of their agreement; null when no two annotators share a rep.
- */
-export function sharedPair(rows: readonly AnnotationRow[]): { annotators: [string, string]; scores: [number[][], number[][]] } | null {
-  const annotators = [...new Set(rows.map((r) => r.annotator))].sort();
-  if (annotators.length < 2) return null;
-  const byRep = scoresByRep(rows);
-  const pair = mostSharedPair(byRep, annotators);
-  const reps = sharedReps(byRep, pair);
-  if (reps.length === 0) return null;
-  return { annotators: pair, scores: [reps.map((m) => m.get(pair[0])!), reps.map((m) => m.get(pair[1])!)] };
-}
-
 /** annotations.csv text: header plus rows sorted by source, rep index, annotator (stable diffs). */
 export function formatAnnotations(rows: AnnotationRow[]): string {
   const sorted = [...rows].sort((a, b) =>
@@ -391,9 +397,34 @@ export function formatAnnotations(rows: AnnotationRow[]): string {
         : a.annotator < b.annotator ? -1 : a.annotator > b.annotator ? 1 : 0);
   const lines = [ANNOTATION_COLUMNS.join(',')];
   for (const r of sorted) {
-    lines.push([r.sourceFile, r.repId, String(r.repIndex), r.annotator, r.time, ...r.scores.map(String)].map(csvField).join(','));
+    const scores = r.scores ? r.scores.map(String) : DIMENSIONS.map(() => '');
+    lines.push([r.sourceFile, r.repId, String(r.repIndex), r.annotator, r.time, r.mode, r.status, r.comment, ...scores].map(csvField).join(','));
   }
   return lines.join('\n') + '\n';
+}
+
+/** An entry checked and turned into the row it will be on disk. */
+export function checkEntry(key: string, source: SourceReps, e: AnnotationEntry, time: string): AnnotationRow {
+  checkAnnotator(e.annotator);
+  const status = e.status ?? 'scored';
+  if (!(STATUSES as readonly string[]).includes(status)) throw new Error(`status ${JSON.stringify(status)} is not one of ${STATUSES.join(', ')}`);
+  const mode = e.mode ?? '';
+  if (!(MODES as readonly string[]).includes(mode)) throw new Error(`mode ${JSON.stringify(mode)} is not one of ${MODES.filter(Boolean).join(', ')}`);
+  const comment = checkComment(e.comment ?? '');
+  if (status === 'flagged' && comment === '') throw new Error('a flag needs a comment saying what is wrong with the rep');
+  const scores = status === 'scored' ? checkScores(e.scores) : null;
+  const repIndex = source.reps.findIndex((r) => r.repId === e.repId);
+  if (repIndex < 0) throw new Error(`${key} has no rep "${e.repId}"`);
+  return { sourceFile: key, repId: e.repId, repIndex, annotator: e.annotator, time, mode, status, comment, scores };
+}
+
+/** Comments go into a CSV cell and the page: one line of at most 500 characters. */
+export function checkComment(text: unknown): string {
+  if (typeof text !== 'string') throw new Error('comment must be text');
+  const t = text.trim();
+  if (t.length > 500) throw new Error(`comment has ${t.length} characters; keep it under 500`);
+  if (/[\u0000-\u001f\u007f]/.test(t)) throw new Error('comment must be one line of printable text');
+  return t;
 }
 
 function sameReps(stored: { repIds: string[]; sequences: Float32Array }, source: SourceReps): boolean {

@@ -1,12 +1,12 @@
 // `formscore annotate`: the local web page where experts score real reps.
 
 import { spawn } from 'node:child_process';
-import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { trainingCoverage } from '../score/session.js';
 import { EXERCISES } from '../data/exercises.js';
 import { startAnnotateServer } from '../annotate/server.js';
-import { checkAnnotator } from '../annotate/store.js';
+import { importOriginal, readOriginalFolder } from '../annotate/original.js';
+import { AnnotationStore } from '../annotate/store.js';
 import { checkWritableDir } from '../util/writable.js';
 import { oneExercise, wholeNumber } from './options.js';
 
@@ -25,15 +25,6 @@ function openBrowser(url: string): void {
   }
 }
 
-/** The login name, or 'expert' when there is none or the store would refuse it. */
-function defaultAnnotator(): string {
-  try {
-    return checkAnnotator(userInfo().username);
-  } catch {
-    return 'expert';
-  }
-}
-
 export function registerAnnotate(program: Command): void {
   program
     .command('annotate')
@@ -44,8 +35,11 @@ export function registerAnnotate(program: Command): void {
         'it refers to, and rebuilds sequences.npy (N, 90, 9) and scores.npy (N, 6) for training.',
     )
     .requiredOption('--exercise <name>', `exercise to annotate (${EXERCISES.join(', ')}); the page can switch`)
-    .option('--input <file>', 'pose-log CSV exported by the app (or open one in the page)')
-    .option('--annotator <name>', 'your name, stored with every score (default: your login name)')
+    .option('--input <file|folder>', 'pose-log CSV exported by the app, or a folder of them: a study (or add files in the page)')
+    .option('--annotator <name>', 'your name, stored with every score (default: the page asks at the first save)')
+    .option('--blind', 'hide the rule scores and their prefill (the page can switch); the mode is stored with each score')
+    .option('--segment', 'find the reps from the primary joint angle even in logs with rep_id (logs without it always are)')
+    .option('--import-original <folder>', 'import the original project\'s data/real/<exercise>/ (annotations.csv, sequences.npy, scores.npy) as --annotator\'s scores, then exit')
     .option('--port <n>', 'port to listen on (default: a free port)')
     .option('--no-open', 'do not open a browser; just print the URL')
     .option('--data-dir <dir>', 'data folder; annotations go to <dir>/real/<exercise>/', 'data')
@@ -53,21 +47,32 @@ export function registerAnnotate(program: Command): void {
     .addHelpText(
       'after',
       '\nKeys in the page: 1-6 pick a score slider, arrows adjust it, R starts from the rule scores,\n' +
-        'Enter saves and moves on, N jumps to the next unannotated rep. Ctrl-C stops the server.\n\n' +
+        'Enter saves and moves on, N jumps to the next open rep (across the study files),\n' +
+        'S skips, F flags with a comment, U undoes your last save, B switches blind mode. Ctrl-C stops the server.\n\n' +
         'Examples:\n' +
         '  formscore annotate --exercise squat --input squat_session.csv\n' +
+        '  formscore annotate --exercise squat --input study/ --blind --annotator "Dr Lee"\n' +
+        '  formscore annotate --exercise squat --import-original old-project/data/real/squat --annotator "Dr Lee"\n' +
         '  formscore annotate --exercise pushup --annotator "Dr Lee" --port 8080 --no-open',
     )
-    .action(async (opts: { exercise: string; input?: string; annotator?: string; port?: string; open: boolean; dataDir: string; modelsDir: string }) => {
+    .action(async (opts: { exercise: string; input?: string; annotator?: string; importOriginal?: string; blind?: boolean; segment?: boolean; port?: string; open: boolean; dataDir: string; modelsDir: string }) => {
       const exercise = oneExercise(opts.exercise);
       const port = wholeNumber('--port', opts.port ?? '0', 0);
       if (port > 65535) throw new Error(`--port must be a port number (0-65535), got "${opts.port}"`);
       // Found now, not at the expert's first Save.
       checkWritableDir(opts.dataDir, 'data folder');
+      if (opts.importOriginal) {
+        if (!opts.annotator) throw new Error('--import-original needs --annotator: the original files do not say who scored the reps');
+        const { sourceFile, reps } = importOriginal(new AnnotationStore(opts.dataDir, exercise), readOriginalFolder(opts.importOriginal), opts.annotator);
+        console.log(`imported ${reps} annotated ${exercise} reps from ${opts.importOriginal} as ${opts.annotator}: ${opts.dataDir}/real/${exercise}/ (source ${sourceFile})`);
+        return;
+      }
       const server = await startAnnotateServer({
         exercise,
         input: opts.input,
-        annotator: opts.annotator ?? defaultAnnotator(),
+        annotator: opts.annotator,
+        blind: opts.blind,
+        segment: opts.segment,
         port,
         dataDir: opts.dataDir,
         coverage: Object.fromEntries(EXERCISES.flatMap((ex) => {

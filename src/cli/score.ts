@@ -10,6 +10,7 @@ interface ScoreCliOptions {
   model?: string;
   modelsDir: string;
   json?: boolean;
+  segment?: boolean;
 }
 
 export function registerScore(program: Command): void {
@@ -23,11 +24,12 @@ export function registerScore(program: Command): void {
         'outside the central 99 % of the model\'s training data is flagged, naming the statistic: the network\'s number ' +
         'is not to be trusted there.',
     )
-    .argument('<session.csv>', 'pose log exported by the app (one row per frame, nine angle columns, optional rep_id)')
+    .argument('<session.csv>', 'pose log exported by the app (one row per frame, nine angle columns, optional rep_id; without it the reps are found as in annotate)')
     .requiredOption('--exercise <name>', `one of ${EXERCISES.join(', ')}`)
     .option('--model <path>', 'checkpoint folder or .tflite file (default: the latest phase checkpoint under --models-dir)')
     .option('--models-dir <dir>', 'folder holding saved/<exercise>_phase<N>_final/', 'models')
     .option('--json', 'print one JSON document instead of the table')
+    .option('--segment', 'find the reps from the primary joint angle even when the log has rep_id (a log without it always is segmented)')
     .addHelpText('after', [
       '',
       'Examples:',
@@ -36,7 +38,7 @@ export function registerScore(program: Command): void {
     ].join('\n'))
     .action(async (file: string, opts: ScoreCliOptions) => {
       const exercise = oneExercise(opts.exercise);
-      const result = await scoreSession(file, exercise, { model: opts.model, modelsDir: opts.modelsDir });
+      const result = await scoreSession(file, exercise, { model: opts.model, modelsDir: opts.modelsDir, segment: opts.segment });
       for (const w of result.warnings) console.error(`warning: ${w}`);
       console.log(opts.json ? JSON.stringify(result, null, 2) : formatSession(result));
     });

@@ -10,22 +10,51 @@
 
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
-import { ANGLES, FRAMES, MAX_ANGLE, N_ANGLES } from './exercises.js';
+import { ANGLES, FRAMES, MAX_ANGLE, N_ANGLES, type Exercise } from './exercises.js';
+import { checkCuts, cutRanges, segmentReps } from './segmentation.js';
 import { checkCsvText, decodeUtf8 } from './csvtext.js';
 import { printable } from '../util/printable.js';
 
 export interface PoseLogRep {
   repId: string;
   sequence: Float32Array; // (90, 9) degrees
+  /** The rep as recorded: (count, 9) degrees, lost frames filled in. */
+  frames: Float32Array;
+  count: number;
+  /** Its first frame in the recording (0-based data row). */
+  start: number;
+  /** timestamp_ms of its last frame minus that of its first; null without timestamps. */
+  durationMs: number | null;
+  /** (count) the pose estimator's confidence per frame; null when the log has none. */
+  confidence: Float32Array | null;
 }
+
+/** How a recording was split into reps: by its rep_id column, as one rep, by segmentReps, or at cuts given by an expert. */
+export type SegmentationMethod = 'rep_id' | 'whole file' | 'automatic' | 'edited';
 
 export interface PoseLog {
   reps: PoseLogRep[];
   warnings: string[];
+  /** The whole recording, (frames, 9) degrees, lost frames filled in where the channel has any value. */
+  recording: Float32Array;
+  frames: number;
+  segmentation: SegmentationMethod;
+  /** Where reps 2, 3, … begin (see segmentation.ts); for rep_id, where each tagged rep after the first begins. */
+  cuts: number[];
+}
+
+export interface PoseLogOptions {
+  /** The exercise recorded: a log without rep_id is segmented into reps from its primary joint. */
+  exercise?: Exercise;
+  /** Segment even a log with rep_id (its tags are ignored); needs `exercise`. */
+  segment?: boolean;
+  /** An expert's cuts (checked against the recording); they win over rep_id and segmentation. */
+  cuts?: readonly number[];
 }
 
 export const REP_ID_COLUMN = 'rep_id';
 export const CONFIDENCE_COLUMN = 'confidence';
+export const TIMESTAMP_COLUMN = 'timestamp_ms';
 /** The rep id given to a file without a rep_id column (the whole file is one rep). */
 export const WHOLE_FILE_REP_ID = '1';
 /** A frame whose pose confidence is below this is treated as lost. */
@@ -34,14 +63,14 @@ export const LOW_CONFIDENCE = 0.3;
 export const MAX_LOST_FRACTION = 0.25;
 
 /** Reads and parses a pose-log CSV file (see parsePoseLog). */
-export function readPoseLog(path: string): PoseLog {
+export function readPoseLog(path: string, opts: PoseLogOptions = {}): PoseLog {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
   } catch (err) {
     throw new Error(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
-  return parsePoseLog(decodeUtf8(bytes), path);
+  return parsePoseLog(decodeUtf8(bytes), path, opts);
 }
 
 // Decimal numbers only: Number() would also read "0x10" as 16 and " " as 0.
@@ -51,12 +80,13 @@ const LOST = /^([+-]?(nan|inf|infinity)|)$/i;
 
 /**
  * Parses a pose log: the nine angle columns in any order (extra columns ignored), an
- * optional `rep_id` column grouping frames into reps in first-seen order (without it
- * the whole file is one rep). Lost frames are interpolated or their rep skipped (see
- * above); reps with fewer than 2 frames are skipped with a warning. `file` names the
- * source in errors and warnings; rows are named by their line in the file.
+ * optional `rep_id` column grouping frames into reps in first-seen order. Without it
+ * the file is segmented into reps when `opts.exercise` is given (segmentation.ts), else
+ * it is one rep. Lost frames are interpolated or their rep skipped (see above); reps
+ * with fewer than 2 frames are skipped with a warning. `file` names the source in
+ * errors and warnings; rows are named by their line in the file.
  */
-export function parsePoseLog(text: string, file: string): PoseLog {
+export function parsePoseLog(text: string, file: string, opts: PoseLogOptions = {}): PoseLog {
   checkCsvText(text, file);
   let records: { record: string[]; info: { lines: number } }[];
   try {
@@ -69,7 +99,7 @@ export function parsePoseLog(text: string, file: string): PoseLog {
   const columnOf = new Map<string, number>();
   header.forEach((name, i) => {
     const first = columnOf.get(name);
-    if (first !== undefined && (ANGLES as readonly string[]).concat(REP_ID_COLUMN, CONFIDENCE_COLUMN).includes(name)) {
+    if (first !== undefined && (ANGLES as readonly string[]).concat(REP_ID_COLUMN, CONFIDENCE_COLUMN, TIMESTAMP_COLUMN).includes(name)) {
       throw new Error(`${file}: column ${name} appears twice (columns ${first + 1} and ${i + 1}); keep one`);
     }
     if (first === undefined) columnOf.set(name, i);
@@ -81,52 +111,90 @@ export function parsePoseLog(text: string, file: string): PoseLog {
   const angleCols = ANGLES.map((a) => columnOf.get(a)!);
   const repCol = columnOf.get(REP_ID_COLUMN);
   const confidenceCol = columnOf.get(CONFIDENCE_COLUMN);
+  const timeCol = columnOf.get(TIMESTAMP_COLUMN);
 
-  // rep id → its frames (9 angles each, NaN where lost) and their file lines, in the order reps first appear.
-  const reps = new Map<string, { values: number[]; lines: number[] }>();
-  for (let r = 1; r < records.length; r++) {
-    const { record: row, info } = records[r];
+  // Every frame: 9 angles (NaN where lost), its line, rep tag, confidence and time.
+  const count = records.length - 1;
+  const values = new Array<number>(count * N_ANGLES);
+  const lines: number[] = [], tags: string[] = [];
+  const confidence = confidenceCol === undefined ? null : new Float32Array(count);
+  const times = timeCol === undefined ? null : new Float64Array(count);
+  for (let f = 0; f < count; f++) {
+    const { record: row, info } = records[f + 1];
     const at = `${file}: line ${info.lines}`;
     if (row.length !== header.length) throw new Error(`${at} has ${row.length} fields, the header has ${header.length}`);
-    const repId = repCol === undefined ? WHOLE_FILE_REP_ID : row[repCol];
-    if (repId === '') throw new Error(`${at}, column ${REP_ID_COLUMN}: empty value`);
-    let rep = reps.get(repId);
-    if (!rep) reps.set(repId, (rep = { values: [], lines: [] }));
-    const confidence = confidenceCol === undefined ? NaN : cellValue(row[confidenceCol], `${at}, column ${CONFIDENCE_COLUMN}`);
-    const lost = confidence < LOW_CONFIDENCE;
-    for (let c = 0; c < N_ANGLES; c++) {
-      const v = cellValue(row[angleCols[c]], `${at}, column ${ANGLES[c]}`);
-      rep.values.push(lost ? NaN : v);
+    if (repCol !== undefined && row[repCol] === '') throw new Error(`${at}, column ${REP_ID_COLUMN}: empty value`);
+    tags.push(repCol === undefined ? WHOLE_FILE_REP_ID : row[repCol]);
+    const c = confidenceCol === undefined ? NaN : cellValue(row[confidenceCol], `${at}, column ${CONFIDENCE_COLUMN}`);
+    if (confidence) confidence[f] = c;
+    if (times) times[f] = cellValue(row[timeCol!], `${at}, column ${TIMESTAMP_COLUMN}`);
+    for (let a = 0; a < N_ANGLES; a++) {
+      const v = cellValue(row[angleCols[a]], `${at}, column ${ANGLES[a]}`);
+      values[f * N_ANGLES + a] = c < LOW_CONFIDENCE ? NaN : v;
     }
-    rep.lines.push(info.lines);
+    lines.push(info.lines);
+  }
+  const recording = [...values];
+  if (count > 0) fillLostFrames(recording, count);
+
+  // The reps as lists of frame indices, and how they were found.
+  let segmentation: SegmentationMethod;
+  let groups: { repId: string; frames: number[]; which: string }[];
+  let cuts: number[];
+  if (opts.cuts || (opts.exercise && (opts.segment || repCol === undefined))) {
+    segmentation = opts.cuts ? 'edited' : 'automatic';
+    try {
+      cuts = opts.cuts ? checkCuts(opts.cuts, count) : count < 2 ? [] : segmentReps(recording, count, opts.exercise!);
+    } catch (err) {
+      throw new Error(`${file}: ${(err as Error).message}`);
+    }
+    groups = cutRanges(cuts, count).map(([a, b], i) => ({
+      repId: String(i + 1), frames: range(a, b), which: `rep ${i + 1} (${lineList(lines.slice(a, b))})`,
+    }));
+  } else {
+    segmentation = repCol === undefined ? 'whole file' : 'rep_id';
+    const byTag = new Map<string, number[]>();
+    tags.forEach((tag, f) => {
+      if (!byTag.has(tag)) byTag.set(tag, []);
+      byTag.get(tag)!.push(f);
+    });
+    groups = [...byTag].map(([repId, frames]) => ({ repId, frames, which: repCol === undefined ? 'the file' : `rep_id ${repId}` }));
+    cuts = groups.slice(1).map((g) => g.frames[0]);
   }
 
   const out: PoseLogRep[] = [];
   const warnings: string[] = [];
-  for (const [repId, { values, lines }] of reps) {
-    const which = repCol === undefined ? 'the file' : `rep_id ${repId}`;
-    const count = lines.length;
-    if (count < 2) {
-      warnings.push(`${file}: ${which} has ${count} frame${count === 1 ? '' : 's'} (at least 2 needed); skipped`);
+  for (const { repId, frames, which } of groups) {
+    const n = frames.length;
+    if (n < 2) {
+      warnings.push(`${file}: ${which} has ${n} frame${n === 1 ? '' : 's'} (at least 2 needed); skipped`);
       continue;
     }
-    const lostLines = lines.filter((_, f) => values.slice(f * N_ANGLES, (f + 1) * N_ANGLES).some(Number.isNaN));
-    if (lostLines.length > MAX_LOST_FRACTION * count) {
+    const rep = frames.flatMap((f) => values.slice(f * N_ANGLES, (f + 1) * N_ANGLES));
+    const lostLines = frames.filter((f) => values.slice(f * N_ANGLES, (f + 1) * N_ANGLES).some(Number.isNaN)).map((f) => lines[f]);
+    if (lostLines.length > MAX_LOST_FRACTION * n) {
       warnings.push(
-        `${file}: ${which} lost the pose in ${lostLines.length} of ${count} frames (${lineList(lostLines)}), ` +
+        `${file}: ${which} lost the pose in ${lostLines.length} of ${n} frames (${lineList(lostLines)}), ` +
           `more than ${MAX_LOST_FRACTION * 100} %; skipped`,
       );
       continue;
     }
     if (lostLines.length > 0) {
-      fillLostFrames(values, count);
+      fillLostFrames(rep, n);
       warnings.push(`${file}: ${which} lost the pose in ${lostLines.length} frame${lostLines.length === 1 ? '' : 's'} (${lineList(lostLines)}); interpolated`);
     }
-    out.push({ repId, sequence: resampleRep(values, count) });
+    const first = times?.[frames[0]] ?? NaN, last = times?.[frames[n - 1]] ?? NaN;
+    out.push({
+      repId, sequence: resampleRep(rep, n), frames: Float32Array.from(rep), count: n, start: frames[0],
+      durationMs: Number.isFinite(last - first) ? last - first : null,
+      confidence: confidence ? Float32Array.from(frames, (f) => confidence[f]) : null,
+    });
   }
-  if (reps.size === 0) warnings.push(`${file}: no data rows`);
-  return { reps: out, warnings };
+  if (count === 0) warnings.push(`${file}: no data rows`);
+  return { reps: out, warnings, recording: Float32Array.from(recording), frames: count, segmentation, cuts };
 }
+
+const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);
 
 /** A cell's number; NaN for a lost value (blank, NaN, ±inf); anything else non-decimal throws naming `where`. */
 function cellValue(cell: string, where: string): number {

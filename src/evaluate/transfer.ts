@@ -71,7 +71,7 @@ export function readSessionReps(exercise: Exercise, files: string[]): SessionRep
   const used: string[] = [];
   for (const file of files) {
     try {
-      const log = readPoseLog(file);
+      const log = readPoseLog(file, { exercise });
       warnings.push(...log.warnings);
       for (const rep of log.reps) reps.push(rep.sequence);
       if (log.reps.length) used.push(file);

@@ -42,10 +42,12 @@ export interface ScoreOptions {
   model?: string;
   modelsDir?: string; // default 'models'
   threads?: number;
+  /** Segment the log from its primary joint even when it has rep_id (a log without rep_id always is). */
+  segment?: boolean;
 }
 
 export async function scoreSession(file: string, exercise: Exercise, opts: ScoreOptions = {}): Promise<SessionScores> {
-  const log = readPoseLog(file);
+  const log = readPoseLog(file, { exercise, segment: opts.segment });
   const n = log.reps.length;
   if (n === 0) throw new Error(`${file}: no rep with at least 2 frames to score`);
   const sequences = new Float32Array(n * FRAMES * N_ANGLES); // (N, 90, 9) degrees

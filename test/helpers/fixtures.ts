@@ -21,3 +21,10 @@ export const fixture = (...parts: string[]): string => join(FIXTURES, ...parts);
 
 /** A fresh temporary folder for one test. */
 export const tempDir = (prefix = 'formscore-test-'): string => mkdtempSync(join(tmpdir(), prefix));
+
+/** A pose log's text without its rep_id column: what the app writes when it does not tag reps. */
+export function withoutRepId(text: string): string {
+  const rows = text.trim().split('\n').map((l) => l.split(','));
+  const col = rows[0].indexOf('rep_id');
+  return rows.map((r) => r.filter((_, i) => i !== col).join(',')).join('\n') + '\n';
+}

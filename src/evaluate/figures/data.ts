@@ -10,7 +10,8 @@ import { column, type TestPredictions } from '../evaluation.js';
 import { readHistoryCsv } from '../../train/callbacks.js';
 import { approachScores } from '../predictions.js';
 import { blandAltman } from '../bland-altman.js';
-import { AnnotationStore, sharedPair } from '../../annotate/store.js';
+import { AnnotationStore } from '../../annotate/store.js';
+import { sharedPair } from '../../annotate/adjudication.js';
 import type { AgreementLineRow, AgreementPointRow, AngleRow, BinRow, CaptionRow, ErrorBinRow, HistoryRow, ScatterRow, ScoreBinRow } from './specs.js';
 
 /** Counts of `values` in `bins` equal bins over [lo, hi]; values outside go to the end bins. */
