@@ -11,7 +11,9 @@ export function registerReport(program: Command): void {
     .description(
       'Write <out>/report.html: one self-contained page (no network access needed; vega is inlined) with the ' +
         'dataset summary and score distributions, sample reps, training curves, the evaluation tables and MAE ' +
-        'heatmap with scatter and error plots, the rule/network/hybrid comparison, and the exported TFLite files ' +
+        'heatmap with scatter and error plots, 95 % confidence intervals, Bland-Altman plots, the paired ' +
+        'rule/network/hybrid comparison, the transfer to pose-log sessions, phases 1-3 side by side where their ' +
+        'models exist, the spread across seeds after train --seeds, and the exported TFLite files ' +
         '(sizes, and parity/latency from <export-dir>/tflite/export_summary.json when present). Charts show ' +
         'tooltips on hover; click a table header to sort.',
     ))
