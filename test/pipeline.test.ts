@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runPipeline, type PipelineOptions } from '../src/pipeline/pipeline.js';
-import type { Preset } from '../src/pipeline/presets.js';
+import { parsePreset, presetSamples, type Preset } from '../src/pipeline/presets.js';
 import { tempDir } from './helpers/fixtures.js';
 
 const tiny: Preset = { name: 'quick', nSamples: { realistic: 120, seed: 120 }, epochs: { realistic: { 1: 2, 2: 1, 3: 1 }, seed: { 1: 2, 2: 1, 3: 1 } }, seed: 42 };
@@ -73,4 +73,13 @@ test('pipeline --seeds: every seed trained and evaluated, the best exported, the
   assert.match(readFileSync(join(root, 'evaluation/report.html'), 'utf8'), new RegExp(`<h3>Across seeds</h3>[\\s\\S]*squat: seed ${record.selected}`));
   const again = await runPipeline(options(root, { seeds: [42, 43] }));
   assert.deepEqual(again.ran, [], 'a re-run with the same seeds is current');
+});
+
+test('presets: the full recipe draws 16,000 realistic plank reps and 8,000 of the others; the seed profile keeps 5,000', () => {
+  const full = parsePreset('full');
+  assert.equal(presetSamples(full, 'realistic', 'plank'), 16000);
+  assert.equal(presetSamples(full, 'realistic', 'squat'), 8000);
+  assert.equal(presetSamples(full, 'seed', 'plank'), 5000);
+  assert.equal(presetSamples(parsePreset('quick'), 'realistic', 'plank'), 500);
+  assert.deepEqual([full.epochs.realistic[1], full.epochs.seed[1]], [80, 50]);
 });

@@ -28,7 +28,7 @@ export function registerPipeline(program: Command): void {
         `TFLite and write the report. Finished steps are recorded in ${STATE_FILE} and skipped on a re-run; ` +
         'interrupted training resumes from its last checkpoint.',
     )
-    .option('--preset <name>', 'quick: 500 reps and 8 epochs per exercise (about a minute); full: 8,000 realistic reps pre-trained for 80 epochs, or the seed recipe (5,000 seed-profile reps, 50/30/20 epochs)', 'quick')
+    .option('--preset <name>', 'quick: 500 reps and 8 epochs per exercise (about a minute); full: 8,000 realistic reps (16,000 for the plank) pre-trained for 80 epochs, or the seed recipe (5,000 seed-profile reps, 50/30/20 epochs)', 'quick')
     .option('--profile <name>', `synthetic training data: ${DATA_PROFILES.join(' or ')} (see formscore generate --help)`, DEFAULT_PROFILE)
     .option('--exercise <name>', EXERCISE_OR_ALL, 'all')
     .option('--threads <n>', 'training worker threads (default: all cores)')

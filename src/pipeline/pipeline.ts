@@ -22,7 +22,7 @@ import { runPlot } from '../evaluate/figures/index.js';
 import { runReport, REPORT_HTML } from '../evaluate/report.js';
 import { exportModels, tfliteFileName } from '../export/export.js';
 import { PipelineState } from './state.js';
-import type { Preset } from './presets.js';
+import { presetSamples, type Preset } from './presets.js';
 
 export const STATE_FILE = 'pipeline_state.json';
 
@@ -123,11 +123,11 @@ function planSteps(opts: PipelineOptions, dirs: Dirs, log: (line: string) => voi
     steps.push({
       id: `generate ${exercise}`,
       dependsOn: [],
-      settings: { n: preset.nSamples[profile], seed: preset.seed, profile },
+      settings: { n: presetSamples(preset, profile, exercise), seed: preset.seed, profile },
       outputs: ['sequences.npy', 'scores.npy'].map((f) => join(genDir, f)),
       run: async () => {
-        writeSynthetic(genDir, generateSynthetic(exercise, preset.nSamples[profile], preset.seed, profile));
-        log(`  ${preset.nSamples[profile]} ${profile}-profile reps → ${genDir}/`);
+        writeSynthetic(genDir, generateSynthetic(exercise, presetSamples(preset, profile, exercise), preset.seed, profile));
+        log(`  ${presetSamples(preset, profile, exercise)} ${profile}-profile reps → ${genDir}/`);
         return 'done';
       },
     });
