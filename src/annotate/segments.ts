@@ -7,12 +7,11 @@
 // The file's hash is part of the name, so a different recording under the same name
 // never picks up these cuts.
 
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Exercise } from '../data/exercises.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { checkAnnotator, sourceKey } from './store.js';
+import { checkAnnotator, sha256, sourceKey } from './store.js';
 
 export class SegmentStore {
   readonly dir: string;
@@ -22,7 +21,7 @@ export class SegmentStore {
   }
 
   private path = (name: string, text: string) =>
-    join(this.dir, `${sourceKey(name)}.${createHash('sha256').update(text).digest('hex').slice(0, 12)}.json`);
+    join(this.dir, `${sourceKey(name)}.${sha256(text).slice(0, 12)}.json`);
 
   /** The cuts an expert stored for this recording, or null. */
   cuts(name: string, text: string): number[] | null {

@@ -308,7 +308,6 @@ export async function startAnnotateServer(opts: AnnotateServerOptions): Promise<
       const text = body.text;
       await queue.run(() => study.keepUpload(name, text));
       files.set(name, { name, ...group, text, origin: 'upload' });
-      for (const k of [...logs.keys()]) if (k.endsWith(`\0${name}`)) logs.delete(k);
       current = name;
       return { name, reps: parsed.reps.length, warnings: parsed.warnings };
     },

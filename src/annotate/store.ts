@@ -387,7 +387,8 @@ interface DerivedRecord {
   files: Record<string, string>;
 }
 
-const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
+/** Hex SHA-256 of a file's bytes or text: derived.json's content hashes, the segment files' names. */
+export const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 /** annotations.csv text: header plus rows sorted by source, rep index, annotator (stable diffs). */
 export function formatAnnotations(rows: AnnotationRow[]): string {

@@ -5,8 +5,8 @@ import { resolveExercises, type Exercise } from '../data/exercises.js';
 import { DATA_PROFILES, DEFAULT_PROFILE, parseProfile } from '../data/synthetic.js';
 import { PHASES, PHASE_NUMBERS, parsePhase, type PhaseConfig } from '../train/phases.js';
 import { ProgressBar } from '../train/progress.js';
-import { MissingPrerequisiteError, summarize, trainExercise } from '../train/trainer.js';
-import { summarizeSeeds, trainSeeds } from '../train/seeds.js';
+import { MissingPrerequisiteError } from '../train/trainer.js';
+import { trainPhase } from '../train/seeds.js';
 import { runSeedEvaluation } from '../evaluate/seeds.js';
 import { checkWritableDir } from '../util/writable.js';
 import { EXERCISE_OR_ALL, positiveNumber, seedList, wholeNumber } from './options.js';
@@ -120,21 +120,10 @@ async function runTrain(opts: TrainCliOptions): Promise<void> {
     dataDir: opts.dataDir, modelsDir: opts.modelsDir, epochs, batchSize, learningRate, seed, threads,
     resume: !!opts.resume, progress, shouldStop: interrupt.requested, profile,
   };
-  // One exercise: a single run, or one per seed; its closing lines, the first of them for the overview.
-  const trainOne = async (exercise: Exercise): Promise<{ status: string; lines: string[]; headline: string }> => {
-    if (!seeds) {
-      const result = await trainExercise(exercise, phase, common);
-      const lines = summarize(result);
-      return { status: result.status, lines, headline: lines[0] };
-    }
-    const result = await trainSeeds(exercise, phase, seeds, common);
-    const closing = summarizeSeeds(result, opts.modelsDir);
-    return { status: result.status, lines: [...result.runs.flatMap(summarize), ...closing], headline: closing[0] ?? '' };
-  };
   try {
     for (const exercise of exercises) {
       try {
-        const { status, lines, headline } = await trainOne(exercise);
+        const { status, lines, headline } = await trainPhase(exercise, phase, seeds, common);
         for (const line of lines) console.log(line);
         overview.push(headline);
         if (status === 'interrupted') {

@@ -45,7 +45,8 @@ export function agreementWithCi(reference: ArrayLike<number>, rater: ArrayLike<n
   const ref = new Float64Array(n), est = new Float64Array(n);
   const [maeCi, rmseCi, rCi, iccCi] = bootstrapCi(n, (idx) => {
     for (let i = 0; i < n; i++) { ref[i] = reference[idx[i]]; est[i] = rater[idx[i]]; }
-    return [mae(est, ref), rmse(est, ref), pearson(est, ref), icc21FromMeanSquares(twoWayMeanSquares([ref, est]))];
+    const p = agreementPoint(ref, est);
+    return [p.mae, p.rmse, p.pearson, p.icc];
   }, opts);
   const f = iccConfidenceInterval(ms, level);
   return {

@@ -11,8 +11,7 @@ import { type DataProfile, DEFAULT_PROFILE, generateSynthetic, writeSynthetic } 
 import { BENCHMARK_SPEC, sessionFileName, writeBenchmarkSessions } from '../data/sessions.js';
 import { hasRealData } from '../data/dataset.js';
 import { phasePaths, type Phase } from '../train/phases.js';
-import { summarize, trainExercise } from '../train/trainer.js';
-import { summarizeSeeds, trainSeeds } from '../train/seeds.js';
+import { trainPhase } from '../train/seeds.js';
 import { runSeedEvaluation, SEEDS_CSV, SEEDS_SUMMARY_CSV } from '../evaluate/seeds.js';
 import type { ProgressBar } from '../train/progress.js';
 import { runEvaluation, EVALUATION_CSV } from '../evaluate/evaluation.js';
@@ -120,14 +119,15 @@ function planSteps(opts: PipelineOptions, dirs: Dirs, log: (line: string) => voi
   const benchmarkSteps: string[] = [];
   for (const exercise of exercises) {
     const genDir = join(dirs.data, 'generated', exercise);
+    const n = presetSamples(preset, profile, exercise);
     steps.push({
       id: `generate ${exercise}`,
       dependsOn: [],
-      settings: { n: presetSamples(preset, profile, exercise), seed: preset.seed, profile },
+      settings: { n, seed: preset.seed, profile },
       outputs: ['sequences.npy', 'scores.npy'].map((f) => join(genDir, f)),
       run: async () => {
-        writeSynthetic(genDir, generateSynthetic(exercise, presetSamples(preset, profile, exercise), preset.seed, profile));
-        log(`  ${presetSamples(preset, profile, exercise)} ${profile}-profile reps → ${genDir}/`);
+        writeSynthetic(genDir, generateSynthetic(exercise, n, preset.seed, profile));
+        log(`  ${n} ${profile}-profile reps → ${genDir}/`);
         return 'done';
       },
     });
@@ -228,9 +228,7 @@ async function trainStep(
     dataDir: dirs.data, modelsDir: dirs.models, epochs: opts.preset.epochs[profile][phase], seed: opts.preset.seed, profile,
     threads: opts.threads, resume, progress: opts.progress, shouldStop: opts.shouldStop, log,
   };
-  const { status, lines } = opts.seeds
-    ? await trainSeeds(exercise, phase, opts.seeds, train).then((r) => ({ status: r.status, lines: [...r.runs.flatMap(summarize), ...summarizeSeeds(r, dirs.models)] }))
-    : await trainExercise(exercise, phase, train).then((r) => ({ status: r.status, lines: summarize(r) }));
+  const { status, lines } = await trainPhase(exercise, phase, opts.seeds, train);
   for (const line of lines) log(line);
   return status === 'interrupted' ? 'interrupted' : 'done';
 }

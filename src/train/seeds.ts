@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Exercise } from '../data/exercises.js';
 import { copyDirAtomic, writeFileAtomic } from '../util/atomic.js';
 import { phasePaths, seedsRecordPath, type Phase } from './phases.js';
-import { trainExercise, type TrainExerciseOptions, type TrainResult } from './trainer.js';
+import { summarize, trainExercise, type TrainExerciseOptions, type TrainResult } from './trainer.js';
 
 /** models/saved/<ex>_phase<p>_seeds.json */
 export interface SeedsRecord {
@@ -74,6 +74,23 @@ export function meanSd(values: readonly number[]): { mean: number; sd: number } 
   const mean = values.reduce((a, b) => a + b, 0) / n;
   const sd = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
   return { mean, sd };
+}
+
+/**
+ * One exercise's phase as `train` and `pipeline` run it: a single run, or one per seed
+ * when `seeds` is given. Its status, its closing lines, and the one that heads them in an overview.
+ */
+export async function trainPhase(
+  exercise: Exercise, phase: Phase, seeds: readonly number[] | undefined, opts: Omit<TrainExerciseOptions, 'splitSeed' | 'perSeedFiles'>,
+): Promise<{ status: TrainResult['status']; lines: string[]; headline: string }> {
+  if (!seeds) {
+    const result = await trainExercise(exercise, phase, opts);
+    const lines = summarize(result);
+    return { status: result.status, lines, headline: lines[0] };
+  }
+  const result = await trainSeeds(exercise, phase, seeds, opts);
+  const closing = summarizeSeeds(result, opts.modelsDir);
+  return { status: result.status, lines: [...result.runs.flatMap(summarize), ...closing], headline: closing[0] ?? '' };
 }
 
 /** The closing lines of a seeds run: each seed's best val MAE, their mean ± SD, and the selected seed. */
