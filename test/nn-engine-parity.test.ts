@@ -1,11 +1,13 @@
-// (b) The WebAssembly kernels against the plain TypeScript reference (src/nn/reference):
+// (b) Every kernel set this machine runs (native builds, WebAssembly relaxed and plain
+// SIMD; src/nn/kernels.ts) against the plain TypeScript reference (src/nn/reference):
 // every kernel's forward output and gradients, then the whole network, within 1e-5
-// relative (max |wasm - ref| / max |ref| per tensor; the reference runs in float64).
+// relative (max |kernel - ref| / max |ref| per tensor; the reference runs in float64).
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { WEIGHT_SPECS } from '../src/nn/architecture.js';
-import { Engine, compileKernels, kernelModule, kernelVariant } from '../src/nn/engine.js';
+import { Engine } from '../src/nn/engine.js';
+import { type KernelSet, type Kernels, kernelSets } from '../src/nn/kernels.js';
 import { initWeights } from '../src/nn/init.js';
 import {
   adamUpdate, conv1dBackward, conv1dForward, denseBackward, denseForward, lstmBackward, lstmCache, lstmForward,
@@ -32,12 +34,12 @@ function close(what: string, a: ArrayLike<number>, b: ArrayLike<number>, tol = T
   assert.ok(e <= tol, `${what}: relative error ${e.toExponential(2)} > ${tol}`);
 }
 
-/** A bare kernel instance with a bump allocator: puts test tensors into wasm memory. */
+/** A bare kernel instance with a bump allocator: puts test tensors into its memory. */
 class Wasm {
-  readonly k: Engine['k'];
+  readonly k: Kernels;
   private p: number;
-  constructor() {
-    this.k = new WebAssembly.Instance(kernelModule(), { env: { abort: () => { throw new Error('abort'); } } }).exports as unknown as Engine['k'];
+  constructor(set: KernelSet) {
+    this.k = set.instantiate();
     this.p = Math.ceil(this.k.heapBase() / 64) * 64;
   }
   alloc(n: number): number {
@@ -62,9 +64,9 @@ const rng = new Random(20261123);
 const rand = (n: number, scale = 1): Float64Array => Float64Array.from({ length: n }, () => rng.uniform(-scale, scale));
 const f32 = (a: ArrayLike<number>) => Float32Array.from(a);
 
-describe('wasm kernels vs TypeScript reference', () => {
+for (const set of kernelSets()) describe(`${set.name} kernels vs TypeScript reference`, () => {
   it('gemm: A·B, Aᵀ·B and overlapping rows, odd sizes, accumulate', () => {
-    const w = new Wasm();
+    const w = new Wasm(set);
     for (const [M, N, K] of [[1, 1, 1], [5, 13, 7], [9, 24, 3], [4, 8, 16], [7, 6, 33]]) {
       const A = rand(M * K);
       const B = rand(K * N);
@@ -89,7 +91,7 @@ describe('wasm kernels vs TypeScript reference', () => {
 
   for (const [K, withDx] of [[5, false], [3, true]] as const) {
     it(`conv1d k=${K} forward and backward${withDx ? ' with input gradient' : ''}`, () => {
-      const w = new Wasm();
+      const w = new Wasm(set);
       const B = 3, T = 11, C = 6, OC = 8, pad = Math.floor((K - 1) / 2);
       const x = rand(B * T * C), W = rand(K * C * OC, 0.5), bias = rand(OC, 0.3), dout = rand(B * T * OC);
       const out = new Float64Array(B * T * OC);
@@ -117,7 +119,7 @@ describe('wasm kernels vs TypeScript reference', () => {
   }
 
   it('maxpool forward and backward', () => {
-    const w = new Wasm();
+    const w = new Wasm(set);
     const B = 2, To = 7, C = 8;
     const x = f32(rand(B * 2 * To * C));
     const out = new Float32Array(B * To * C), arg = new Int32Array(B * To * C);
@@ -133,7 +135,7 @@ describe('wasm kernels vs TypeScript reference', () => {
   });
 
   it('dropout: inverted scaling, rate, masks independent of the batch split, backward', () => {
-    const w = new Wasm();
+    const w = new Wasm(set);
     const B = 8, S = 500, rate = 0.3;
     const x = f32(rand(B * S));
     const px = w.put(x), py = w.alloc(B * S), pm = w.alloc(B * S);
@@ -162,7 +164,7 @@ describe('wasm kernels vs TypeScript reference', () => {
 
   for (const reverse of [false, true]) {
     it(`LSTM ${reverse ? 'backward direction (reversed, re-aligned)' : 'forward direction'}: forward and backward through time`, () => {
-      const w = new Wasm();
+      const w = new Wasm(set);
       const B = 3, T = 7, C = 6, H = 8, G = 4 * H;
       const x = rand(B * T * C), W = rand(C * G, 0.5), U = rand(H * G, 0.5), bias = rand(G, 0.5);
       const dh = rand(B * T * H);
@@ -192,7 +194,7 @@ describe('wasm kernels vs TypeScript reference', () => {
 
   for (const act of ['relu', 'sigmoid'] as const) {
     it(`dense ${act} forward and backward (output width not a multiple of 4)`, () => {
-      const w = new Wasm();
+      const w = new Wasm(set);
       const B = 5, C = 12, OC = act === 'relu' ? 16 : 6;
       const x = rand(B * C), W = rand(C * OC), bias = rand(OC, 0.3), dout = rand(B * OC);
       const out = new Float64Array(B * OC);
@@ -213,7 +215,7 @@ describe('wasm kernels vs TypeScript reference', () => {
   }
 
   it('MSE loss, MAE and its gradient', () => {
-    const w = new Wasm();
+    const w = new Wasm(set);
     const N = 7, K = 6;
     const p = f32(rand(N * K).map((v) => 0.5 + 0.5 * v)), y = f32(rand(N * K).map((v) => 0.5 + 0.5 * v));
     const dp = new Float64Array(N * K);
@@ -227,7 +229,7 @@ describe('wasm kernels vs TypeScript reference', () => {
   });
 
   it('Adam (Keras form) over several steps', () => {
-    const w = new Wasm();
+    const w = new Wasm(set);
     const n = 23;
     const W = rand(n), m = new Float64Array(n), v = new Float64Array(n);
     const pw = w.put(W), pm = w.alloc(n), pv = w.alloc(n);
@@ -244,7 +246,7 @@ describe('wasm kernels vs TypeScript reference', () => {
 });
 
 describe('whole network: engine vs reference', () => {
-  for (const variant of new Set(['baseline', kernelVariant()] as const)) it(`scores, loss and every weight gradient (no dropout), ${variant} kernels`, () => {
+  for (const set of kernelSets()) it(`scores, loss and every weight gradient (no dropout), ${set.name} kernels`, () => {
     const weights = initWeights(3);
     // non-zero biases, so that bias gradients and gate paths are all exercised
     for (const s of WEIGHT_SPECS) if (s.name.endsWith('bias')) weights.get(s.name)!.forEach((v, i, a) => (a[i] = v + rng.normal(0, 0.1)));
@@ -252,7 +254,7 @@ describe('whole network: engine vs reference', () => {
     const x = f32(rand(n * 90 * 18));
     const y = f32(rand(n * 6).map((v) => 0.5 + 0.5 * v));
     const ref = networkLossAndGrads(weights, x, y, n, { dtype: 'float64' });
-    const e = new Engine(8, compileKernels(variant));
+    const e = new Engine(8, set);
     e.writeNamed('params', weights);
     e.setInput(x, n);
     e.setTargets(y, n);
@@ -264,6 +266,18 @@ describe('whole network: engine vs reference', () => {
     assert.ok(Math.abs(ae / (n * 6) - ref.mae) <= TOL * ref.mae);
     const grads = e.readNamed('grads');
     for (const s of WEIGHT_SPECS) close(`d ${s.name}`, grads.get(s.name)!, ref.grads.get(s.name)!);
+  });
+
+  it('every kernel set draws the same dropout masks (a run\'s masks do not depend on the machine)', () => {
+    const x = f32(rand(3 * 90 * 18));
+    const masks = kernelSets().map((set) => {
+      const e = new Engine(4, set);
+      e.writeNamed('params', initWeights(6));
+      e.setInput(x, 3);
+      e.forward(3, { training: true, seed: 99, sampleOffset: 5 });
+      return e.dropoutMasks(3);
+    });
+    for (const m of masks.slice(1)) assert.deepEqual(m, masks[0]);
   });
 
   it('with dropout: the engine\'s masks replayed in the reference give the same loss and gradients', () => {

@@ -5,7 +5,7 @@
 import { loadavg } from 'node:os';
 import { N_SCORES } from '../data/exercises.js';
 import { INPUT_SIZE } from './architecture.js';
-import { kernelVariant } from './engine.js';
+import { defaultKernelSet } from './kernels.js';
 import { FormScorer } from './model.js';
 import { Random } from '../util/random.js';
 
@@ -29,7 +29,7 @@ export interface BenchResult {
   params: number;
   batch: number;
   steps: number;
-  /** 'relaxed' (fused multiply-add) or 'baseline' SIMD kernels. */
+  /** The kernel set that ran (src/nn/kernels.ts): native-avx512, ..., wasm-relaxed, wasm. */
   kernels: string;
   /** Process CPU seconds per wall second while training: below `threads` means the cores were shared. */
   train_cpu_per_wall: number;
@@ -92,7 +92,7 @@ export async function benchEngine(opts: BenchSettings): Promise<BenchResult> {
       params: model.paramCount(),
       batch,
       steps,
-      kernels: kernelVariant(),
+      kernels: defaultKernelSet().name,
       train_cpu_per_wall: Math.round(((cpu.user + cpu.system) / 1e6 / trainS) * 100) / 100,
       load_avg_start: Math.round(load * 100) / 100,
       rss_mb_after_warmup: mb(rssWarm),

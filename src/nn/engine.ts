@@ -1,18 +1,18 @@
-// The WebAssembly engine of the form scorer: one wasm instance, one linear memory.
+// The training engine of the form scorer: one kernel instance (native or WebAssembly,
+// src/nn/kernels.ts), one flat memory.
 //
 // llm.c layout: parameters, gradients and both Adam moments are four equal regions
 // (each weight a named view at the same offset in every region, Keras layout, the
 // order of WEIGHT_SPECS), then weight-derived scratch (transposed kernels for the
 // backward products), then the activations, laid out once per batch capacity and
-// reused by every step. The kernels (src/nn/wasm/kernels.ts) allocate nothing.
+// reused by every step. The kernels (src/nn/wasm/kernels.ts, src/nn/native) allocate nothing.
 
-import { readFileSync } from 'node:fs';
-import v8 from 'node:v8';
 import { FRAMES, N_FEATURES, N_SCORES } from '../data/exercises.js';
 import {
   ADAM, CONV1_KERNEL, CONV2_KERNEL, CONV_FILTERS, DENSE_UNITS, DROPOUT_RATE, LSTM_UNITS, type NamedWeights,
   POOLED_FRAMES, TRAINABLE_LAYERS, type TrainableLayer, WEIGHT_SPECS, sizeOf,
 } from './architecture.js';
+import { type KernelSet, type Kernels, defaultKernelSet } from './kernels.js';
 
 const T = FRAMES; // 90
 const TP = POOLED_FRAMES; // 45
@@ -30,78 +30,6 @@ const A1ROWS = T + CONV2_KERNEL - 1; // 92 padded conv1 output rows
 // (k-1-pad) rows before, pad rows after (see conv1dBackward in the kernels)
 const D2BEFORE = CONV2_KERNEL - 1 - PAD2;
 const PAGE = 65536;
-
-/** What the kernels export (pointers are byte offsets into the instance's memory). */
-interface Kernels {
-  memory: WebAssembly.Memory;
-  heapBase(): number;
-  gemm(M: number, N: number, K: number, A: number, rsA: number, csA: number, B: number, ldb: number, C: number, ldc: number, acc: number): void;
-  transpose(R: number, C: number, src: number, dst: number): void;
-  zero(x: number, n: number): void;
-  conv1dForward(B: number, T: number, Cin: number, Cout: number, k: number, Xpad: number, W: number, bias: number, Y: number, sy: number): void;
-  conv1dBackward(B: number, T: number, Cin: number, Cout: number, k: number, pad: number, Xpad: number, Y: number, sy: number, dY: number, sdy: number, dW: number, dBias: number, Wflip: number, dX: number): void;
-  conv1dFlipKernel(k: number, Cin: number, Cout: number, W: number, Wflip: number): void;
-  maxPool1dForward(B: number, Tout: number, C: number, X: number, Y: number, arg: number): void;
-  maxPool1dBackward(B: number, Tout: number, C: number, dY: number, arg: number, dX: number, sdx: number): void;
-  dropoutForward(B: number, S: number, rate: number, seed: number, sampleOffset: number, X: number, Y: number, mask: number): void;
-  mulInto(n: number, x: number, mask: number, y: number): void;
-  lstmForward(B: number, T: number, In: number, H: number, X: number, W: number, U: number, bias: number, G: number, Cs: number, Hs: number, ldh: number, reverse: number): void;
-  lstmBackward(B: number, T: number, In: number, H: number, X: number, WT: number, UT: number, G: number, Cs: number, Hs: number, ldh: number, dHs: number, dG: number, dh: number, dc: number, dW: number, dU: number, dBias: number, dX: number, accumulateDX: number, reverse: number): void;
-  bidirectionalLastForward(B: number, T: number, H: number, Hs: number, Y: number): void;
-  bidirectionalLastBackward(B: number, T: number, H: number, dY: number, dHs: number): void;
-  denseForward(B: number, In: number, Out: number, X: number, W: number, bias: number, Y: number, act: number): void;
-  denseBackward(B: number, In: number, Out: number, X: number, WT: number, Y: number, dY: number, dW: number, dBias: number, dX: number, act: number): void;
-  mseLoss(n: number, P: number, Y: number, dP: number, normalizer: number, out: number): void;
-  adamUpdate(n: number, w: number, g: number, m: number, v: number, alpha: number, oneMinusBeta1: number, oneMinusBeta2: number, eps: number): void;
-}
-
-let compiled: WebAssembly.Module | null = null;
-let compiledVariant: KernelVariant | null = null;
-
-/** 'relaxed': fused multiply-adds (WebAssembly relaxed SIMD); 'baseline': SIMD128 only. */
-export type KernelVariant = 'relaxed' | 'baseline';
-
-function readWasm(file: string): Uint8Array<ArrayBuffer> {
-  const url = new URL(file, import.meta.url);
-  try {
-    return new Uint8Array(readFileSync(url));
-  } catch {
-    throw new Error(`engine: ${url.pathname} is missing; run "npm run build" (it compiles src/nn/wasm with AssemblyScript)`);
-  }
-}
-
-/**
- * The kernels build to use. Relaxed SIMD is standard in Node >= 22 (V8 11.4+); Node 20's
- * V8 has it behind --experimental-wasm-relaxed-simd, which is switched on here at run
- * time (a WebAssembly feature flag only). FORMSCORE_SIMD=baseline forces the plain build.
- */
-export function kernelVariant(): KernelVariant {
-  if (compiledVariant) return compiledVariant;
-  if (process.env.FORMSCORE_SIMD === 'baseline') return 'baseline';
-  const relaxed = readWasm('./formscore-relaxed.wasm');
-  if (WebAssembly.validate(relaxed)) return 'relaxed';
-  try {
-    v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-  } catch {
-    return 'baseline';
-  }
-  return WebAssembly.validate(relaxed) ? 'relaxed' : 'baseline';
-}
-
-/** One build of the kernels, compiled now (tests compare both builds). */
-export function compileKernels(variant: KernelVariant): WebAssembly.Module {
-  return new WebAssembly.Module(readWasm(variant === 'relaxed' ? './formscore-relaxed.wasm' : './formscore.wasm'));
-}
-
-/** The compiled kernels (built by `npm run build` next to this file), compiled once per thread. */
-export function kernelModule(): WebAssembly.Module {
-  if (!compiled) {
-    const variant = kernelVariant();
-    compiled = compileKernels(variant);
-    compiledVariant = variant;
-  }
-  return compiled;
-}
 
 /** Per-weight location: float offset into each of the four parameter-sized regions. */
 interface Slot {
@@ -141,9 +69,8 @@ export class Engine {
   private cap = 0;
   private a!: Record<string, number>; // activation pointers for the current capacity
 
-  constructor(capacity = 64, module: WebAssembly.Module = kernelModule()) {
-    const instance = new WebAssembly.Instance(module, { env: { abort: () => { throw new Error('wasm abort'); } } });
-    this.k = instance.exports as unknown as Kernels;
+  constructor(capacity = 64, kernels: KernelSet = defaultKernelSet()) {
+    this.k = kernels.instantiate();
     this.slots = new Map();
     let off = 0;
     const layerRange = {} as Record<TrainableLayer, { offset: number; size: number }>;

@@ -1,0 +1,33 @@
+// The kernel table: one per instruction set that kernels.cc was compiled for. The
+// functions and their arguments are those of the WebAssembly kernels
+// (src/nn/wasm/kernels.ts), with float pointers for byte offsets; nullptr stands for
+// the WebAssembly side's pointer 0 ("no such output").
+#pragma once
+#include <cstdint>
+
+struct KernelTable {
+  const char* isa;
+  void (*gemm)(int M, int N, int K, const float* A, int rsA, int csA, const float* B, int ldb, float* C, int ldc, int accumulate);
+  void (*transpose)(int R, int C, const float* src, float* dst);
+  void (*zero)(float* x, int n);
+  void (*conv1dForward)(int B, int T, int Cin, int Cout, int k, const float* Xpad, const float* W, const float* bias, float* Y, int sy);
+  void (*conv1dBackward)(int B, int T, int Cin, int Cout, int k, int pad, const float* Xpad, const float* Y, int sy, float* dY, int sdy, float* dW, float* dBias, const float* Wflip, float* dX);
+  void (*conv1dFlipKernel)(int k, int Cin, int Cout, const float* W, float* Wflip);
+  void (*maxPool1dForward)(int B, int Tout, int C, const float* X, float* Y, float* arg);
+  void (*maxPool1dBackward)(int B, int Tout, int C, const float* dY, const float* arg, float* dX, int sdx);
+  void (*dropoutForward)(int B, int S, float rate, uint32_t seed, int sampleOffset, const float* X, float* Y, float* mask);
+  void (*mulInto)(int n, const float* x, const float* mask, float* y);
+  void (*lstmForward)(int B, int T, int In, int H, const float* X, const float* W, const float* U, const float* bias, float* G, float* Cs, float* Hs, int ldh, int reverse);
+  void (*lstmBackward)(int B, int T, int In, int H, const float* X, const float* WT, const float* UT, const float* G, const float* Cs, const float* Hs, int ldh, const float* dHs, float* dG, float* dh, float* dc, float* dW, float* dU, float* dBias, float* dX, int accumulateDX, int reverse);
+  void (*bidirectionalLastForward)(int B, int T, int H, const float* Hs, float* Y);
+  void (*bidirectionalLastBackward)(int B, int T, int H, const float* dY, float* dHs);
+  void (*denseForward)(int B, int In, int Out, const float* X, const float* W, const float* bias, float* Y, int act);
+  void (*denseBackward)(int B, int In, int Out, const float* X, const float* WT, const float* Y, float* dY, float* dW, float* dBias, float* dX, int act);
+  void (*mseLoss)(int n, const float* P, const float* Y, float* dP, float normalizer, double* out);
+  void (*adamUpdate)(int n, float* w, const float* g, float* m, float* v, float alpha, float oneMinusBeta1, float oneMinusBeta2, float eps);
+};
+
+namespace avx512 { extern const KernelTable table; }
+namespace avx2 { extern const KernelTable table; }
+namespace sse2 { extern const KernelTable table; }
+namespace portable { extern const KernelTable table; }

@@ -1,0 +1,74 @@
+// One vector type and the handful of operations the kernels need, for the instruction
+// set this translation unit is compiled for (kernels.cc is built once per set, see
+// binding.gyp). Arithmetic, comparisons and selects use GCC/Clang vector extensions,
+// which lower to the widest registers of the target; fused multiply-add and square root
+// are explicit so that every build rounds the same way in every loop (the kernels are
+// compiled with -ffp-contract=off).
+#pragma once
+#include <cstdint>
+#include <cstring>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+#if defined(__AVX512F__)
+#define FS_ISA avx512
+constexpr int VW = 16;
+#elif defined(__AVX2__) && defined(__FMA__)
+#define FS_ISA avx2
+constexpr int VW = 8;
+#elif defined(__SSE2__)
+#define FS_ISA sse2
+constexpr int VW = 4;
+#else
+#define FS_ISA portable
+constexpr int VW = 4;
+#endif
+
+typedef float vf __attribute__((vector_size(VW * 4)));
+typedef int32_t vi __attribute__((vector_size(VW * 4)));
+typedef uint32_t vu __attribute__((vector_size(VW * 4)));
+
+static inline vf vload(const float* p) {
+  vf v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+static inline void vstore(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
+static inline vf vset(float s) { return vf{} + s; }
+
+// a * b + c
+static inline vf vfma(vf a, vf b, vf c) {
+#if defined(__AVX512F__)
+  return _mm512_fmadd_ps(a, b, c);
+#elif defined(__AVX2__)
+  return _mm256_fmadd_ps(a, b, c);
+#else
+  return a * b + c;
+#endif
+}
+
+static inline float sfma(float a, float b, float c) {
+#if defined(__FMA__) || defined(__AVX512F__)
+  return __builtin_fmaf(a, b, c);
+#else
+  return a * b + c;
+#endif
+}
+
+static inline vf vsqrt(vf x) {
+#if defined(__AVX512F__)
+  return _mm512_sqrt_ps(x);
+#elif defined(__AVX2__)
+  return _mm256_sqrt_ps(x);
+#elif defined(__SSE2__)
+  return _mm_sqrt_ps(x);
+#else
+  for (int i = 0; i < VW; i++) x[i] = __builtin_sqrtf(x[i]);
+  return x;
+#endif
+}
+
+static inline vf vmax(vf a, vf b) { return a > b ? a : b; }
+static inline vf vmin(vf a, vf b) { return a < b ? a : b; }
+static inline vf vabs(vf x) { return (vf)((vu)x & 0x7fffffffu); }
