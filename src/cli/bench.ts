@@ -1,16 +1,22 @@
-// `formscore bench`: training and inference speed of the WebAssembly engine on random
-// data of the real shapes, after a warm-up; one JSON line on stdout. With many steps
-// (e.g. --steps 2000) the RSS fields show that memory stays flat while training.
+// `formscore bench`: training and inference speed of the engine on random data of the
+// real shapes, after a warm-up; one JSON line on stdout. With many steps (e.g. --steps
+// 2000) the RSS fields show that memory stays flat while training. --compare measures
+// PyTorch and TensorFlow side by side (src/nn/anchors.ts).
 
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
+import { compareAnchors } from '../nn/anchors.js';
 import { benchEngine } from '../nn/bench.js';
+import { kernelSet, kernelSets } from '../nn/kernels.js';
 
 interface BenchOptions {
   threads?: string;
   batch: string;
   steps: string;
   warmup: string;
+  kernels?: string;
+  compare?: string;
+  rounds: string;
 }
 
 export function registerBench(program: Command): void {
@@ -27,14 +33,29 @@ export function registerBench(program: Command): void {
     .option('--batch <n>', 'batch size', '64')
     .option('--steps <n>', 'timed training steps', '30')
     .option('--warmup <n>', 'untimed training steps first', '5')
-    .addHelpText('after', '\nExamples:\n  formscore bench\n  formscore bench --threads 1 --batch 32\n  formscore bench --steps 2000   # memory stays flat: compare rss_mb_after_warmup and rss_mb_end')
+    .option('--kernels <set>', `kernel set to measure (default: the fastest; here: ${kernelSets().map((k) => k.name).join(', ')})`)
+    .option('--compare <python>', 'also train the same network in PyTorch and TensorFlow with this Python (scripts/anchors.py), interleaved, and print all runs as one JSON line')
+    .option('--rounds <n>', 'rounds of --compare (each trainer once per round)', '5')
+    .addHelpText('after', [
+      '\nExamples:',
+      '  formscore bench',
+      '  formscore bench --threads 1 --batch 32',
+      '  formscore bench --kernels wasm              # the WebAssembly fallback',
+      '  formscore bench --steps 2000                # memory stays flat: compare rss_mb_after_warmup and rss_mb_end',
+      '  formscore bench --compare venv/bin/python   # side by side with PyTorch and TensorFlow (README: Measured performance)',
+    ].join('\n'))
     .action(async (opts: BenchOptions) => {
-      const result = await benchEngine({
+      if (opts.kernels) process.env.FORMSCORE_KERNELS = kernelSet(opts.kernels).name; // workers inherit it
+      const settings = {
         threads: opts.threads === undefined ? availableParallelism() : positive('--threads', opts.threads, 1),
         batch: positive('--batch', opts.batch, 1),
         steps: positive('--steps', opts.steps, 1),
         warmup: positive('--warmup', opts.warmup, 0),
-      });
+      };
+      const log = (line: string) => process.stderr.write(`${line}\n`);
+      const result = opts.compare
+        ? compareAnchors({ ...settings, python: opts.compare, rounds: positive('--rounds', opts.rounds, 1), log })
+        : await benchEngine(settings);
       console.log(JSON.stringify(result));
     });
 }

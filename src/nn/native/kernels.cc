@@ -102,9 +102,15 @@ void gemm(int M, int N, int K, const float* A, int rsA, int csA, const float* B,
   }
 }
 
+// in 16 x 16 blocks, so that both sides stay in cache lines already loaded
 void transpose(int R, int C, const float* src, float* dst) {
-  for (int r = 0; r < R; r++)
-    for (int c = 0; c < C; c++) dst[long(c) * R + r] = src[long(r) * C + c];
+  constexpr int BS = 16;
+  for (int r0 = 0; r0 < R; r0 += BS)
+    for (int c0 = 0; c0 < C; c0 += BS) {
+      const int r1 = std::min(R, r0 + BS), c1 = std::min(C, c0 + BS);
+      for (int r = r0; r < r1; r++)
+        for (int c = c0; c < c1; c++) dst[long(c) * R + r] = src[long(r) * C + c];
+    }
 }
 
 void fillRows(int M, int N, float* Y, int ldy, const float* bias) {
@@ -144,11 +150,11 @@ inline vf expv(vf x) {
   return y * (vf)pow2n;
 }
 
-inline vf sigmoidv(vf x) { return vset(1) / (vset(1) + expv(-x)); }
+inline vf sigmoidv(vf x) { return vrecip(vset(1) + expv(-x)); }
 
 inline vf tanhv(vf x) {
   const vf ax = vabs(x);
-  const vf big = vset(1) - vset(2) / (expv(ax + ax) + vset(1));
+  const vf big = vset(1) - vset(2) * vrecip(expv(ax + ax) + vset(1));
   const vf bigSigned = (vf)((vu)big | ((vu)x & 0x80000000u));
   const vf z = x * x;
   vf p = vset(-5.70498872745e-3f);

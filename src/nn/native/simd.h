@@ -69,6 +69,24 @@ static inline vf vsqrt(vf x) {
 #endif
 }
 
+// 1 / x: the hardware estimate and one Newton step (relative error ~1e-7 from AVX-512's
+// 14-bit estimate, ~1e-7 from SSE/AVX's 12-bit one), a fifth of a division's cost;
+// exact division where there is no estimate. The sigmoid and tanh of the LSTM gates use it.
+static inline vf vrecip(vf x) {
+#if defined(__AVX512F__)
+  const vf r = _mm512_rcp14_ps(x);
+#elif defined(__AVX2__)
+  const vf r = _mm256_rcp_ps(x);
+#elif defined(__SSE2__)
+  const vf r = _mm_rcp_ps(x);
+#else
+  return vf{} + 1.0f / x;
+#endif
+#if defined(__SSE2__) || defined(__AVX512F__)
+  return r * vfma(-x, r, vset(2.0f));
+#endif
+}
+
 static inline vf vmax(vf a, vf b) { return a > b ? a : b; }
 static inline vf vmin(vf a, vf b) { return a < b ? a : b; }
 static inline vf vabs(vf x) { return (vf)((vu)x & 0x7fffffffu); }
