@@ -35,7 +35,20 @@ static inline vf vload(const float* p) {
   return v;
 }
 static inline void vstore(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
-static inline vf vset(float s) { return vf{} + s; }
+// s in every lane (a broadcast; `vf{} + s` would add 0 first, which the compiler may not drop)
+static inline vf vset(float s) {
+#if defined(__AVX512F__)
+  return _mm512_set1_ps(s);
+#elif defined(__AVX2__)
+  return _mm256_set1_ps(s);
+#elif defined(__SSE2__)
+  return _mm_set1_ps(s);
+#else
+  vf v;
+  for (int i = 0; i < VW; i++) v[i] = s;
+  return v;
+#endif
+}
 
 // a * b + c
 static inline vf vfma(vf a, vf b, vf c) {
@@ -80,7 +93,7 @@ static inline vf vrecip(vf x) {
 #elif defined(__SSE2__)
   const vf r = _mm_rcp_ps(x);
 #else
-  return vf{} + 1.0f / x;
+  return vset(1.0f) / x;
 #endif
 #if defined(__SSE2__) || defined(__AVX512F__)
   return r * vfma(-x, r, vset(2.0f));
