@@ -268,6 +268,19 @@ describe('whole network: engine vs reference', () => {
     for (const s of WEIGHT_SPECS) close(`d ${s.name}`, grads.get(s.name)!, ref.grads.get(s.name)!);
   });
 
+  it('a NaN input reaches the scores in every kernel set (ReLU and exp keep it, so training can stop on it)', () => {
+    const x = f32(rand(2 * 90 * 18));
+    x[7] = NaN;
+    for (const set of kernelSets()) {
+      const e = new Engine(2, set);
+      e.writeNamed('params', initWeights(2));
+      e.setInput(x, 2);
+      const out = e.forward(2);
+      assert.ok(out.slice(0, 6).every(Number.isNaN), `${set.name}: sample 0 scores ${out.slice(0, 6)}`);
+      assert.ok(out.slice(6).every(Number.isFinite), `${set.name}: sample 1 untouched`);
+    }
+  });
+
   it('every kernel set draws the same dropout masks (a run\'s masks do not depend on the machine)', () => {
     const x = f32(rand(3 * 90 * 18));
     const masks = kernelSets().map((set) => {

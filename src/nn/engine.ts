@@ -30,6 +30,8 @@ const A1ROWS = T + CONV2_KERNEL - 1; // 92 padded conv1 output rows
 // (k-1-pad) rows before, pad rows after (see conv1dBackward in the kernels)
 const D2BEFORE = CONV2_KERNEL - 1 - PAD2;
 const PAGE = 65536;
+/** Samples per forward/backward pass in training (see accumulateGradients). */
+const MICRO_BATCH = 16;
 
 /** Per-weight location: float offset into each of the four parameter-sized regions. */
 interface Slot {
@@ -311,6 +313,29 @@ export class Engine {
     if (!conv1On) return result;
     k.conv1dBackward(n, T, CIN, F, CONV1_KERNEL, PAD1, a.xpad, a.a1pad + PAD2 * F * 4, A1ROWS * F, a.dA1, T * F, this.g('conv1/kernel'), this.g('conv1/bias'), 0, 0);
     return result;
+  }
+
+  /**
+   * ADDS the gradient of sum(errors²)/normalizer over n training samples (dropout on,
+   * masks from `seed`; sample i is sample sampleOffset + i of the whole batch) into the
+   * gradient region, in micro-batches of MICRO_BATCH samples: a micro-batch's
+   * activations (about 7 MB) stay in cache, where a 32-sample slice's (15 MB) does not,
+   * which is worth more than the larger GEMMs when both cores share the caches.
+   * Call prepareBackward and zeroGrads first. Returns the sums of squared and absolute errors.
+   */
+  accumulateGradients(x: Float32Array<ArrayBufferLike>, y: Float32Array<ArrayBufferLike>, n: number, normalizer: number, seed: number,
+    sampleOffset: number, trainable?: Partial<Record<TrainableLayer, boolean>>): { se: number; ae: number } {
+    const total = { se: 0, ae: 0 };
+    for (let s = 0; s < n; s += MICRO_BATCH) {
+      const m = Math.min(MICRO_BATCH, n - s);
+      this.setInput(x.subarray(s * T * CIN, (s + m) * T * CIN), m);
+      this.setTargets(y.subarray(s * S, (s + m) * S), m);
+      this.forward(m, { training: true, seed, sampleOffset: sampleOffset + s });
+      const { se, ae } = this.backward(m, normalizer, trainable);
+      total.se += se;
+      total.ae += ae;
+    }
+    return total;
   }
 
   private lstmLayerBackward(n: number, first: number, X: number, In: number, gf: number, cf: number, gb: number, cb: number, Hs: number, dHs: number, dX: number): void {

@@ -208,11 +208,8 @@ export class FormScorer {
     let se = 0;
     let ae = 0;
     if (m > 0) {
-      engine.setInput(x.subarray(0, m * INPUT_SIZE), m);
-      engine.setTargets(y.subarray(0, m * N_SCORES), m);
-      engine.forward(m, { training: true, seed, sampleOffset: 0 });
       engine.prepareBackward();
-      ({ se, ae } = engine.backward(m, normalizer, trainable));
+      ({ se, ae } = engine.accumulateGradients(x, y, m, normalizer, seed, 0, trainable));
     }
     if (running) {
       const results = await running;

@@ -31,12 +31,11 @@ function handle(task: WorkerMessage): WorkerReply {
     engine.predict(x.subarray(start * INPUT_SIZE, (start + count) * INPUT_SIZE), count, y.subarray(start * N_SCORES, (start + count) * N_SCORES));
     return { ok: true, se: 0, ae: 0 };
   }
-  engine.setInput(x.subarray(start * INPUT_SIZE, (start + count) * INPUT_SIZE), count);
-  engine.setTargets(y.subarray(start * N_SCORES, (start + count) * N_SCORES), count);
-  engine.forward(count, { training: true, seed: task.seed, sampleOffset: start });
   engine.prepareBackward();
   engine.zeroGrads();
-  const { se, ae } = engine.backward(count, task.normalizer, task.trainable);
+  const xs = x.subarray(start * INPUT_SIZE, (start + count) * INPUT_SIZE);
+  const ys = y.subarray(start * N_SCORES, (start + count) * N_SCORES);
+  const { se, ae } = engine.accumulateGradients(xs, ys, count, task.normalizer, task.seed, start, task.trainable);
   grads.set(engine.region('grads'));
   return { ok: true, se, ae };
 }

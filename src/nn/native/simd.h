@@ -100,6 +100,8 @@ static inline vf vrecip(vf x) {
 #endif
 }
 
-static inline vf vmax(vf a, vf b) { return a > b ? a : b; }
-static inline vf vmin(vf a, vf b) { return a < b ? a : b; }
+// max / min that keep a NaN in a (as WebAssembly's f32x4.max/min do): a NaN input must
+// reach the loss, where training stops on it, not vanish in a ReLU or exp's clamp
+static inline vf vmax(vf a, vf b) { return (a > b) | (a != a) ? a : b; }
+static inline vf vmin(vf a, vf b) { return (a < b) | (a != a) ? a : b; }
 static inline vf vabs(vf x) { return (vf)((vu)x & 0x7fffffffu); }
