@@ -162,6 +162,15 @@ for (const set of kernelSets()) describe(`${set.name} kernels vs TypeScript refe
     close('dropout backward', w.get(pgo, B * S), x.map((v, i) => v * m2[i]), 0);
   });
 
+  it('addInto: y += x elementwise, float32 rounding, odd lengths', () => {
+    const w = new Wasm(set);
+    const n = 4 * 16 + 3;
+    const x = f32(rand(n)), y = f32(rand(n, 100));
+    const px = w.put(x), py = w.put(y);
+    w.k.addInto(n, px, py);
+    close('addInto', w.get(py, n), y.map((v, i) => Math.fround(v + x[i])), 0);
+  });
+
   for (const reverse of [false, true]) {
     it(`LSTM ${reverse ? 'backward direction (reversed, re-aligned)' : 'forward direction'}: forward and backward through time`, () => {
       const w = new Wasm(set);

@@ -60,6 +60,8 @@ export class Engine {
   readonly grads: number;
   readonly adamM: number;
   readonly adamV: number;
+  /** A parameter-sized region where a worker's gradient sums are summed in (addGradients). */
+  private readonly gradsIn: number;
   private readonly layerRange: Record<TrainableLayer, { offset: number; size: number }>;
   // weight-derived scratch
   private readonly conv2Flip: number;
@@ -96,6 +98,7 @@ export class Engine {
     this.grads = take(off);
     this.adamM = take(off);
     this.adamV = take(off);
+    this.gradsIn = take(off);
     this.conv2Flip = take(CONV2_KERNEL * F * F);
     this.lstmT = [];
     for (const [layer, lstm, In] of [['bilstm1', 'lstm1', F], ['bilstm2', 'lstm2', 2 * H]] as const) {
@@ -346,6 +349,13 @@ export class Engine {
       this.g(`${fw.name}/kernel`), this.g(`${fw.name}/recurrent_kernel`), this.g(`${fw.name}/bias`), dX, 0, 0);
     k.lstmBackward(n, TP, In, H, X, bw.WT, bw.UT, gb, cb, Hs + H * 4, 2 * H, dHs + H * 4, a.dG, a.dh, a.dc,
       this.g(`${bw.name}/kernel`), this.g(`${bw.name}/recurrent_kernel`), this.g(`${bw.name}/bias`), dX, 1, 1);
+  }
+
+  /** Adds another engine's gradient region (a worker's, same layout) into this one's. */
+  addGradients(src: Float32Array): void {
+    if (src.length !== this.regionFloats) throw new Error(`engine gradients: ${src.length} values, expected ${this.regionFloats}`);
+    this.f32(this.gradsIn, this.regionFloats).set(src);
+    this.k.addInto(this.regionFloats, this.gradsIn, this.grads);
   }
 
   zeroGrads(): void {

@@ -31,6 +31,7 @@ export interface Kernels {
   maxPool1dForward(B: number, Tout: number, C: number, X: number, Y: number, arg: number): void;
   maxPool1dBackward(B: number, Tout: number, C: number, dY: number, arg: number, dX: number, sdx: number): void;
   dropoutForward(B: number, S: number, rate: number, seed: number, sampleOffset: number, X: number, Y: number, mask: number): void;
+  addInto(n: number, x: number, y: number): void;
   mulInto(n: number, x: number, mask: number, y: number): void;
   lstmForward(B: number, T: number, In: number, H: number, X: number, W: number, U: number, bias: number, G: number, Cs: number, Hs: number, ldh: number, reverse: number): void;
   lstmBackward(B: number, T: number, In: number, H: number, X: number, WT: number, UT: number, G: number, Cs: number, Hs: number, ldh: number, dHs: number, dG: number, dh: number, dc: number, dW: number, dU: number, dBias: number, dX: number, accumulateDX: number, reverse: number): void;

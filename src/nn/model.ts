@@ -213,13 +213,10 @@ export class FormScorer {
     }
     if (running) {
       const results = await running;
-      const g = engine.region('grads');
       results.forEach((r, i) => {
         se += r.se;
         ae += r.ae;
-        if (slices[i + 1].count === 0) return;
-        const gi = pool!.grads(i);
-        for (let j = 0; j < g.length; j++) g[j] += gi[j];
+        if (slices[i + 1].count > 0) engine.addGradients(pool!.grads(i));
       });
     }
     return { loss: se / normalizer, mae: ae / normalizer };

@@ -99,6 +99,7 @@ KERNEL(conv1dFlipKernel, c.i(1), c.i(2), c.i(3), c.p(4), c.p(5))
 KERNEL(maxPool1dForward, c.i(1), c.i(2), c.i(3), c.p(4), c.p(5), c.p(6))
 KERNEL(maxPool1dBackward, c.i(1), c.i(2), c.i(3), c.p(4), c.p(5), c.p(6), c.i(7))
 KERNEL(dropoutForward, c.i(1), c.i(2), c.f(3), c.u(4), c.i(5), c.p(6), c.p(7), c.p(8))
+KERNEL(addInto, c.i(1), c.p(2), c.p(3))
 KERNEL(mulInto, c.i(1), c.p(2), c.p(3), c.p(4))
 KERNEL(lstmForward, c.i(1), c.i(2), c.i(3), c.i(4), c.p(5), c.p(6), c.p(7), c.p(8), c.p(9), c.p(10), c.p(11), c.i(12), c.i(13))
 KERNEL(lstmBackward, c.i(1), c.i(2), c.i(3), c.i(4), c.p(5), c.p(6), c.p(7), c.p(8), c.p(9), c.p(10), c.i(11), c.p(12), c.p(13), c.p(14),
@@ -141,7 +142,7 @@ napi_value kernels(napi_env env, napi_callback_info info) {
   const std::pair<const char*, napi_callback> fns[] = {
     {"gemm", gemm}, {"transpose", transpose}, {"zero", zero}, {"conv1dForward", conv1dForward}, {"conv1dBackward", conv1dBackward},
     {"conv1dFlipKernel", conv1dFlipKernel}, {"maxPool1dForward", maxPool1dForward}, {"maxPool1dBackward", maxPool1dBackward},
-    {"dropoutForward", dropoutForward}, {"mulInto", mulInto}, {"lstmForward", lstmForward}, {"lstmBackward", lstmBackward},
+    {"dropoutForward", dropoutForward}, {"addInto", addInto}, {"mulInto", mulInto}, {"lstmForward", lstmForward}, {"lstmBackward", lstmBackward},
     {"bidirectionalLastForward", bidirectionalLastForward}, {"bidirectionalLastBackward", bidirectionalLastBackward},
     {"denseForward", denseForward}, {"denseBackward", denseBackward}, {"mseLoss", mseLoss}, {"adamUpdate", adamUpdate},
   };

@@ -16,6 +16,7 @@ struct KernelTable {
   void (*maxPool1dForward)(int B, int Tout, int C, const float* X, float* Y, float* arg);
   void (*maxPool1dBackward)(int B, int Tout, int C, const float* dY, const float* arg, float* dX, int sdx);
   void (*dropoutForward)(int B, int S, float rate, uint32_t seed, int sampleOffset, const float* X, float* Y, float* mask);
+  void (*addInto)(int n, const float* x, float* y);
   void (*mulInto)(int n, const float* x, const float* mask, float* y);
   void (*lstmForward)(int B, int T, int In, int H, const float* X, const float* W, const float* U, const float* bias, float* G, float* Cs, float* Hs, int ldh, int reverse);
   void (*lstmBackward)(int B, int T, int In, int H, const float* X, const float* WT, const float* UT, const float* G, const float* Cs, const float* Hs, int ldh, const float* dHs, float* dG, float* dh, float* dc, float* dW, float* dU, float* dBias, float* dX, int accumulateDX, int reverse);

@@ -102,6 +102,26 @@ static inline vf vrecip(vf x) {
 
 // max / min that keep a NaN in a (as WebAssembly's f32x4.max/min do): a NaN input must
 // reach the loss, where training stops on it, not vanish in a ReLU or exp's clamp
-static inline vf vmax(vf a, vf b) { return (a > b) | (a != a) ? a : b; }
-static inline vf vmin(vf a, vf b) { return (a < b) | (a != a) ? a : b; }
-static inline vf vabs(vf x) { return (vf)((vu)x & 0x7fffffffu); }
+// (x86 max/min return their second operand when either is a NaN: one instruction)
+static inline vf vmax(vf a, vf b) {
+#if defined(__AVX512F__)
+  return _mm512_max_ps(b, a);
+#elif defined(__AVX2__)
+  return _mm256_max_ps(b, a);
+#elif defined(__SSE2__)
+  return _mm_max_ps(b, a);
+#else
+  return (a > b) | (a != a) ? a : b;
+#endif
+}
+static inline vf vmin(vf a, vf b) {
+#if defined(__AVX512F__)
+  return _mm512_min_ps(b, a);
+#elif defined(__AVX2__)
+  return _mm256_min_ps(b, a);
+#elif defined(__SSE2__)
+  return _mm_min_ps(b, a);
+#else
+  return (a < b) | (a != a) ? a : b;
+#endif
+}

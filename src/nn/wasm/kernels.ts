@@ -458,6 +458,19 @@ export function dropoutForward(B: i32, S: i32, rate: f32, seed: u32, sampleOffse
   }
 }
 
+// y[n] += x[n] (one worker's gradient sums into the batch's)
+export function addInto(n: i32, x: usize, y: usize): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(y + o, f32x4.add(v128.load(y + o), v128.load(x + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(y + o, load<f32>(y + o) + load<f32>(x + o));
+  }
+}
+
 // y[n] = x[n] * mask[n] (dropout backward, and forward with a stored mask)
 export function mulInto(n: i32, x: usize, mask: usize, y: usize): void {
   let i = 0;
