@@ -67,7 +67,7 @@ const f32 = (a: ArrayLike<number>) => Float32Array.from(a);
 for (const set of kernelSets()) describe(`${set.name} kernels vs TypeScript reference`, () => {
   it('gemm: A·B, Aᵀ·B and overlapping rows, odd sizes, accumulate', () => {
     const w = new Wasm(set);
-    for (const [M, N, K] of [[1, 1, 1], [5, 13, 7], [9, 24, 3], [4, 8, 16], [7, 6, 33]]) {
+    for (const [M, N, K] of [[1, 1, 1], [5, 13, 7], [9, 24, 3], [4, 8, 16], [7, 6, 33], [1, 300, 9], [2, 150, 5], [8, 70, 4]]) {
       const A = rand(M * K);
       const B = rand(K * N);
       const C0 = rand(M * N);

@@ -40,16 +40,16 @@ inline void tile(int K, const float* A, long ra, long ca, const float* B, long r
   vf c[R][V];
 #pragma GCC unroll 16
   for (int r = 0; r < R; r++)
-#pragma GCC unroll 4
+#pragma GCC unroll 16
     for (int v = 0; v < V; v++) c[r][v] = vf{};
   for (int k = 0; k < K; k++) {
     vf b[V];
-#pragma GCC unroll 4
+#pragma GCC unroll 16
     for (int v = 0; v < V; v++) b[v] = vload(B + v * VW);
 #pragma GCC unroll 16
     for (int r = 0; r < R; r++) {
       const vf a = vset(A[r * ra]);
-#pragma GCC unroll 4
+#pragma GCC unroll 16
       for (int v = 0; v < V; v++) c[r][v] = vfma(a, b[v], c[r][v]);
     }
     A += ca;
@@ -57,17 +57,22 @@ inline void tile(int K, const float* A, long ra, long ca, const float* B, long r
   }
 #pragma GCC unroll 16
   for (int r = 0; r < R; r++)
-#pragma GCC unroll 4
+#pragma GCC unroll 16
     for (int v = 0; v < V; v++) {
       float* cp = C + r * rc + v * VW;
       vstore(cp, accumulate ? c[r][v] + vload(cp) : c[r][v]);
     }
 }
 
-// R rows of C, all columns
+// R rows of C, all columns. One or two rows (a single rep's recurrent steps) get wider
+// tiles: every accumulator is a chain of dependent FMAs, and it takes about eight chains
+// to keep both FMA units busy through their latency; 1 x NV vectors would leave them idle
+// most of the time. (The tile's shape does not change any element's sum.)
 template <int R>
 inline void rows(int N, int K, const float* A, long ra, long ca, const float* B, long rb, float* C, long rc, int accumulate) {
+  constexpr int WIDE = R == 1 ? 4 * NV : R == 2 ? 2 * NV : NV;
   int j = 0;
+  for (; WIDE > NV && j + WIDE * VW <= N; j += WIDE * VW) tile<R, WIDE>(K, A, ra, ca, B + j, rb, C + j, rc, accumulate);
   for (; j + NV * VW <= N; j += NV * VW) tile<R, NV>(K, A, ra, ca, B + j, rb, C + j, rc, accumulate);
   for (; j + VW <= N; j += VW) tile<R, 1>(K, A, ra, ca, B + j, rb, C + j, rc, accumulate);
   for (; j < N; j++)
