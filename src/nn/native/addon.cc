@@ -15,6 +15,9 @@
 #include <tuple>
 #include <vector>
 #include "kernels.h"
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 namespace {
 
@@ -81,12 +84,28 @@ struct Call {
   }
 };
 
+// Each kernel runs with denormals flushed to zero (MXCSR FTZ + DAZ; x86 handles a
+// denormal operand or result in a slow microcode path), and the caller's MXCSR is put
+// back before returning, so JavaScript's own arithmetic keeps IEEE denormals.
+#if defined(__x86_64__) || defined(__i386__)
+struct FlushDenormals {
+  const unsigned saved = _mm_getcsr();
+  FlushDenormals() { _mm_setcsr(saved | 0x8040); }
+  ~FlushDenormals() { _mm_setcsr(saved); }
+};
+#else
+struct FlushDenormals {};
+#endif
+
 #define KERNEL(name, ...)                                      \
   napi_value name(napi_env env, napi_callback_info info) {     \
     Call c(env, info);                                         \
     if (c.failed) return nullptr;                              \
     auto args = [&] { return std::make_tuple(__VA_ARGS__); }(); \
-    if (!c.failed) std::apply(c.k->name, args);                \
+    if (!c.failed) {                                           \
+      FlushDenormals ftz;                                      \
+      std::apply(c.k->name, args);                             \
+    }                                                          \
     return nullptr;                                            \
   }
 
