@@ -20,9 +20,9 @@ export type LayerName = (typeof LAYER_NAMES)[number];
 export const TRAINABLE_LAYERS = ['conv1', 'conv2', 'bilstm1', 'bilstm2', 'dense1', 'scores'] as const;
 export type TrainableLayer = (typeof TRAINABLE_LAYERS)[number];
 
-export interface WeightSpec {
+export interface WeightSpec<Name extends string = string> {
   /** TF.js / Keras weight name, e.g. "bilstm1/forward_lstm1/kernel". */
-  name: string;
+  name: Name;
   layer: TrainableLayer;
   shape: readonly number[];
   init: 'glorot_uniform' | 'orthogonal' | 'zeros' | 'lstm_bias';
@@ -30,16 +30,23 @@ export interface WeightSpec {
 
 const H4 = 4 * LSTM_UNITS; // gates i, f, c, o concatenated on the last axis
 
-function lstmSpecs(layer: 'bilstm1' | 'bilstm2', lstm: string, inputDim: number): WeightSpec[] {
-  return (['forward', 'backward'] as const).flatMap((dir) => [
-    { name: `${layer}/${dir}_${lstm}/kernel`, layer, shape: [inputDim, H4], init: 'glorot_uniform' },
-    { name: `${layer}/${dir}_${lstm}/recurrent_kernel`, layer, shape: [LSTM_UNITS, H4], init: 'orthogonal' },
-    { name: `${layer}/${dir}_${lstm}/bias`, layer, shape: [H4], init: 'lstm_bias' },
-  ] satisfies WeightSpec[]);
+type Direction = 'forward' | 'backward';
+/** One direction of a bidirectional LSTM layer, by its Keras weight-name prefix. */
+export type LstmDirection = `bilstm1/${Direction}_lstm1` | `bilstm2/${Direction}_lstm2`;
+
+function lstmSpecs<L extends 'bilstm1' | 'bilstm2', S extends 'lstm1' | 'lstm2'>(layer: L, lstm: S, inputDim: number) {
+  return (['forward', 'backward'] as const).flatMap((dir) => {
+    const prefix = `${layer}/${dir}_${lstm}` as const;
+    return [
+      { name: `${prefix}/kernel` as const, layer, shape: [inputDim, H4], init: 'glorot_uniform' },
+      { name: `${prefix}/recurrent_kernel` as const, layer, shape: [LSTM_UNITS, H4], init: 'orthogonal' },
+      { name: `${prefix}/bias` as const, layer, shape: [H4], init: 'lstm_bias' },
+    ] satisfies WeightSpec[];
+  });
 }
 
 /** All weights in Keras order; shapes in Keras layout (Conv1D kernel: [k, in, out]). */
-export const WEIGHT_SPECS: readonly WeightSpec[] = [
+export const WEIGHT_SPECS = [
   { name: 'conv1/kernel', layer: 'conv1', shape: [CONV1_KERNEL, N_FEATURES, CONV_FILTERS], init: 'glorot_uniform' },
   { name: 'conv1/bias', layer: 'conv1', shape: [CONV_FILTERS], init: 'zeros' },
   { name: 'conv2/kernel', layer: 'conv2', shape: [CONV2_KERNEL, CONV_FILTERS, CONV_FILTERS], init: 'glorot_uniform' },
@@ -50,7 +57,10 @@ export const WEIGHT_SPECS: readonly WeightSpec[] = [
   { name: 'dense1/bias', layer: 'dense1', shape: [DENSE_UNITS], init: 'zeros' },
   { name: 'scores/kernel', layer: 'scores', shape: [DENSE_UNITS, N_SCORES], init: 'glorot_uniform' },
   { name: 'scores/bias', layer: 'scores', shape: [N_SCORES], init: 'zeros' },
-];
+] as const satisfies readonly WeightSpec[];
+
+/** Every weight's name: a misspelt one does not compile. */
+export type WeightName = (typeof WEIGHT_SPECS)[number]['name'];
 
 export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 

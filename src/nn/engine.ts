@@ -9,8 +9,8 @@
 
 import { FRAMES, N_FEATURES, N_SCORES } from '../data/exercises.js';
 import {
-  ADAM, CONV1_KERNEL, CONV2_KERNEL, CONV_FILTERS, DENSE_UNITS, DROPOUT_RATE, LSTM_UNITS, type NamedWeights,
-  POOLED_FRAMES, TRAINABLE_LAYERS, type TrainableLayer, WEIGHT_SPECS, sizeOf,
+  ADAM, CONV1_KERNEL, CONV2_KERNEL, CONV_FILTERS, DENSE_UNITS, DROPOUT_RATE, LSTM_UNITS, type LstmDirection, type NamedWeights,
+  POOLED_FRAMES, TRAINABLE_LAYERS, type TrainableLayer, WEIGHT_SPECS, type WeightName, sizeOf,
 } from './architecture.js';
 import { type KernelSet, type Kernels, defaultKernelSet } from './kernels.js';
 
@@ -39,6 +39,60 @@ interface Slot {
   size: number;
 }
 
+/** One LSTM direction: its weights' names and the transposed copies for the backward products. */
+interface LstmSlots {
+  kernel: WeightName;
+  recurrent: WeightName;
+  bias: WeightName;
+  In: number;
+  WT: number; // (4H, In)
+  UT: number; // (4H, H)
+}
+
+/**
+ * The activation buffers, each a byte pointer into the kernel memory, sized for the
+ * batch capacity (floats per sample in the comment; "pad" buffers hold zero rows around
+ * each sample). d* are gradients of the activation of the same name.
+ */
+const ACTIVATIONS = {
+  xpad: XROWS * CIN, // (B, 94, 18) input, PAD1 zero rows before, 2 after
+  y: S, // targets (B, 6)
+  a1pad: A1ROWS * F, // conv1 out (B, 92, 64), a zero row around
+  a2: T * F, // conv2 out (B, 90, 64)
+  poolArg: TP * F, // (B, 45, 64) lane masks
+  pool: TP * F,
+  mask1: TP * F,
+  d1: TP * F, // drop1 out (B, 45, 64)
+  g1f: TP * H4, // gates (B, 45, 256), per layer and direction
+  g1b: TP * H4,
+  c1f: TP * H, // cells (B, 45, 64)
+  c1b: TP * H,
+  h1: TP * 2 * H, // hidden states (B, 45, 128) [fwd, bwd]
+  g2f: TP * H4,
+  g2b: TP * H4,
+  c2f: TP * H,
+  c2b: TP * H,
+  h2: TP * 2 * H,
+  o2: 2 * H, // bilstm2 last-step output (B, 128)
+  e1: D, // dense1 out
+  mask2: D,
+  e1d: D, // drop2 out
+  out: S, // scores (B, 6)
+  dOut: S,
+  dE1d: D,
+  dE1: D,
+  dO2: 2 * H,
+  dH2: TP * 2 * H,
+  dG: TP * H4,
+  dh: H,
+  dc: H,
+  dH1: TP * 2 * H,
+  dD1: TP * F,
+  dA2pad: A1ROWS * F, // (B, 92, 64), a zero row around
+  dA1: T * F,
+} as const;
+type Activation = keyof typeof ACTIVATIONS;
+
 /** Options of one forward pass. */
 export interface ForwardOptions {
   training?: boolean;
@@ -53,7 +107,7 @@ const align = (bytes: number, to = 64): number => Math.ceil(bytes / to) * to;
 export class Engine {
   readonly k: Kernels;
   /** Float offsets of each weight within a parameter-sized region. */
-  readonly slots: Map<string, Slot>;
+  readonly slots: Map<WeightName, Slot>;
   /** Floats per parameter-sized region (weights aligned to 4 floats). */
   readonly regionFloats: number;
   readonly params: number; // byte pointers of the four regions
@@ -65,13 +119,13 @@ export class Engine {
   private readonly layerRange: Record<TrainableLayer, { offset: number; size: number }>;
   // weight-derived scratch
   private readonly conv2Flip: number;
-  private readonly lstmT: { WT: number; UT: number; In: number; name: string }[];
+  private readonly lstmT: LstmSlots[];
   private readonly dense1T: number;
   private readonly scoresT: number;
   private readonly lossOut: number;
   private readonly activationsBase: number;
   private cap = 0;
-  private a!: Record<string, number>; // activation pointers for the current capacity
+  private a!: Record<Activation, number>; // activation pointers for the current capacity
 
   constructor(capacity = 64, kernels: KernelSet = defaultKernelSet()) {
     this.k = kernels.instantiate();
@@ -101,10 +155,11 @@ export class Engine {
     this.gradsIn = take(off);
     this.conv2Flip = take(CONV2_KERNEL * F * F);
     this.lstmT = [];
-    for (const [layer, lstm, In] of [['bilstm1', 'lstm1', F], ['bilstm2', 'lstm2', 2 * H]] as const) {
-      for (const dir of ['forward', 'backward']) {
-        this.lstmT.push({ WT: take(H4 * In), UT: take(H4 * H), In, name: `${layer}/${dir}_${lstm}` });
-      }
+    const directions: [LstmDirection, number][] = [
+      ['bilstm1/forward_lstm1', F], ['bilstm1/backward_lstm1', F], ['bilstm2/forward_lstm2', 2 * H], ['bilstm2/backward_lstm2', 2 * H],
+    ];
+    for (const [name, In] of directions) {
+      this.lstmT.push({ kernel: `${name}/kernel`, recurrent: `${name}/recurrent_kernel`, bias: `${name}/bias`, In, WT: take(H4 * In), UT: take(H4 * H) });
     }
     this.dense1T = take(D * 2 * H);
     this.scoresT = take(S * D);
@@ -121,45 +176,11 @@ export class Engine {
   ensureCapacity(n: number): void {
     if (n <= this.cap) return;
     let p = this.activationsBase;
-    const a: Record<string, number> = {};
-    const take = (name: string, floats: number): void => {
+    const a = {} as Record<Activation, number>;
+    for (const [name, floatsPerSample] of Object.entries(ACTIVATIONS) as [Activation, number][]) {
       a[name] = p;
-      p = align(p + floats * 4);
-    };
-    const B = n;
-    take('xpad', B * XROWS * CIN); // (B, 94, 18) zero rows around each sample
-    take('y', B * S); // targets (B, 6)
-    take('a1pad', B * A1ROWS * F); // conv1 out (B, 92, 64) zero row around
-    take('a2', B * T * F); // conv2 out (B, 90, 64)
-    take('poolArg', B * TP * F); // (B, 45, 64) lane masks
-    take('pool', B * TP * F);
-    take('mask1', B * TP * F);
-    take('d1', B * TP * F); // drop1 out (B, 45, 64)
-    for (const l of ['1', '2']) {
-      take(`g${l}f`, B * TP * H4); // gates (B, 45, 256)
-      take(`g${l}b`, B * TP * H4);
-      take(`c${l}f`, B * TP * H); // cells (B, 45, 64)
-      take(`c${l}b`, B * TP * H);
-      take(`h${l}`, B * TP * 2 * H); // hidden states (B, 45, 128) [fwd, bwd]
+      p = align(p + n * floatsPerSample * 4);
     }
-    take('o2', B * 2 * H); // bilstm2 last-step output (B, 128)
-    take('e1', B * D); // dense1 out
-    take('mask2', B * D);
-    take('e1d', B * D); // drop2 out
-    take('out', B * S); // scores (B, 6)
-    // gradients of activations
-    take('dOut', B * S);
-    take('dE1d', B * D);
-    take('dE1', B * D);
-    take('dO2', B * 2 * H);
-    take('dH2', B * TP * 2 * H);
-    take('dG', B * TP * H4);
-    take('dh', B * H);
-    take('dc', B * H);
-    take('dH1', B * TP * 2 * H);
-    take('dD1', B * TP * F);
-    take('dA2pad', B * A1ROWS * F); // (B, 92, 64) zero row around
-    take('dA1', B * T * F);
     const need = p;
     const have = this.k.memory.buffer.byteLength;
     if (need > have) this.k.memory.grow(Math.ceil((need - have) / PAGE));
@@ -204,11 +225,11 @@ export class Engine {
     return out;
   }
 
-  private w(name: string): number {
+  private w(name: WeightName): number {
     return this.params + this.slots.get(name)!.offset * 4;
   }
 
-  private g(name: string): number {
+  private g(name: WeightName): number {
     return this.grads + this.slots.get(name)!.offset * 4;
   }
 
@@ -258,8 +279,8 @@ export class Engine {
 
   private lstmLayer(n: number, first: number, X: number, In: number, gf: number, cf: number, gb: number, cb: number, Hs: number): void {
     const [fw, bw] = [this.lstmT[first], this.lstmT[first + 1]];
-    this.k.lstmForward(n, TP, In, H, X, this.w(`${fw.name}/kernel`), this.w(`${fw.name}/recurrent_kernel`), this.w(`${fw.name}/bias`), gf, cf, Hs, 2 * H, 0);
-    this.k.lstmForward(n, TP, In, H, X, this.w(`${bw.name}/kernel`), this.w(`${bw.name}/recurrent_kernel`), this.w(`${bw.name}/bias`), gb, cb, Hs + H * 4, 2 * H, 1);
+    this.k.lstmForward(n, TP, In, H, X, this.w(fw.kernel), this.w(fw.recurrent), this.w(fw.bias), gf, cf, Hs, 2 * H, 0);
+    this.k.lstmForward(n, TP, In, H, X, this.w(bw.kernel), this.w(bw.recurrent), this.w(bw.bias), gb, cb, Hs + H * 4, 2 * H, 1);
   }
 
   /** Transposed kernels for the backward products; call after the weights change. */
@@ -267,8 +288,8 @@ export class Engine {
     const { k } = this;
     k.conv1dFlipKernel(CONV2_KERNEL, F, F, this.w('conv2/kernel'), this.conv2Flip);
     for (const l of this.lstmT) {
-      k.transpose(l.In, H4, this.w(`${l.name}/kernel`), l.WT);
-      k.transpose(H, H4, this.w(`${l.name}/recurrent_kernel`), l.UT);
+      k.transpose(l.In, H4, this.w(l.kernel), l.WT);
+      k.transpose(H, H4, this.w(l.recurrent), l.UT);
     }
     k.transpose(2 * H, D, this.w('dense1/kernel'), this.dense1T);
     k.transpose(D, S, this.w('scores/kernel'), this.scoresT);
@@ -346,9 +367,9 @@ export class Engine {
     const fw = this.lstmT[first];
     const bw = this.lstmT[first + 1];
     k.lstmBackward(n, TP, In, H, X, fw.WT, fw.UT, gf, cf, Hs, 2 * H, dHs, a.dG, a.dh, a.dc,
-      this.g(`${fw.name}/kernel`), this.g(`${fw.name}/recurrent_kernel`), this.g(`${fw.name}/bias`), dX, 0, 0);
+      this.g(fw.kernel), this.g(fw.recurrent), this.g(fw.bias), dX, 0, 0);
     k.lstmBackward(n, TP, In, H, X, bw.WT, bw.UT, gb, cb, Hs + H * 4, 2 * H, dHs + H * 4, a.dG, a.dh, a.dc,
-      this.g(`${bw.name}/kernel`), this.g(`${bw.name}/recurrent_kernel`), this.g(`${bw.name}/bias`), dX, 1, 1);
+      this.g(bw.kernel), this.g(bw.recurrent), this.g(bw.bias), dX, 1, 1);
   }
 
   /** Adds another engine's gradient region (a worker's, same layout) into this one's. */
