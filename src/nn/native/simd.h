@@ -11,14 +11,18 @@
 #include <immintrin.h>
 #endif
 
+// FS_PS(op): this set's packed-float intrinsic, e.g. FS_PS(max) is _mm256_max_ps with AVX2
 #if defined(__AVX512F__)
 #define FS_ISA avx512
+#define FS_PS(op) _mm512_##op##_ps
 constexpr int VW = 16;
 #elif defined(__AVX2__) && defined(__FMA__)
 #define FS_ISA avx2
+#define FS_PS(op) _mm256_##op##_ps
 constexpr int VW = 8;
 #elif defined(__SSE2__)
 #define FS_ISA sse2
+#define FS_PS(op) _mm_##op##_ps
 constexpr int VW = 4;
 #else
 #define FS_ISA portable
@@ -37,12 +41,8 @@ static inline vf vload(const float* p) {
 static inline void vstore(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
 // s in every lane (a broadcast; `vf{} + s` would add 0 first, which the compiler may not drop)
 static inline vf vset(float s) {
-#if defined(__AVX512F__)
-  return _mm512_set1_ps(s);
-#elif defined(__AVX2__)
-  return _mm256_set1_ps(s);
-#elif defined(__SSE2__)
-  return _mm_set1_ps(s);
+#if defined(FS_PS)
+  return FS_PS(set1)(s);
 #else
   vf v;
   for (int i = 0; i < VW; i++) v[i] = s;
@@ -70,12 +70,8 @@ static inline float sfma(float a, float b, float c) {
 }
 
 static inline vf vsqrt(vf x) {
-#if defined(__AVX512F__)
-  return _mm512_sqrt_ps(x);
-#elif defined(__AVX2__)
-  return _mm256_sqrt_ps(x);
-#elif defined(__SSE2__)
-  return _mm_sqrt_ps(x);
+#if defined(FS_PS)
+  return FS_PS(sqrt)(x);
 #else
   for (int i = 0; i < VW; i++) x[i] = __builtin_sqrtf(x[i]);
   return x;
@@ -103,25 +99,10 @@ static inline vf vrecip(vf x) {
 // max / min that keep a NaN in a (as WebAssembly's f32x4.max/min do): a NaN input must
 // reach the loss, where training stops on it, not vanish in a ReLU or exp's clamp
 // (x86 max/min return their second operand when either is a NaN: one instruction)
-static inline vf vmax(vf a, vf b) {
-#if defined(__AVX512F__)
-  return _mm512_max_ps(b, a);
-#elif defined(__AVX2__)
-  return _mm256_max_ps(b, a);
-#elif defined(__SSE2__)
-  return _mm_max_ps(b, a);
+#if defined(FS_PS)
+static inline vf vmax(vf a, vf b) { return FS_PS(max)(b, a); }
+static inline vf vmin(vf a, vf b) { return FS_PS(min)(b, a); }
 #else
-  return (a > b) | (a != a) ? a : b;
+static inline vf vmax(vf a, vf b) { return (a > b) | (a != a) ? a : b; }
+static inline vf vmin(vf a, vf b) { return (a < b) | (a != a) ? a : b; }
 #endif
-}
-static inline vf vmin(vf a, vf b) {
-#if defined(__AVX512F__)
-  return _mm512_min_ps(b, a);
-#elif defined(__AVX2__)
-  return _mm256_min_ps(b, a);
-#elif defined(__SSE2__)
-  return _mm_min_ps(b, a);
-#else
-  return (a < b) | (a != a) ? a : b;
-#endif
-}
