@@ -13,6 +13,8 @@
 #include <cstring>
 #include <string>
 #include <tuple>
+#include <type_traits>
+#include <utility>
 #include <vector>
 #include "kernels.h"
 #if defined(__x86_64__) || defined(__i386__)
@@ -33,6 +35,24 @@ std::vector<const KernelTable*> supported() {
 #endif
   return out;
 }
+
+// Each kernel runs with denormals flushed to zero (MXCSR FTZ + DAZ; x86 handles a
+// denormal operand or result in a slow microcode path), and the caller's MXCSR is put
+// back before returning, so JavaScript's own arithmetic keeps IEEE denormals.
+#if defined(__x86_64__) || defined(__i386__)
+struct FlushDenormals {
+  const unsigned saved = _mm_getcsr();
+  FlushDenormals() { _mm_setcsr(saved | 0x8040); }
+  ~FlushDenormals() { _mm_setcsr(saved); }
+};
+#else
+struct FlushDenormals {};
+#endif
+
+template <typename F>
+struct KernelArity;
+template <typename... A>
+struct KernelArity<void (*)(A...)> : std::integral_constant<size_t, sizeof...(A)> {};
 
 // One call's arguments: argv[0] the memory, then the kernel's own arguments.
 struct Call {
@@ -76,59 +96,41 @@ struct Call {
     return float(v);
   }
   // a byte offset into the memory as a pointer; 0 is nullptr
-  template <typename P = float>
+  template <typename P>
   P* p(size_t n) {
     const uint32_t off = u(n);
     if (off >= bytes && off != 0) fail("a pointer lies outside the engine's memory");
     return off == 0 || failed ? nullptr : reinterpret_cast<P*>(base + off);
   }
-};
-
-// Each kernel runs with denormals flushed to zero (MXCSR FTZ + DAZ; x86 handles a
-// denormal operand or result in a slow microcode path), and the caller's MXCSR is put
-// back before returning, so JavaScript's own arithmetic keeps IEEE denormals.
-#if defined(__x86_64__) || defined(__i386__)
-struct FlushDenormals {
-  const unsigned saved = _mm_getcsr();
-  FlushDenormals() { _mm_setcsr(saved | 0x8040); }
-  ~FlushDenormals() { _mm_setcsr(saved); }
-};
-#else
-struct FlushDenormals {};
-#endif
-
-#define KERNEL(name, ...)                                      \
-  napi_value name(napi_env env, napi_callback_info info) {     \
-    Call c(env, info);                                         \
-    if (c.failed) return nullptr;                              \
-    auto args = [&] { return std::make_tuple(__VA_ARGS__); }(); \
-    if (!c.failed) {                                           \
-      FlushDenormals ftz;                                      \
-      std::apply(c.k->name, args);                             \
-    }                                                          \
-    return nullptr;                                            \
+  // argument n as the kernel's parameter type T
+  template <typename T>
+  T get(size_t n) {
+    if constexpr (std::is_same_v<T, int>) return i(n);
+    else if constexpr (std::is_same_v<T, uint32_t>) return u(n);
+    else if constexpr (std::is_same_v<T, float>) return f(n);
+    else {
+      static_assert(std::is_pointer_v<T>, "kernel parameters are int, uint32_t, float or pointers");
+      return p<std::remove_const_t<std::remove_pointer_t<T>>>(n);
+    }
   }
+  // calls f with arguments 1.. read by f's own parameter types (a braced list reads them in order)
+  template <typename... A, size_t... I>
+  void invoke(void (*f)(A...), std::index_sequence<I...>) {
+    std::tuple<A...> args{get<A>(I + 1)...};
+    if (failed) return;
+    FlushDenormals ftz;
+    std::apply(f, args);
+  }
+};
 
-KERNEL(gemm, c.i(1), c.i(2), c.i(3), c.p(4), c.i(5), c.i(6), c.p(7), c.i(8), c.p(9), c.i(10), c.i(11))
-KERNEL(transpose, c.i(1), c.i(2), c.p(3), c.p(4))
-KERNEL(zero, c.p(1), c.i(2))
-KERNEL(conv1dForward, c.i(1), c.i(2), c.i(3), c.i(4), c.i(5), c.p(6), c.p(7), c.p(8), c.p(9), c.i(10))
-KERNEL(conv1dBackward, c.i(1), c.i(2), c.i(3), c.i(4), c.i(5), c.i(6), c.p(7), c.p(8), c.i(9), c.p(10), c.i(11), c.p(12), c.p(13), c.p(14), c.p(15))
-KERNEL(conv1dFlipKernel, c.i(1), c.i(2), c.i(3), c.p(4), c.p(5))
-KERNEL(maxPool1dForward, c.i(1), c.i(2), c.i(3), c.p(4), c.p(5), c.p(6))
-KERNEL(maxPool1dBackward, c.i(1), c.i(2), c.i(3), c.p(4), c.p(5), c.p(6), c.i(7))
-KERNEL(dropoutForward, c.i(1), c.i(2), c.f(3), c.u(4), c.i(5), c.p(6), c.p(7), c.p(8))
-KERNEL(addInto, c.i(1), c.p(2), c.p(3))
-KERNEL(mulInto, c.i(1), c.p(2), c.p(3), c.p(4))
-KERNEL(lstmForward, c.i(1), c.i(2), c.i(3), c.i(4), c.p(5), c.p(6), c.p(7), c.p(8), c.p(9), c.p(10), c.p(11), c.i(12), c.i(13))
-KERNEL(lstmBackward, c.i(1), c.i(2), c.i(3), c.i(4), c.p(5), c.p(6), c.p(7), c.p(8), c.p(9), c.p(10), c.i(11), c.p(12), c.p(13), c.p(14),
-       c.p(15), c.p(16), c.p(17), c.p(18), c.p(19), c.i(20), c.i(21))
-KERNEL(bidirectionalLastForward, c.i(1), c.i(2), c.i(3), c.p(4), c.p(5))
-KERNEL(bidirectionalLastBackward, c.i(1), c.i(2), c.i(3), c.p(4), c.p(5))
-KERNEL(denseForward, c.i(1), c.i(2), c.i(3), c.p(4), c.p(5), c.p(6), c.p(7), c.i(8))
-KERNEL(denseBackward, c.i(1), c.i(2), c.i(3), c.p(4), c.p(5), c.p(6), c.p(7), c.p(8), c.p(9), c.p(10), c.i(11))
-KERNEL(mseLoss, c.i(1), c.p(2), c.p(3), c.p(4), c.f(5), c.p<double>(6))
-KERNEL(adamUpdate, c.i(1), c.p(2), c.p(3), c.p(4), c.p(5), c.f(6), c.f(7), c.f(8), c.f(9))
+// The Node-API function of one kernel (a field of KernelTable); its table is the callback data.
+template <auto Field>
+napi_value kernel(napi_env env, napi_callback_info info) {
+  Call c(env, info);
+  using F = std::remove_const_t<std::remove_reference_t<decltype(c.k->*Field)>>;
+  if (!c.failed) c.invoke(c.k->*Field, std::make_index_sequence<KernelArity<F>::value>{});
+  return nullptr;
+}
 
 napi_value str(napi_env env, const char* s) {
   napi_value v;
@@ -158,13 +160,8 @@ napi_value kernels(napi_env env, napi_callback_info info) {
     napi_throw_error(env, nullptr, (std::string("native kernels: this CPU cannot run the \"") + name + "\" build").c_str());
     return nullptr;
   }
-  const std::pair<const char*, napi_callback> fns[] = {
-    {"gemm", gemm}, {"transpose", transpose}, {"zero", zero}, {"conv1dForward", conv1dForward}, {"conv1dBackward", conv1dBackward},
-    {"conv1dFlipKernel", conv1dFlipKernel}, {"maxPool1dForward", maxPool1dForward}, {"maxPool1dBackward", maxPool1dBackward},
-    {"dropoutForward", dropoutForward}, {"addInto", addInto}, {"mulInto", mulInto}, {"lstmForward", lstmForward}, {"lstmBackward", lstmBackward},
-    {"bidirectionalLastForward", bidirectionalLastForward}, {"bidirectionalLastBackward", bidirectionalLastBackward},
-    {"denseForward", denseForward}, {"denseBackward", denseBackward}, {"mseLoss", mseLoss}, {"adamUpdate", adamUpdate},
-  };
+#define FS_BIND(name) {#name, kernel<&KernelTable::name>},
+  const std::pair<const char*, napi_callback> fns[] = {FS_KERNELS(FS_BIND)};
   napi_value out;
   napi_create_object(env, &out);
   for (const auto& [fname, cb] : fns) {

@@ -470,10 +470,7 @@ void adamUpdate(int n, float* w, const float* g, float* m, float* v, float alpha
 
 #define FS_STR2(x) #x
 #define FS_STR(x) FS_STR2(x)
-extern const KernelTable table = {
-  FS_STR(FS_ISA), gemm, transpose, zero, conv1dForward, conv1dBackward, conv1dFlipKernel, maxPool1dForward, maxPool1dBackward,
-  dropoutForward, addInto, mulInto, lstmForward, lstmBackward, bidirectionalLastForward, bidirectionalLastBackward, denseForward, denseBackward,
-  mseLoss, adamUpdate,
-};
+#define FS_ENTRY(name) name,
+extern const KernelTable table = {FS_STR(FS_ISA), FS_KERNELS(FS_ENTRY)};
 
 } // namespace FS_ISA

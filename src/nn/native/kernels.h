@@ -5,6 +5,15 @@
 #pragma once
 #include <cstdint>
 
+// Every kernel by name, in KernelTable's order: the table's initializer (kernels.cc) and
+// the addon's exports (addon.cc) are generated from this list; each kernel's signature
+// is written once, as its field below, and the addon reads a call's arguments by it.
+#define FS_KERNELS(X)                                                                                          \
+  X(gemm) X(transpose) X(zero) X(conv1dForward) X(conv1dBackward) X(conv1dFlipKernel) X(maxPool1dForward)      \
+  X(maxPool1dBackward) X(dropoutForward) X(addInto) X(mulInto) X(lstmForward) X(lstmBackward)                  \
+  X(bidirectionalLastForward) X(bidirectionalLastBackward) X(denseForward) X(denseBackward) X(mseLoss)          \
+  X(adamUpdate)
+
 struct KernelTable {
   const char* isa;
   void (*gemm)(int M, int N, int K, const float* A, int rsA, int csA, const float* B, int ldb, float* C, int ldc, int accumulate);
