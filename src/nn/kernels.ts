@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import v8 from 'node:v8';
+import type { instantiate as instantiateWasmKernels } from './wasm/generated/kernels.js';
 
 /** The engine's memory: a WebAssembly.Memory, or a native buffer that grows the same way. */
 export interface KernelMemory {
@@ -18,30 +19,13 @@ export interface KernelMemory {
   grow(pages: number): number;
 }
 
-/** What every kernel set exports (pointers are byte offsets into `memory`; 0 means none). */
-export interface Kernels {
-  memory: KernelMemory;
-  heapBase(): number;
-  gemm(M: number, N: number, K: number, A: number, rsA: number, csA: number, B: number, ldb: number, C: number, ldc: number, acc: number): void;
-  transpose(R: number, C: number, src: number, dst: number): void;
-  zero(x: number, n: number): void;
-  conv1dForward(B: number, T: number, Cin: number, Cout: number, k: number, Xpad: number, W: number, bias: number, Y: number, sy: number): void;
-  conv1dBackward(B: number, T: number, Cin: number, Cout: number, k: number, pad: number, Xpad: number, Y: number, sy: number, dY: number, sdy: number, dW: number, dBias: number, Wflip: number, dX: number): void;
-  conv1dFlipKernel(k: number, Cin: number, Cout: number, W: number, Wflip: number): void;
-  maxPool1dForward(B: number, Tout: number, C: number, X: number, Y: number, arg: number): void;
-  maxPool1dBackward(B: number, Tout: number, C: number, dY: number, arg: number, dX: number, sdx: number): void;
-  dropoutForward(B: number, S: number, rate: number, seed: number, sampleOffset: number, X: number, Y: number, mask: number): void;
-  addInto(n: number, x: number, y: number): void;
-  mulInto(n: number, x: number, mask: number, y: number): void;
-  lstmForward(B: number, T: number, In: number, H: number, X: number, W: number, U: number, bias: number, G: number, Cs: number, Hs: number, ldh: number, reverse: number): void;
-  lstmBackward(B: number, T: number, In: number, H: number, X: number, WT: number, UT: number, G: number, Cs: number, Hs: number, ldh: number, dHs: number, dG: number, dh: number, dc: number, dW: number, dU: number, dBias: number, dX: number, accumulateDX: number, reverse: number): void;
-  bidirectionalLastForward(B: number, T: number, H: number, Hs: number, Y: number): void;
-  bidirectionalLastBackward(B: number, T: number, H: number, dY: number, dHs: number): void;
-  denseForward(B: number, In: number, Out: number, X: number, W: number, bias: number, Y: number, act: number): void;
-  denseBackward(B: number, In: number, Out: number, X: number, WT: number, Y: number, dY: number, dW: number, dBias: number, dX: number, act: number): void;
-  mseLoss(n: number, P: number, Y: number, dP: number, normalizer: number, out: number): void;
-  adamUpdate(n: number, w: number, g: number, m: number, v: number, alpha: number, oneMinusBeta1: number, oneMinusBeta2: number, eps: number): void;
-}
+/**
+ * What every kernel set exports (pointers are byte offsets into `memory`; 0 means none):
+ * the AssemblyScript kernels' exports, whose signatures are the one TypeScript source
+ * (`npm run build` writes their typings to src/nn/wasm/generated/ with asc's bindings);
+ * the native sets (src/nn/native/kernels.h) export the same functions.
+ */
+export type Kernels = Omit<Awaited<ReturnType<typeof instantiateWasmKernels>>, 'memory'> & { memory: KernelMemory };
 
 /** One set: its name (what `bench` reports) and a factory of fresh kernel instances. */
 export interface KernelSet {

@@ -201,14 +201,14 @@ export function transpose(R: i32, C: i32, src: usize, dst: usize): void {
 }
 
 // Y[M,N] rows (stride ldy) = bias[N]: the starting value that a GEMM then accumulates into.
-export function fillRows(M: i32, N: i32, Y: usize, ldy: i32, bias: usize): void {
+function fillRows(M: i32, N: i32, Y: usize, ldy: i32, bias: usize): void {
   for (let i = 0; i < M; i++) {
     memory.copy(Y + ((<usize>i * ldy) << 2), bias, <usize>N << 2);
   }
 }
 
 // out[N] += sum over M rows of X[M,N] (stride ldx): bias gradients.
-export function colSum(M: i32, N: i32, X: usize, ldx: i32, out: usize): void {
+function colSum(M: i32, N: i32, X: usize, ldx: i32, out: usize): void {
   for (let i = 0; i < M; i++) {
     const xp = X + ((<usize>i * ldx) << 2);
     let j = 0;
