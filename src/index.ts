@@ -3,7 +3,8 @@
 export * from './data/exercises.js';
 export * from './nn/architecture.js';
 export { initWeights } from './nn/init.js';
-export { type AdamState, type Checkpoint, type CheckpointExtra, type LoadCheckpointOptions, formScorerTopology, loadCheckpoint, saveCheckpoint } from './nn/checkpoint.js';
+export { type Checkpoint, type CheckpointExtra, type LoadCheckpointOptions, formScorerTopology, loadCheckpoint, saveCheckpoint } from './nn/checkpoint.js';
+export * from './nn/optimizer.js';
 export { referenceForward } from './nn/reference/network.js';
 export * from './nn/model.js';
 export { type BenchSettings, type BenchResult, benchEngine } from './nn/bench.js';

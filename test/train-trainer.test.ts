@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { generateSynthetic, writeSynthetic } from '../src/data/synthetic.js';
 import type { Exercise } from '../src/data/exercises.js';
 import { loadCheckpoint } from '../src/nn/checkpoint.js';
+import type { AdamState } from '../src/nn/optimizer.js';
 import { WEIGHT_SPECS, type NamedWeights } from '../src/nn/architecture.js';
 import { readHistoryCsv } from '../src/train/callbacks.js';
 import { readEventFile } from '../src/train/tensorboard.js';
@@ -141,16 +142,16 @@ test('resume: an interrupted run continues at the next epoch with the saved opti
   assert.match(summarize(first).join('\n'), /last good checkpoint: .*squat_phase1_last\/ \(after epoch 1\); continue with --resume/);
 
   const rec = recording(models);
-  let atStart: ReturnType<TrainableModel['getOptimizerState']> | null = null;
+  let atStart: AdamState | null = null;
   const second = await trainExercise('squat', 1, options(root, dataDir, rec.factory, {
     epochs, modelsDir, resume: true,
     shouldStop: () => false,
-    log: (line) => { if (line.includes('resumed from') && rec.made[0]) atStart = rec.made[0].getOptimizerState(); },
+    log: (line) => { if (line.includes('resumed from') && rec.made[0]) atStart = rec.made[0].optimizer.getState(); },
   }));
   assert.equal(second.initialEpoch, 1);
   assert.deepEqual(second.history.map((h) => h.epoch), [1, 2]);
   assert.ok(atStart, 'the run announced its resume point');
-  const resumedState = atStart as unknown as ReturnType<TrainableModel['getOptimizerState']>;
+  const resumedState = atStart as unknown as AdamState;
   assert.equal(resumedState.step, saved.optimizer!.step);
   assert.equal(resumedState.learningRate, saved.optimizer!.learningRate);
   for (const s of WEIGHT_SPECS) {

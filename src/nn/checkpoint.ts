@@ -18,14 +18,7 @@ import {
   ADAM, CONV1_KERNEL, CONV2_KERNEL, CONV_FILTERS, DENSE_UNITS, DROPOUT_RATE, LSTM_UNITS, type NamedWeights, POOL_SIZE,
   TRAINABLE_LAYERS, type TrainableLayer, WEIGHT_SPECS, sizeOf,
 } from './architecture.js';
-
-/** Adam optimizer state: `step` updates done so far (the next update uses step + 1). */
-export interface AdamState {
-  step: number;
-  learningRate: number;
-  m: NamedWeights;
-  v: NamedWeights;
-}
+import type { AdamState } from './optimizer.js';
 
 export interface CheckpointExtra {
   optimizer?: AdamState;

@@ -8,47 +8,45 @@ import { N_SCORES, type Exercise } from '../data/exercises.js';
 import { hasRealData, loadDataset, type Dataset } from '../data/dataset.js';
 import { type DataProfile, readGenerationRecord } from '../data/synthetic.js';
 import { INPUT_SIZE, TRAINABLE_LAYERS, type NamedWeights, type TrainableLayer } from '../nn/architecture.js';
-import type { AdamState } from '../nn/checkpoint.js';
+import type { Adam, AdamState } from '../nn/optimizer.js';
 import { measureCoverage } from '../data/coverage.js';
 import { Random } from '../util/random.js';
+import { BackupAndRestore, trainingStateOf, type TrainingState } from './backup.js';
 import {
-  Callback, CSVLogger, EarlyStopping, ModelCheckpoint, ReduceLROnPlateau, TensorBoard,
+  Callback, CSVLogger, EarlyStopping, ModelCheckpoint, ReduceLROnPlateau, StopOnSignal, TensorBoard,
   type CallbackModel, type EpochLogs,
 } from './callbacks.js';
 import { PHASES, phasePaths, seedsRecordPath, type Phase, type PhasePaths } from './phases.js';
-import { formatDuration, type ProgressBar } from './progress.js';
-
-/** Adam's state as the checkpoint module stores it. */
-export type OptimizerState = AdamState;
+import { formatDuration, ProgbarLogger, type ProgressBar } from './progress.js';
 
 /** What the trainer needs of a model: FormScorer has all of it. */
 export interface TrainableModel extends CallbackModel {
+  readonly optimizer: Adam;
   trainStep(x: Float32Array, y: Float32Array, n: number): Promise<{ loss: number; mae: number }>;
   evaluate(x: Float32Array, y: Float32Array, n: number, batch?: number): Promise<{ loss: number; mae: number }>;
   setTrainable(layer: TrainableLayer, on: boolean): void;
-  getOptimizerState(): OptimizerState;
-  setOptimizerState(state: OptimizerState): void;
   dispose(): Promise<void>;
 }
 
 export interface ModelOptions {
   seed?: number;
   threads?: number;
+  learningRate?: number;
 }
 
 /** How models are made and checkpoints read; the default is FormScorer and the checkpoint module. */
 export interface ModelFactory {
   create(opts: ModelOptions): Promise<TrainableModel>;
   fromWeights(weights: NamedWeights, opts: ModelOptions): Promise<TrainableModel>;
-  readCheckpoint(dir: string): { weights: NamedWeights; optimizer?: OptimizerState; training?: Record<string, unknown> };
+  readCheckpoint(dir: string): { weights: NamedWeights; optimizer?: AdamState; training?: Record<string, unknown> };
 }
 
 export async function formScorerFactory(): Promise<ModelFactory> {
   const [{ FormScorer }, { loadCheckpoint }] = await Promise.all([import('../nn/model.js'), import('../nn/checkpoint.js')]);
   return {
-    create: (opts) => FormScorer.create(opts) as Promise<TrainableModel>,
-    fromWeights: (weights, opts) => FormScorer.fromWeights(weights, opts) as Promise<TrainableModel>,
-    readCheckpoint: (dir) => loadCheckpoint(dir) as ReturnType<ModelFactory['readCheckpoint']>,
+    create: (opts) => FormScorer.create(opts),
+    fromWeights: (weights, opts) => FormScorer.fromWeights(weights, opts),
+    readCheckpoint: (dir) => loadCheckpoint(dir),
   };
 }
 
@@ -68,12 +66,8 @@ export interface FitOptions {
   seed: number;
   /** First epoch index to run (a resumed run's next epoch). */
   initialEpoch?: number;
+  /** Called in list order at every hook; a ProgbarLogger among them also shows the others' notices. */
   callbacks?: Callback[];
-  progress?: ProgressBar | null;
-  /** Polled after every step; true ends training after that step (Ctrl-C). */
-  shouldStop?: () => boolean;
-  /** Runs after the callbacks of every completed epoch (the trainer writes its resume checkpoint here). */
-  afterEpoch?: (epoch: number, logs: EpochLogs, stopping: boolean) => void | Promise<void>;
   /** Batch size of validation passes; default the engine's. */
   validationBatch?: number;
 }
@@ -95,17 +89,23 @@ export function epochSeed(seed: number, epoch: number): number {
 }
 
 export async function fit(model: TrainableModel, train: DataSplit, val: DataSplit, opts: FitOptions): Promise<FitResult> {
-  const { epochs, batchSize, seed, callbacks = [], progress = null } = opts;
+  const { epochs, batchSize, seed, callbacks = [] } = opts;
   const initialEpoch = opts.initialEpoch ?? 0;
   if (!(batchSize >= 1)) throw new Error(`batch size must be at least 1 (got ${batchSize})`);
   if (train.n < 1 || val.n < 1) throw new Error(`need at least one training and one validation sample (got ${train.n} and ${val.n})`);
   const steps = Math.ceil(train.n / batchSize);
+  const progbar = callbacks.find((cb): cb is ProgbarLogger => cb instanceof ProgbarLogger);
   for (const cb of callbacks) {
     cb.setModel(model);
     cb.setParams({ epochs, steps, initialEpoch });
-    if (progress) cb.say = (line) => progress.message(line);
+    cb.peers = callbacks;
+    if (progbar) cb.say = (line) => progbar.bar.message(line);
   }
-  for (const cb of callbacks) await cb.onTrainBegin();
+  const each = async (hook: (cb: Callback) => void | Promise<void>) => {
+    for (const cb of callbacks) await hook(cb);
+  };
+  const interrupted = () => callbacks.some((cb) => cb.interruptTraining);
+  await each((cb) => cb.onTrainBegin());
 
   // Batch buffers allocated once: (B, 90, 18) and (B, 6).
   const xb = new Float32Array(batchSize * INPUT_SIZE);
@@ -116,10 +116,10 @@ export async function fit(model: TrainableModel, train: DataSplit, val: DataSpli
   for (let epoch = initialEpoch; epoch < epochs; epoch++) {
     for (let i = 0; i < train.n; i++) order[i] = i;
     new Random(epochSeed(seed, epoch)).shuffle(order);
-    progress?.epochBegin(epoch, epochs, steps);
-    const epochStart = performance.now();
+    await each((cb) => cb.onEpochBegin(epoch));
     let sumLoss = 0, sumMae = 0, seen = 0;
     for (let s = 0; s < steps; s++) {
+      await each((cb) => cb.onBatchBegin(s));
       const start = s * batchSize;
       const nb = Math.min(batchSize, train.n - start);
       for (let j = 0; j < nb; j++) {
@@ -136,34 +136,28 @@ export async function fit(model: TrainableModel, train: DataSplit, val: DataSpli
       sumLoss += r.loss * nb;
       sumMae += r.mae * nb;
       seen += nb;
-      progress?.step(s + 1, { loss: sumLoss / seen, mae: sumMae / seen });
-      // A single-threaded engine step resolves without ever reaching the event loop;
-      // yielding once per step lets a pending Ctrl-C (a signal event) set the stop flag.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      if (opts.shouldStop?.()) {
+      await each((cb) => cb.onBatchEnd(s, { loss: sumLoss / seen, mae: sumMae / seen }));
+      if (interrupted()) {
         result.interrupted = true;
         return result; // no epoch-end, no train-end: the last good checkpoint stays the resume point
       }
     }
     const v = await model.evaluate(val.x, val.y, val.n, opts.validationBatch);
     stopIfNonFinite('validation loss', v.loss, `epoch ${epoch + 1}`);
-    const logs: EpochLogs = { loss: sumLoss / seen, mae: sumMae / seen, val_loss: v.loss, val_mae: v.mae, lr: model.learningRate };
-    progress?.epochEnd(epoch, logs, (performance.now() - epochStart) / 1000);
-    for (const cb of callbacks) await cb.onEpochEnd(epoch, logs);
+    const logs: EpochLogs = { loss: sumLoss / seen, mae: sumMae / seen, val_loss: v.loss, val_mae: v.mae, lr: model.optimizer.learningRate };
+    await each((cb) => cb.onEpochEnd(epoch, logs));
     result.history.push({ epoch, ...logs });
     result.lastEpoch = epoch;
-    const stopping = callbacks.some((cb) => cb.stopTraining);
-    await opts.afterEpoch?.(epoch, logs, stopping || epoch === epochs - 1);
-    if (stopping) {
+    if (callbacks.some((cb) => cb.stopTraining)) {
       result.stoppedEarly = true;
       break;
     }
-    if (opts.shouldStop?.()) {
+    if (interrupted()) {
       result.interrupted = true;
       return result;
     }
   }
-  for (const cb of callbacks) await cb.onTrainEnd();
+  await each((cb) => cb.onTrainEnd());
   return result;
 }
 
@@ -232,24 +226,6 @@ export interface TrainResult {
   samplesPerSecond: number;
   history: (EpochLogs & { epoch: number })[];
   paths: PhasePaths;
-}
-
-/** The training record stored in the resume checkpoint. */
-interface TrainingState {
-  kind: 'formscore-training-state';
-  version: 1;
-  exercise: Exercise;
-  phase: Phase;
-  /** Last completed epoch index. */
-  epoch: number;
-  epochs: number;
-  batchSize: number;
-  seed: number;
-  /** Absent in checkpoints from before `train --seeds`: the split seed was `seed`. */
-  splitSeed?: number;
-  learningRate: number;
-  completed: boolean;
-  callbacks: Record<string, Record<string, unknown>>;
 }
 
 const checkpointExists = (dir: string) => existsSync(dir);
@@ -325,12 +301,12 @@ export async function trainExercise(exercise: Exercise, phase: Phase, opts: Trai
     seed: opts.seed ?? 42,
     splitSeed: opts.splitSeed ?? opts.seed ?? 42,
   };
-  const modelOpts = (seed: number): ModelOptions => ({ seed, threads: opts.threads });
+  const modelOpts = (seed: number): ModelOptions => ({ seed, threads: opts.threads, learningRate: settings.learningRate });
 
   if (resumeFrom) {
     const ck = models.readCheckpoint(resumeFrom);
-    state = ck.training as unknown as TrainingState;
-    if (state?.kind !== 'formscore-training-state' || state.exercise !== exercise || state.phase !== phase) {
+    state = trainingStateOf(ck.training, exercise, phase);
+    if (!state) {
       throw new Error(`${resumeFrom}/: not a resume checkpoint of ${exercise} phase ${phase}; start without --resume`);
     }
     // The run continues with its own batch size and seed (the data split and the
@@ -351,15 +327,12 @@ export async function trainExercise(exercise: Exercise, phase: Phase, opts: Trai
       };
     }
     model = await models.fromWeights(ck.weights, modelOpts(settings.seed));
-    if (ck.optimizer) model.setOptimizerState(ck.optimizer);
-    model.learningRate = state.learningRate;
+    if (ck.optimizer) model.optimizer.setState(ck.optimizer);
   } else if (startFrom) {
     // A new phase compiles a new optimizer, as Keras does: the weights carry over, Adam's moments do not.
     model = await models.fromWeights(models.readCheckpoint(startFrom).weights, modelOpts(settings.seed));
-    model.learningRate = settings.learningRate;
   } else {
     model = await models.create(modelOpts(settings.seed));
-    model.learningRate = settings.learningRate;
   }
 
   try {
@@ -376,47 +349,41 @@ export async function trainExercise(exercise: Exercise, phase: Phase, opts: Trai
       exercise, phase, ...seeds, batchSize: settings.batchSize, augment: table.augment, includeReal: table.includeReal,
       profile: data.profile, coverage: measureCoverage(data.train.sequences, data.train.n),
     };
-    // EarlyStopping runs before ModelCheckpoint so that the final model carries the restored best weights.
-    const earlyStopping = new EarlyStopping({ monitor: 'val_mae', patience: 10, minDelta: 0, restoreBestWeights: true });
+    // EarlyStopping's best weights on resume are the `_best` checkpoint (same monitor, same rule).
+    const earlyStopping = new EarlyStopping({
+      monitor: 'val_mae', patience: 10, minDelta: 0, restoreBestWeights: true,
+      bestWeightsSource: () => (checkpointExists(paths.best) ? models.readCheckpoint(paths.best).weights : null),
+    });
     const checkpoint = new ModelCheckpoint({ filepath: paths.best, finalFilepath: paths.final, monitor: 'val_mae', metadata });
     const reduceLr = new ReduceLROnPlateau({ monitor: 'val_mae', factor: 0.5, patience: 5, minLr: 1e-7, cooldown: 0 });
-    const csv = new CSVLogger({ filename: paths.history, append: !!state });
-    const tensorboard = new TensorBoard({ logDir: paths.tensorboard, append: !!state });
-    const callbacks: Callback[] = [earlyStopping, checkpoint, reduceLr, csv, tensorboard];
-    const named: Record<string, Callback> = { EarlyStopping: earlyStopping, ModelCheckpoint: checkpoint, ReduceLROnPlateau: reduceLr };
+    const backup = new BackupAndRestore({
+      backupDir: paths.last, run: { exercise, phase, epochs: settings.epochs, batchSize: settings.batchSize, ...seeds },
+      stateful: { EarlyStopping: earlyStopping, ModelCheckpoint: checkpoint, ReduceLROnPlateau: reduceLr }, resumeFrom: state,
+    });
+    // The bar first (its epoch line precedes the others' notices); EarlyStopping before ModelCheckpoint, so that
+    // the final model carries the restored best weights; the backup last, after every other callback's epoch end.
+    const callbacks: Callback[] = [
+      ...(opts.progress ? [new ProgbarLogger(opts.progress)] : []),
+      earlyStopping, checkpoint, reduceLr,
+      new CSVLogger({ filename: paths.history, append: !!state }),
+      new TensorBoard({ logDir: paths.tensorboard, append: !!state }),
+      ...(opts.shouldStop ? [new StopOnSignal(opts.shouldStop)] : []),
+      backup,
+    ];
     const initialEpoch = state ? state.epoch + 1 : 0;
-    if (state) {
-      for (const [name, cb] of Object.entries(named)) cb.setState(state.callbacks[name] ?? {});
-      // EarlyStopping's best weights are the `_best` checkpoint (same monitor, same rule).
-      if (earlyStopping.bestEpoch >= 0 && checkpointExists(paths.best)) earlyStopping.bestWeights = models.readCheckpoint(paths.best).weights;
-    }
 
     const frozen = table.frozen.length ? table.frozen.join(', ') : 'none';
     const origin = resumeFrom ? `resumed from ${resumeFrom}/ at epoch ${initialEpoch + 1}` : startFrom ? `from ${startFrom}/` : 'fresh model';
     log(
       `${exercise} phase ${phase} (${table.name}): ${data.train.n} train / ${data.val.n} val ${data.profile}-profile reps` +
         (data.realCount ? ` (${data.realCount} real in all splits)` : '') +
-        `, batch ${settings.batchSize}, ${settings.epochs} epochs, lr ${model.learningRate.toExponential(1)}, frozen: ${frozen}, ${origin}, seed ${settings.seed}` +
+        `, batch ${settings.batchSize}, ${settings.epochs} epochs, lr ${model.optimizer.learningRate.toExponential(1)}, frozen: ${frozen}, ${origin}, seed ${settings.seed}` +
         (seeds.splitSeed === undefined ? '' : ` (split seed ${seeds.splitSeed})`),
     );
 
-    const saveState = (epoch: number, completed: boolean) => {
-      const training: TrainingState = {
-        kind: 'formscore-training-state', version: 1, exercise, phase, epoch, epochs: settings.epochs,
-        batchSize: settings.batchSize, ...seeds, learningRate: model.learningRate, completed,
-        callbacks: Object.fromEntries(Object.entries(named).map(([name, cb]) => [name, cb.getState()])),
-      };
-      model.save(paths.last, training as unknown as Record<string, unknown>);
-    };
-
     const fitResult = await fit(model, data.train, data.val, {
       epochs: settings.epochs, batchSize: settings.batchSize, seed: settings.seed, initialEpoch, callbacks,
-      progress: opts.progress, shouldStop: opts.shouldStop,
-      afterEpoch: (epoch, _logs, stopping) => {
-        if (!stopping) saveState(epoch, false);
-      },
     });
-    if (!fitResult.interrupted) saveState(fitResult.lastEpoch, true);
 
     const wallSeconds = (performance.now() - wallStart) / 1000;
     return {
