@@ -18,13 +18,16 @@ export interface RunRecord {
   splitSeed?: number;
 }
 
-/** The training record stored in the resume checkpoint. */
+/**
+ * The training record stored in the resume checkpoint. The learning rate is not in it:
+ * it is the optimizer's, stored once in the checkpoint's optimizer block (records before
+ * issue 16 carry a copy in `learningRate`, which nothing reads).
+ */
 export interface TrainingState extends RunRecord {
   kind: 'formscore-training-state';
   version: 1;
   /** Last completed epoch index. */
   epoch: number;
-  learningRate: number;
   completed: boolean;
   callbacks: Record<string, Record<string, unknown>>;
 }
@@ -80,8 +83,7 @@ export class BackupAndRestore extends Callback {
   private save(completed: boolean): void {
     const { exercise, phase, epochs, batchSize, ...seeds } = this.run;
     const training: TrainingState = {
-      kind: 'formscore-training-state', version: 1, exercise, phase, epoch: this.lastEpoch, epochs, batchSize, ...seeds,
-      learningRate: this.model.optimizer.learningRate, completed,
+      kind: 'formscore-training-state', version: 1, exercise, phase, epoch: this.lastEpoch, epochs, batchSize, ...seeds, completed,
       callbacks: Object.fromEntries(Object.entries(this.stateful).map(([name, cb]) => [name, cb.getState()])),
     };
     this.model.save(this.backupDir, { ...training });

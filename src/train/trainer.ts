@@ -312,7 +312,7 @@ export async function trainExercise(exercise: Exercise, phase: Phase, opts: Trai
     // The run continues with its own batch size and seed (the data split and the
     // shuffles depend on them); --epochs may extend it.
     settings = {
-      epochs: opts.epochs ?? state.epochs, batchSize: state.batchSize, learningRate: state.learningRate, seed: state.seed,
+      epochs: opts.epochs ?? state.epochs, batchSize: state.batchSize, learningRate: ck.optimizer?.learningRate ?? settings.learningRate, seed: state.seed,
       splitSeed: state.splitSeed ?? state.seed,
     };
     const ignored = (['batchSize', 'learningRate', 'seed', 'splitSeed'] as const).filter((k) => opts[k] !== undefined && opts[k] !== settings[k]);
