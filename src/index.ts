@@ -1,5 +1,8 @@
 // formscore public library API: everything a user or the CLI imports comes from here.
 
+export * from './workspace/layout.js';
+export * from './workspace/model-record.js';
+export * from './workspace/export-summary.js';
 export * from './data/exercises.js';
 export * from './nn/architecture.js';
 export { initWeights } from './nn/init.js';

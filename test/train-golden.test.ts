@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateSynthetic, writeSynthetic } from '../src/data/synthetic.js';
-import { phasePaths, type Phase } from '../src/train/phases.js';
+import { phasePaths, type Phase } from '../src/workspace/layout.js';
 import { trainExercise, type TrainExerciseOptions } from '../src/train/trainer.js';
 import { tempDir } from './helpers/fixtures.js';
 

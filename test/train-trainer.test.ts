@@ -12,7 +12,7 @@ import type { AdamState } from '../src/nn/optimizer.js';
 import { WEIGHT_SPECS, type NamedWeights } from '../src/nn/architecture.js';
 import { readHistoryCsv } from '../src/train/callbacks.js';
 import { readEventFile } from '../src/train/tensorboard.js';
-import { phasePaths } from '../src/train/phases.js';
+import { phasePaths } from '../src/workspace/layout.js';
 import {
   MissingPrerequisiteError, formScorerFactory, summarize, trainExercise,
   type ModelFactory, type TrainExerciseOptions, type TrainableModel,

@@ -3,7 +3,6 @@
 // lets a user check a model on their own recordings before copying it to the app.
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { FRAMES, N_ANGLES, N_FEATURES, N_SCORES, type Exercise } from '../data/exercises.js';
 import { readPoseLog } from '../data/poselog.js';
 import { toFeatures } from '../data/features.js';
@@ -12,10 +11,10 @@ import { predictWeights } from '../evaluate/evaluation.js';
 import { type Coverage, type ModelCoverage, domainGaps, parseCoverage } from '../data/coverage.js';
 import { loadCheckpoint } from '../nn/checkpoint.js';
 import { metadataText, readTflite } from '../export/tflite/reader.js';
-import { findModel, incompleteNote } from '../train/phases.js';
 import { liteRtRuntime } from '../export/runtimes/litert.js';
 import { tfjsTfliteRuntime } from '../export/runtimes/tfjs-tflite.js';
 import type { LoadedTfliteModel } from '../export/runtimes/types.js';
+import { DEFAULT_MODELS_DIR, savedFolder, findModel, incompleteNote } from '../workspace/layout.js';
 
 export interface RepScores {
   repId: string;
@@ -110,11 +109,11 @@ function resolveModel(exercise: Exercise, opts: ScoreOptions): { path: string; k
     if (opts.model.endsWith('.tflite')) return { path: opts.model, kind: 'tflite' };
     throw new Error(`model ${opts.model} is neither a checkpoint folder nor a .tflite file`);
   }
-  const modelsDir = opts.modelsDir ?? 'models';
+  const modelsDir = opts.modelsDir ?? DEFAULT_MODELS_DIR;
   const found = findModel(modelsDir, exercise);
   if (!found) {
     throw new Error(
-      `no trained ${exercise} model under ${join(modelsDir, 'saved')}/${incompleteNote(modelsDir, exercise)}; ` +
+      `no trained ${exercise} model under ${savedFolder(modelsDir)}/${incompleteNote(modelsDir, exercise)}; ` +
         `train one with: formscore train --exercise ${exercise} --phase 1 ` +
         `(or pass --model form_scorer_${exercise}_v1.tflite)`,
     );

@@ -5,7 +5,7 @@
 
 import type { Exercise } from '../data/exercises.js';
 import { Callback } from './callbacks.js';
-import type { Phase } from './phases.js';
+import type { Phase } from '../workspace/layout.js';
 
 /** What identifies a run: a resumed run keeps all of it but may extend `epochs`. */
 export interface RunRecord {

@@ -3,7 +3,6 @@
 // frozen layers, callbacks, the resume checkpoint and the end summary.
 
 import { existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { N_SCORES, type Exercise } from '../data/exercises.js';
 import { hasRealData, loadDataset, type Dataset } from '../data/dataset.js';
 import { type DataProfile, readGenerationRecord } from '../data/synthetic.js';
@@ -16,8 +15,13 @@ import {
   Callback, CSVLogger, EarlyStopping, ModelCheckpoint, ReduceLROnPlateau, StopOnSignal, TensorBoard,
   type CallbackModel, type EpochLogs,
 } from './callbacks.js';
-import { PHASES, phasePaths, seedsRecordPath, type Phase, type PhasePaths } from './phases.js';
+import { PHASES } from './phases.js';
+import type { ModelRecord } from '../workspace/model-record.js';
 import { formatDuration, ProgbarLogger, type ProgressBar } from './progress.js';
+import {
+  DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_SEED, repFolder, phasePaths, seedsRecordPath, type Phase,
+  type PhasePaths,
+} from '../workspace/layout.js';
 
 /** What the trainer needs of a model: FormScorer has all of it. */
 export interface TrainableModel extends CallbackModel {
@@ -183,13 +187,13 @@ export class MissingPrerequisiteError extends Error {
 }
 
 export interface TrainExerciseOptions {
-  dataDir?: string; // default 'data'
-  modelsDir?: string; // default 'models'
+  dataDir?: string; // default DEFAULT_DATA_DIR
+  modelsDir?: string; // default DEFAULT_MODELS_DIR
   /** Overrides of the phase table. */
   epochs?: number;
   batchSize?: number;
   learningRate?: number;
-  seed?: number; // default 42: data split, augmentation, initialisation, dropout, shuffling
+  seed?: number; // default DEFAULT_SEED: data split, augmentation, initialisation, dropout, shuffling
   /** Seed of the data split and augmentation when it differs from `seed` (the runs of `train --seeds` share one split). */
   splitSeed?: number;
   /** Write the seed's own files (`<ex>_phase<p>_seed<s>_*`) instead of the phase's usual ones: one run of `train --seeds`. */
@@ -240,7 +244,7 @@ export function previousPhaseModel(modelsDir: string, exercise: Exercise, phase:
   }
   const wanted = from.map((p) => phasePaths(modelsDir, exercise, p).final);
   const make = from[from.length - 1];
-  const mdir = modelsDir === 'models' ? '' : ` --models-dir ${modelsDir}`;
+  const mdir = modelsDir === DEFAULT_MODELS_DIR ? '' : ` --models-dir ${modelsDir}`;
   throw new MissingPrerequisiteError(
     `phase ${phase} of ${exercise} starts from ${wanted.map((d) => `${d}/`).join(' or ')}, which ${wanted.length > 1 ? 'do' : 'does'} not exist; ` +
       `create it with: formscore train --exercise ${exercise} --phase ${make}${mdir}` +
@@ -251,7 +255,7 @@ export function previousPhaseModel(modelsDir: string, exercise: Exercise, phase:
 
 function checkRealData(dataDir: string, exercise: Exercise, phase: Phase): void {
   if (!PHASES[phase].includeReal || hasRealData(exercise, dataDir)) return;
-  const dir = join(dataDir, 'real', exercise);
+  const dir = repFolder(dataDir, 'real', exercise);
   throw new MissingPrerequisiteError(
     `phase ${phase} of ${exercise} needs real annotated reps in ${dir}/ (sequences.npy, scores.npy), which is missing; ` +
       `create it with the annotation tool: formscore annotate --exercise ${exercise} --input session.csv`,
@@ -261,7 +265,7 @@ function checkRealData(dataDir: string, exercise: Exercise, phase: Phase): void 
 
 /** Refuses generated data of another profile than asked for (e.g. seed-profile reps left from an older run). */
 function checkProfile(dataDir: string, exercise: Exercise, profile: DataProfile): void {
-  const dir = join(dataDir, 'generated', exercise);
+  const dir = repFolder(dataDir, 'generated', exercise);
   if (!existsSync(dir)) return; // loadDataset names the missing data and the command that makes it
   const found = readGenerationRecord(dir).profile;
   if (found !== profile) {
@@ -277,15 +281,15 @@ function applyFrozen(model: TrainableModel, phase: Phase): void {
 export async function trainExercise(exercise: Exercise, phase: Phase, opts: TrainExerciseOptions = {}): Promise<TrainResult> {
   const wallStart = performance.now();
   const table = PHASES[phase];
-  const dataDir = opts.dataDir ?? 'data';
-  const modelsDir = opts.modelsDir ?? 'models';
+  const dataDir = opts.dataDir ?? DEFAULT_DATA_DIR;
+  const modelsDir = opts.modelsDir ?? DEFAULT_MODELS_DIR;
   const log = opts.log ?? ((line: string) => console.log(line));
-  const paths = phasePaths(modelsDir, exercise, phase, opts.perSeedFiles ? opts.seed ?? 42 : undefined);
+  const paths = phasePaths(modelsDir, exercise, phase, opts.perSeedFiles ? opts.seed ?? DEFAULT_SEED : undefined);
 
   // Preconditions first, before any slow work: the data's profile, real data, then the model to start from.
   if (opts.profile && !opts.dataset) checkProfile(dataDir, exercise, opts.profile);
   // The recipe depends on the data's profile (the phase table's epochs).
-  const profile = opts.dataset?.profile ?? opts.profile ?? readGenerationRecord(join(dataDir, 'generated', exercise)).profile;
+  const profile = opts.dataset?.profile ?? opts.profile ?? readGenerationRecord(repFolder(dataDir, 'generated', exercise)).profile;
   checkRealData(dataDir, exercise, phase);
   const resumeFrom = opts.resume && checkpointExists(paths.last) ? paths.last : null;
   const startFrom = resumeFrom ? null : previousPhaseModel(modelsDir, exercise, phase);
@@ -298,8 +302,8 @@ export async function trainExercise(exercise: Exercise, phase: Phase, opts: Trai
     epochs: opts.epochs ?? table.epochs[profile],
     batchSize: opts.batchSize ?? table.batchSize,
     learningRate: opts.learningRate ?? table.learningRate,
-    seed: opts.seed ?? 42,
-    splitSeed: opts.splitSeed ?? opts.seed ?? 42,
+    seed: opts.seed ?? DEFAULT_SEED,
+    splitSeed: opts.splitSeed ?? opts.seed ?? DEFAULT_SEED,
   };
   const modelOpts = (seed: number): ModelOptions => ({ seed, threads: opts.threads, learningRate: settings.learningRate });
 
@@ -345,7 +349,7 @@ export async function trainExercise(exercise: Exercise, phase: Phase, opts: Trai
 
     // Recorded in the best and final checkpoints: `formscore evaluate` rebuilds the test split from the seed.
     // The coverage of the training inputs lets `score` and `annotate` flag reps outside them.
-    const metadata = {
+    const metadata: ModelRecord = {
       exercise, phase, ...seeds, batchSize: settings.batchSize, augment: table.augment, includeReal: table.includeReal,
       profile: data.profile, coverage: measureCoverage(data.train.sequences, data.train.n),
     };
@@ -354,7 +358,7 @@ export async function trainExercise(exercise: Exercise, phase: Phase, opts: Trai
       monitor: 'val_mae', patience: 10, minDelta: 0, restoreBestWeights: true,
       bestWeightsSource: () => (checkpointExists(paths.best) ? models.readCheckpoint(paths.best).weights : null),
     });
-    const checkpoint = new ModelCheckpoint({ filepath: paths.best, finalFilepath: paths.final, monitor: 'val_mae', metadata });
+    const checkpoint = new ModelCheckpoint({ filepath: paths.best, finalFilepath: paths.final, monitor: 'val_mae', metadata: { ...metadata } });
     const reduceLr = new ReduceLROnPlateau({ monitor: 'val_mae', factor: 0.5, patience: 5, minLr: 1e-7, cooldown: 0 });
     const backup = new BackupAndRestore({
       backupDir: paths.last, run: { exercise, phase, epochs: settings.epochs, batchSize: settings.batchSize, ...seeds },
@@ -397,12 +401,6 @@ export async function trainExercise(exercise: Exercise, phase: Phase, opts: Trai
   } finally {
     await model.dispose();
   }
-}
-
-/** The seed of the data split a checkpoint's `training` block records (evaluate and export rebuild the split from it). */
-export function recordedSplitSeed(training: Record<string, unknown> | undefined): number | undefined {
-  const seed = training?.splitSeed ?? training?.seed;
-  return typeof seed === 'number' ? seed : undefined;
 }
 
 function bestFromState(state: TrainingState): number | null {
