@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { DIMENSIONS, N_SCORES, type Exercise, type Dimension } from '../data/exercises.js';
 import { loadDataset } from '../data/dataset.js';
 import { loadCheckpoint } from '../nn/checkpoint.js';
-import { referenceForward } from '../nn/reference/network.js';
+import { enginePredictor, referencePredictor, withPredictor } from '../nn/predictor.js';
 import type { NamedWeights } from '../nn/architecture.js';
 import { agreementWithCi, agreementDisplay, formatCi, AGREEMENT_CI_COLUMNS, AGREEMENT_DISPLAY_COLUMNS, type Agreement } from './agreement.js';
 import { bootstrapSettings, type BootstrapOptions } from './bootstrap.js';
@@ -85,28 +85,12 @@ export async function predictCheckpoint(
   return predictWeights(loadCheckpoint(dir, { optimizer: false }).weights, x, n, opts);
 }
 
-/** Network scores in [0, 1] for x (N, 90, 18) from named weights. */
+/** Network scores in [0, 1] for x (N, 90, 18) from named weights, on the engine or the reference. */
 export async function predictWeights(
   weights: NamedWeights, x: Float32Array, n: number, opts: { engine?: InferenceEngine; threads?: number } = {},
 ): Promise<Float32Array> {
-  if ((opts.engine ?? 'wasm') === 'reference') {
-    // The oracle allocates per call; chunks keep its activations small.
-    const out = new Float32Array(n * N_SCORES);
-    const chunk = 64, per = x.length / Math.max(n, 1);
-    for (let i = 0; i < n; i += chunk) {
-      const m = Math.min(chunk, n - i);
-      out.set(referenceForward(weights, x.subarray(i * per, (i + m) * per), m), i * N_SCORES);
-    }
-    return out;
-  }
-  // Loaded on demand: the reference path needs no WebAssembly or worker threads.
-  const { FormScorer } = await import('../nn/model.js');
-  const model = await FormScorer.fromWeights(weights, { threads: opts.threads });
-  try {
-    return await model.predict(x, n);
-  } finally {
-    await model.dispose();
-  }
+  const predictor = (opts.engine ?? 'wasm') === 'reference' ? referencePredictor(weights) : enginePredictor(weights, opts.threads);
+  return withPredictor(predictor, (p) => p.predict(x, n));
 }
 
 const times100 = (a: Float32Array) => a.map((v) => v * 100);
