@@ -1,9 +1,14 @@
 // formscore public library API: everything a user or the CLI imports comes from here.
 
+export * from './workspace/layout.js';
+export * from './workspace/model-record.js';
+export * from './workspace/export-summary.js';
 export * from './data/exercises.js';
 export * from './nn/architecture.js';
 export { initWeights } from './nn/init.js';
-export { type AdamState, type Checkpoint, type CheckpointExtra, type LoadCheckpointOptions, formScorerTopology, loadCheckpoint, saveCheckpoint } from './nn/checkpoint.js';
+export { type Checkpoint, type CheckpointExtra, type LoadCheckpointOptions, formScorerTopology, loadCheckpoint, saveCheckpoint } from './nn/checkpoint.js';
+export * from './nn/optimizer.js';
+export * from './nn/predictor.js';
 export { referenceForward } from './nn/reference/network.js';
 export * from './nn/model.js';
 export { type BenchSettings, type BenchResult, benchEngine } from './nn/bench.js';
@@ -66,6 +71,7 @@ export { writeTflite } from './export/tflite/writer.js';
 export { readTflite, operatorSummary, metadataText, type OperatorUse } from './export/tflite/reader.js';
 export { float32ToFloat16Bits, float16BitsToFloat32, toFloat16Bytes, roundToFloat16 } from './export/tflite/float16.js';
 export type { LoadedTfliteModel, RuntimeName, TensorInfo, TfliteRuntime } from './export/runtimes/types.js';
+export { tflitePredictor } from './export/runtimes/predictor.js';
 export * from './score/session.js';
 export * from './pipeline/presets.js';
 export * from './pipeline/pipeline.js';

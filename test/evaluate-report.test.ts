@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { runReport, REPORT_SECTIONS, summaryRows } from '../src/evaluate/report.js';
+import { readExportSummary } from '../src/workspace/export-summary.js';
 import { makeWorkspace, WITH_MODEL } from './helpers/evaluate-workspace.js';
 import { tempDir } from './helpers/fixtures.js';
 
@@ -86,9 +87,11 @@ test('report: without models or exports it still writes the page and says what t
   assert.ok(html.includes('data-name="score_distributions"'));
 });
 
-test('summaryRows: flattens the export summary whatever its outer shape', () => {
-  const rec = { exercise: 'squat', latency: { a: 1 }, ok: true, list: [1, 2] };
-  assert.deepEqual(summaryRows([rec]), [{ exercise: 'squat', 'latency.a': 1, ok: 'yes' }]);
-  assert.deepEqual(summaryRows({ models: [rec] }), summaryRows([rec]));
-  assert.deepEqual(summaryRows({ squat: { bytes: 5 } }), [{ name: 'squat', bytes: 5 }]);
+test('summaryRows: one row per exported file, the runtimes\' numbers as columns', () => {
+  const summary = readExportSummary(join(exportDir, 'tflite', 'export_summary.json'));
+  assert.deepEqual(summaryRows(summary), [{
+    exercise: 'squat', file: 'form_scorer_squat_v1.tflite', bytes: 123456, form: 'fused', dtype: 'float16', phase: 1,
+    'max_abs_diff.tfjs-tflite': 1.47e-4, 'max_abs_diff.litert': 2.1e-4, 'mean_latency_ms.tfjs-tflite': 7.5, 'mean_latency_ms.litert': 0.92,
+  }]);
+  assert.throws(() => readExportSummary(join(ws.root, 'nothing.json')), /ENOENT/);
 });

@@ -56,7 +56,7 @@ test('briefly trained model: both forms, float16 and float32, within tolerance i
     const n = 16;
     const x = randomInputs(n, 9);
     const y = new Float32Array(n * N_SCORES).map((_, i) => 0.2 + 0.6 * ((i * 7919) % 13) / 13);
-    scorer.learningRate = 0.01;
+    scorer.optimizer.learningRate = 0.01;
     const first = await scorer.trainStep(x, y, n);
     for (let s = 0; s < 4; s++) await scorer.trainStep(x, y, n);
     const after = await scorer.evaluate(x, y, n);

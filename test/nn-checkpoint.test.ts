@@ -12,7 +12,8 @@ import { Random } from '../src/util/random.js';
 import { FRAMES, N_FEATURES, N_SCORES } from '../src/data/exercises.js';
 import { type NamedWeights, TRAINABLE_LAYERS, WEIGHT_SPECS, sizeOf } from '../src/nn/architecture.js';
 import { initWeights } from '../src/nn/init.js';
-import { type AdamState, formScorerTopology, loadCheckpoint, saveCheckpoint } from '../src/nn/checkpoint.js';
+import { formScorerTopology, loadCheckpoint, saveCheckpoint } from '../src/nn/checkpoint.js';
+import type { AdamState } from '../src/nn/optimizer.js';
 import { convert, networkLossAndGrads, referenceForward } from '../src/nn/reference/index.js';
 import { FormScorer } from '../src/nn/model.js';
 

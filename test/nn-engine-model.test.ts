@@ -70,7 +70,7 @@ describe('FormScorer', () => {
     const train = task(256, 1);
     const val = task(64, 2);
     const m = await make({ seed: 3, threads: 2 });
-    m.learningRate = 0.003;
+    m.optimizer.learningRate = 0.003;
     const before = await m.evaluate(val.x, val.y, val.n);
     const bs = 32;
     for (let epoch = 0; epoch < 3; epoch++) {
@@ -134,10 +134,10 @@ describe('FormScorer', () => {
     m.setTrainable('conv2', false);
     m.setTrainable('dense1', false);
     const w0 = m.getWeights();
-    const o0 = m.getOptimizerState();
+    const o0 = m.optimizer.getState();
     for (let i = 0; i < 2; i++) await m.trainStep(x, y, 16);
     const w1 = m.getWeights();
-    const o1 = m.getOptimizerState();
+    const o1 = m.optimizer.getState();
     assert.equal(o1.step, o0.step + 2);
     for (const s of WEIGHT_SPECS) {
       const frozen = !m.trainable[s.layer];
@@ -153,7 +153,7 @@ describe('FormScorer', () => {
   it('save -> load gives identical predictions, flags and optimizer state, and resumes training exactly', async () => {
     const { x, y } = task(12, 8);
     const m = await make({ seed: 13, threads: 2 });
-    m.learningRate = 0.002;
+    m.optimizer.learningRate = 0.002;
     for (let i = 0; i < 2; i++) await m.trainStep(x, y, 12);
     m.setTrainable('conv1', false);
     const dir = join(tempDir(), 'ckpt');
@@ -162,8 +162,8 @@ describe('FormScorer', () => {
     models.push(l);
     assert.deepEqual(await l.predict(x, 12), await m.predict(x, 12));
     assert.equal(l.trainable.conv1, false);
-    assert.equal(l.learningRate, 0.002);
-    const a = m.getOptimizerState(), b = l.getOptimizerState();
+    assert.equal(l.optimizer.learningRate, 0.002);
+    const a = m.optimizer.getState(), b = l.optimizer.getState();
     assert.equal(b.step, a.step);
     for (const s of WEIGHT_SPECS) assert.deepEqual(b.m.get(s.name), a.m.get(s.name));
     assert.deepEqual(await l.trainStep(x, y, 12), await m.trainStep(x, y, 12));

@@ -13,7 +13,7 @@ import { tempDir } from './helpers/fixtures.js';
 /** A model whose single weight is the epoch index it was last set to. */
 class ScriptedModel implements CallbackModel {
   weights: NamedWeights = new Map([['w', new Float32Array([0])]]);
-  learningRate = 1e-3;
+  optimizer = { learningRate: 1e-3 };
   saves: { dir: string; w: number; training?: Record<string, unknown> }[] = [];
   getWeights(): NamedWeights { return new Map([...this.weights].map(([k, v]) => [k, Float32Array.from(v)])); }
   setWeights(w: NamedWeights): void { this.weights = new Map([...w].map(([k, v]) => [k, Float32Array.from(v)])); }
@@ -30,7 +30,7 @@ async function drive(cb: EarlyStopping | ModelCheckpoint | ReduceLROnPlateau, mo
   let ran = 0;
   for (let epoch = 0; epoch < valMaes.length; epoch++) {
     model.weights.get('w')![0] = epoch;
-    await cb.onEpochEnd(epoch, logsOf(valMaes[epoch], model.learningRate));
+    await cb.onEpochEnd(epoch, logsOf(valMaes[epoch], model.optimizer.learningRate));
     ran++;
     if (cb.stopTraining) break;
   }
@@ -82,14 +82,14 @@ test('ModelCheckpoint: the best checkpoint is the epoch with the lowest val_mae;
 
 test('ReduceLROnPlateau: halves the learning rate after `patience` flat epochs, never below the minimum', async () => {
   const model = new ScriptedModel();
-  model.learningRate = 1e-6;
+  model.optimizer.learningRate = 1e-6;
   const rl = new ReduceLROnPlateau({ factor: 0.5, patience: 5, minLr: 1e-7 });
   const lrs: number[] = [];
   rl.setModel(model);
   rl.onTrainBegin();
   for (let epoch = 0; epoch < 40; epoch++) {
-    rl.onEpochEnd(epoch, logsOf(epoch === 0 ? 0.2 : 0.3, model.learningRate));
-    lrs.push(model.learningRate);
+    rl.onEpochEnd(epoch, logsOf(epoch === 0 ? 0.2 : 0.3, model.optimizer.learningRate));
+    lrs.push(model.optimizer.learningRate);
   }
   // epoch 0 sets the best; epochs 1–5 are 5 flat epochs: halved after epoch 5, then every 5 epochs
   assert.equal(lrs[4], 1e-6);
@@ -117,20 +117,20 @@ test('ReduceLROnPlateau: an improvement (beyond min_delta) resets the wait; cool
   const rl = new ReduceLROnPlateau({ patience: 2, minDelta: 0.01 });
   rl.setModel(model);
   const seq = [0.5, 0.45, 0.445, 0.44, 0.3, 0.3];
-  const lrs = seq.map((v, e) => (rl.onEpochEnd(e, logsOf(v, model.learningRate)), model.learningRate));
+  const lrs = seq.map((v, e) => (rl.onEpochEnd(e, logsOf(v, model.optimizer.learningRate)), model.optimizer.learningRate));
   // 0.445 and 0.44 improve by < 0.01 over 0.45: two flat epochs -> halved at epoch 3; 0.3 improves
   assert.deepEqual(lrs, [1e-3, 1e-3, 1e-3, 5e-4, 5e-4, 5e-4]);
 
   const m2 = new ScriptedModel();
   const cool = new ReduceLROnPlateau({ patience: 1, cooldown: 2 });
   cool.setModel(m2);
-  const lrs2 = [0.5, 0.6, 0.6, 0.6, 0.6].map((v, e) => (cool.onEpochEnd(e, logsOf(v, m2.learningRate)), m2.learningRate));
+  const lrs2 = [0.5, 0.6, 0.6, 0.6, 0.6].map((v, e) => (cool.onEpochEnd(e, logsOf(v, m2.optimizer.learningRate)), m2.optimizer.learningRate));
   // Keras: the counter runs down during the epochs after a cut, and counting resumes on the epoch it reaches 0
   assert.deepEqual(lrs2, [1e-3, 5e-4, 5e-4, 2.5e-4, 2.5e-4]);
   const m3 = new ScriptedModel();
   const noCool = new ReduceLROnPlateau({ patience: 1 });
   noCool.setModel(m3);
-  const lrs3 = [0.5, 0.6, 0.6, 0.6].map((v, e) => (noCool.onEpochEnd(e, logsOf(v, m3.learningRate)), m3.learningRate));
+  const lrs3 = [0.5, 0.6, 0.6, 0.6].map((v, e) => (noCool.onEpochEnd(e, logsOf(v, m3.optimizer.learningRate)), m3.optimizer.learningRate));
   assert.deepEqual(lrs3, [1e-3, 5e-4, 2.5e-4, 1.25e-4]);
 });
 

@@ -4,8 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FRAMES, N_FEATURES, N_SCORES } from '../src/data/exercises.js';
-import { EarlyStopping, ModelCheckpoint, ReduceLROnPlateau, type EpochLogs } from '../src/train/callbacks.js';
-import { ProgressBar } from '../src/train/progress.js';
+import { Callback, EarlyStopping, ModelCheckpoint, ReduceLROnPlateau, StopOnSignal, type BatchLogs, type EpochLogs } from '../src/train/callbacks.js';
+import { ProgbarLogger, ProgressBar } from '../src/train/progress.js';
 import { epochSeed, fit } from '../src/train/trainer.js';
 import { FakeScorer } from './helpers/train-fake-model.js';
 
@@ -13,6 +13,13 @@ function split(n: number, seed: number) {
   let s = seed;
   const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
   return { x: Float32Array.from({ length: n * FRAMES * N_FEATURES }, rnd), y: Float32Array.from({ length: n * N_SCORES }, rnd), n };
+}
+
+/** Calls `f` at every epoch end (after the callbacks before it in the list). */
+class OnEpochEnd extends Callback {
+  constructor(private readonly f: (epoch: number, logs: EpochLogs) => void) { super(); }
+  onEpochEnd(epoch: number, logs: EpochLogs): void { this.f(epoch, logs); }
+  getConfig(): Record<string, unknown> { return {}; }
 }
 
 class ScriptedVal extends FakeScorer {
@@ -34,8 +41,8 @@ test('fit: early stopping ends training `patience` epochs after the best one and
   const ck = new ModelCheckpoint({ filepath: 'best', finalFilepath: 'final' });
   const seen: EpochLogs[] = [];
   const r = await fit(model, split(50, 1), split(10, 2), {
-    epochs: 10, batchSize: 16, seed: 1, callbacks: [es, ck],
-    afterEpoch: (_e, logs) => { seen.push(logs); weightsAfter.push(Float32Array.from(model.weights.get('dense1/kernel')!)); },
+    epochs: 10, batchSize: 16, seed: 1,
+    callbacks: [es, ck, new OnEpochEnd((_e, logs) => { seen.push(logs); weightsAfter.push(Float32Array.from(model.weights.get('dense1/kernel')!)); })],
   });
   assert.equal(r.stoppedEarly, true);
   assert.equal(r.lastEpoch, 5, 'epochs 3, 4, 5 without improvement on epoch 2');
@@ -52,7 +59,7 @@ test('fit: the learning rate in the logs follows ReduceLROnPlateau; shuffles are
   const r = await fit(model, split(20, 3), split(5, 4), { epochs: 5, batchSize: 8, seed: 9, callbacks: [new ReduceLROnPlateau({ patience: 2 })] });
   // logs carry the rate the epoch trained with; a cut at the end of epoch e applies from e + 1
   assert.deepEqual(r.history.map((h) => h.lr), [1e-3, 1e-3, 1e-3, 5e-4, 5e-4]);
-  assert.equal(model.learningRate, 2.5e-4);
+  assert.equal(model.optimizer.learningRate, 2.5e-4);
   assert.notEqual(epochSeed(9, 0), epochSeed(9, 1));
   assert.equal(epochSeed(9, 3), epochSeed(9, 3));
   // Same seed, same data, same model -> the same weights.
@@ -70,7 +77,7 @@ test('fit: a stop request ends training after the current step, without epoch-en
   const saves: string[] = [];
   model.save = (dir: string) => { saves.push(dir); };
   let polls = 0;
-  const r = await fit(model, split(40, 5), split(5, 6), { epochs: 3, batchSize: 8, seed: 1, callbacks: [ck], shouldStop: () => ++polls === 3 });
+  const r = await fit(model, split(40, 5), split(5, 6), { epochs: 3, batchSize: 8, seed: 1, callbacks: [ck, new StopOnSignal(() => ++polls === 3)] });
   assert.equal(r.interrupted, true);
   assert.equal(model.steps, 3);
   assert.equal(r.lastEpoch, -1);
@@ -95,4 +102,27 @@ test('progress: a redrawn bar with step count, ETA and running metrics on a term
   log.step(1, { loss: 0.02, mae: 0.1 });
   log.epochEnd(4, logs, 75);
   assert.equal(plain, 'Epoch 5/50 - 3 steps - 1m 15s 25000ms/step - loss: 0.0100 - mae: 0.0800 - val_loss: 0.0120 - val_mae: 0.0234 (2.34 on 0-100) - lr: 1.0e-3\n');
+});
+
+test('fit: the Keras hooks run in order, batch logs are running means, and a ProgbarLogger shows the others\' notices', async () => {
+  const calls: string[] = [];
+  class Recorder extends Callback {
+    onTrainBegin(): void { calls.push('train-begin'); }
+    onEpochBegin(epoch: number): void { calls.push(`epoch-begin ${epoch}`); }
+    onBatchBegin(batch: number): void { calls.push(`batch-begin ${batch}`); }
+    onBatchEnd(batch: number, logs: BatchLogs): void { calls.push(`batch-end ${batch}`); assert.ok(logs.loss > 0 && logs.mae > 0); }
+    onEpochEnd(epoch: number): void { calls.push(`epoch-end ${epoch}`); this.say(`said ${epoch}`); }
+    onTrainEnd(): void { calls.push('train-end'); }
+    getConfig(): Record<string, unknown> { return {}; }
+  }
+  let out = '';
+  const progbar = new ProgbarLogger(new ProgressBar({ write: (s: string) => (out += s), isTTY: false }));
+  await fit(new FakeScorer(4), split(12, 7), split(4, 8), { epochs: 2, batchSize: 8, seed: 3, callbacks: [progbar, new Recorder()] });
+  assert.deepEqual(calls, [
+    'train-begin',
+    'epoch-begin 0', 'batch-begin 0', 'batch-end 0', 'batch-begin 1', 'batch-end 1', 'epoch-end 0',
+    'epoch-begin 1', 'batch-begin 0', 'batch-end 0', 'batch-begin 1', 'batch-end 1', 'epoch-end 1',
+    'train-end',
+  ]);
+  assert.match(out, /^Epoch 1\/2 - 2 steps - .*\nsaid 0\nEpoch 2\/2 - 2 steps - .*\nsaid 1\n$/);
 });

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { generateSynthetic, writeSynthetic } from '../src/data/synthetic.js';
-import { phasePaths, seedsRecordPath } from '../src/train/phases.js';
+import { phasePaths, seedsRecordPath } from '../src/workspace/layout.js';
 import { meanSd, readSeedsRecord, summarizeSeeds, trainSeeds } from '../src/train/seeds.js';
 import { trainExercise, type TrainExerciseOptions } from '../src/train/trainer.js';
 import { seedList } from '../src/cli/options.js';

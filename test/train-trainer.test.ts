@@ -3,15 +3,16 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateSynthetic, writeSynthetic } from '../src/data/synthetic.js';
 import type { Exercise } from '../src/data/exercises.js';
 import { loadCheckpoint } from '../src/nn/checkpoint.js';
+import type { AdamState } from '../src/nn/optimizer.js';
 import { WEIGHT_SPECS, type NamedWeights } from '../src/nn/architecture.js';
 import { readHistoryCsv } from '../src/train/callbacks.js';
 import { readEventFile } from '../src/train/tensorboard.js';
-import { phasePaths } from '../src/train/phases.js';
+import { phasePaths } from '../src/workspace/layout.js';
 import {
   MissingPrerequisiteError, formScorerFactory, summarize, trainExercise,
   type ModelFactory, type TrainExerciseOptions, type TrainableModel,
@@ -22,6 +23,7 @@ import { loadDataset, readRepFolder } from '../src/data/dataset.js';
 import { readPoseLog } from '../src/data/poselog.js';
 import { fixture, tempDir } from './helpers/fixtures.js';
 import { writeOriginalFolder } from './helpers/original.js';
+import { FakeScorer, fakeFactory } from './helpers/train-fake-model.js';
 
 /** Writes `n` synthetic reps as data/generated/<ex>/ (and `real` more as data/real/<ex>/). */
 function makeData(root: string, exercise: Exercise, n: number, real = 0): string {
@@ -141,16 +143,16 @@ test('resume: an interrupted run continues at the next epoch with the saved opti
   assert.match(summarize(first).join('\n'), /last good checkpoint: .*squat_phase1_last\/ \(after epoch 1\); continue with --resume/);
 
   const rec = recording(models);
-  let atStart: ReturnType<TrainableModel['getOptimizerState']> | null = null;
+  let atStart: AdamState | null = null;
   const second = await trainExercise('squat', 1, options(root, dataDir, rec.factory, {
     epochs, modelsDir, resume: true,
     shouldStop: () => false,
-    log: (line) => { if (line.includes('resumed from') && rec.made[0]) atStart = rec.made[0].getOptimizerState(); },
+    log: (line) => { if (line.includes('resumed from') && rec.made[0]) atStart = rec.made[0].optimizer.getState(); },
   }));
   assert.equal(second.initialEpoch, 1);
   assert.deepEqual(second.history.map((h) => h.epoch), [1, 2]);
   assert.ok(atStart, 'the run announced its resume point');
-  const resumedState = atStart as unknown as ReturnType<TrainableModel['getOptimizerState']>;
+  const resumedState = atStart as unknown as AdamState;
   assert.equal(resumedState.step, saved.optimizer!.step);
   assert.equal(resumedState.learningRate, saved.optimizer!.learningRate);
   for (const s of WEIGHT_SPECS) {
@@ -165,6 +167,24 @@ test('resume: an interrupted run continues at the next epoch with the saved opti
   // A finished run has nothing to resume.
   const third = await trainExercise('squat', 1, options(root, dataDir, models, { epochs, modelsDir, resume: true }));
   assert.equal(third.status, 'already-complete');
+});
+
+test('resume: the learning rate is stored once, in the optimizer block; a record that still repeats it (before issue 16) resumes', async () => {
+  const root = tempDir();
+  const dataDir = makeData(root, 'squat', 40);
+  const modelsDir = join(root, 'models');
+  const made: FakeScorer[] = [];
+  await trainExercise('squat', 1, options(root, dataDir, fakeFactory(made), { epochs: 1, learningRate: 3e-4, modelsDir }));
+  const last = join(phasePaths(modelsDir, 'squat', 1).last, 'model.json');
+  const json = JSON.parse(readFileSync(last, 'utf8'));
+  assert.equal(json.optimizer.learningRate, 3e-4);
+  assert.equal('learningRate' in json.training, false);
+  json.training.learningRate = 3e-4; // the old record's copy
+  writeFileSync(last, JSON.stringify(json));
+  const r = await trainExercise('squat', 1, options(root, dataDir, fakeFactory(made), { epochs: 2, modelsDir, resume: true }));
+  assert.equal(r.initialEpoch, 1);
+  assert.deepEqual(r.history.map((h) => h.lr), [3e-4]);
+  assert.equal(made[1].optimizer.learningRate, 3e-4);
 });
 
 test('missing real data and missing earlier models are named, with the command that makes them', async () => {

@@ -13,6 +13,7 @@ import { DIMENSIONS, FRAMES, N_ANGLES, N_SCORES, REP_SIZE } from '../data/exerci
 import { checkShape, decodeNpy } from '../data/npy.js';
 import { checkAngleData } from '../data/validate.js';
 import { type AnnotationStore, type SourceReps, sourceKey } from './store.js';
+import { ANNOTATIONS_CSV, SCORES_NPY, SEQUENCES_NPY } from '../workspace/layout.js';
 
 /** The files of an original annotation folder, as bytes (from disk or from the page). */
 export interface OriginalFolder {
@@ -24,14 +25,14 @@ export interface OriginalFolder {
 
 export function readOriginalFolder(dir: string): OriginalFolder {
   const file = (name: string) => join(dir, name);
-  for (const need of ['annotations.csv', 'sequences.npy']) {
+  for (const need of [ANNOTATIONS_CSV, SEQUENCES_NPY]) {
     if (!existsSync(file(need))) throw new Error(`${dir}: no ${need} (an original annotation folder holds annotations.csv and sequences.npy)`);
   }
   return {
     name: basename(dir.replace(/[\\/]+$/, '')),
-    annotationsCsv: readFileSync(file('annotations.csv'), 'utf8'),
-    sequencesNpy: readFileSync(file('sequences.npy')),
-    scoresNpy: existsSync(file('scores.npy')) ? readFileSync(file('scores.npy')) : undefined,
+    annotationsCsv: readFileSync(file(ANNOTATIONS_CSV), 'utf8'),
+    sequencesNpy: readFileSync(file(SEQUENCES_NPY)),
+    scoresNpy: existsSync(file(SCORES_NPY)) ? readFileSync(file(SCORES_NPY)) : undefined,
   };
 }
 

@@ -12,12 +12,13 @@ import { join } from 'node:path';
 import type { Exercise } from '../data/exercises.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { checkAnnotator, sha256, sourceKey } from './store.js';
+import { repFolder } from '../workspace/layout.js';
 
 export class SegmentStore {
   readonly dir: string;
 
   constructor(dataDir: string, exercise: Exercise) {
-    this.dir = join(dataDir, 'real', exercise, 'segments');
+    this.dir = join(repFolder(dataDir, 'real', exercise), 'segments');
   }
 
   private path = (name: string, text: string) =>

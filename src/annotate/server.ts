@@ -23,6 +23,7 @@ import { importOriginal } from './original.js';
 import { SegmentStore } from './segments.js';
 import { Study, folderFiles, groupOf, type StudyFile } from './study.js';
 import { SerialQueue } from '../util/serial-queue.js';
+import { DEFAULT_DATA_DIR, SCORES_NPY, SEQUENCES_NPY } from '../workspace/layout.js';
 
 export interface AnnotateServerOptions {
   exercise: Exercise; // preselected in the page; the page can switch
@@ -150,7 +151,7 @@ function base64Param(value: unknown, what: string): Uint8Array {
 
 /** Starts the server on 127.0.0.1; resolves once it listens. Throws (before listening) when --input cannot be read. */
 export async function startAnnotateServer(opts: AnnotateServerOptions): Promise<AnnotateServer> {
-  const dataDir = opts.dataDir ?? 'data';
+  const dataDir = opts.dataDir ?? DEFAULT_DATA_DIR;
   const annotator = opts.annotator === undefined ? '' : checkAnnotator(opts.annotator);
   const queue = new SerialQueue();
   const stores = new Map<Exercise, AnnotationStore>();
@@ -382,8 +383,8 @@ export async function startAnnotateServer(opts: AnnotateServerOptions): Promise<
       const folder = {
         name: typeof body.folder === 'string' && body.folder !== '' ? sourceKey(body.folder) : 'original',
         annotationsCsv: body.annotations,
-        sequencesNpy: base64Param(body.sequences, 'sequences.npy'),
-        scoresNpy: body.scores === undefined ? undefined : base64Param(body.scores, 'scores.npy'),
+        sequencesNpy: base64Param(body.sequences, SEQUENCES_NPY),
+        scoresNpy: body.scores === undefined ? undefined : base64Param(body.scores, SCORES_NPY),
       };
       return await queue.run(() => refusedAs(422, () => importOriginal(store(ex), folder, who)));
     },

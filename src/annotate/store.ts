@@ -26,6 +26,7 @@ import { DIMENSIONS, FRAMES, N_ANGLES, N_SCORES, REP_SIZE, type Exercise } from 
 import { encodeNpy, readNpyFloat32, writeNpy } from '../data/npy.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { csvField, csvText } from '../util/csv.js';
+import { repFolder, ANNOTATIONS_CSV, SCORES_NPY, SEQUENCES_NPY } from '../workspace/layout.js';
 
 export const ANNOTATION_COLUMNS = [
   'source_file', 'rep_id', 'rep_index', 'annotator', 'time', 'mode', 'status', 'comment', ...DIMENSIONS,
@@ -123,8 +124,8 @@ export class AnnotationStore {
   readonly annotationsPath: string;
 
   constructor(dataDir: string, readonly exercise: Exercise) {
-    this.dir = join(dataDir, 'real', exercise);
-    this.annotationsPath = join(this.dir, 'annotations.csv');
+    this.dir = repFolder(dataDir, 'real', exercise);
+    this.annotationsPath = join(this.dir, ANNOTATIONS_CSV);
   }
 
   private repsPath = (key: string) => join(this.dir, 'reps', `${key}.npy`);
@@ -313,7 +314,7 @@ export class AnnotationStore {
       return true;
     }
     const sameFile = (name: string, sha: unknown) => existsSync(join(this.dir, name)) && sha256(readFileSync(join(this.dir, name))) === sha;
-    return !sameFile('annotations.csv', record.annotations) || !DERIVED_FILES.every((f) => sameFile(f, record.files?.[f]));
+    return !sameFile(ANNOTATIONS_CSV, record.annotations) || !DERIVED_FILES.every((f) => sameFile(f, record.files?.[f]));
   }
 
   // One training row per annotated (source, rep), ordered by source then rep index,
@@ -362,8 +363,8 @@ export class AnnotationStore {
   // it matches only when everything before it reached the disk.
   private writeBuilt(b: { n: number; sequences: Float32Array; scores: Float32Array; index: string }, annotations: string | Uint8Array): void {
     const files: Record<(typeof DERIVED_FILES)[number], string | Uint8Array> = {
-      'sequences.npy': encodeNpy(b.sequences, [b.n, FRAMES, N_ANGLES]),
-      'scores.npy': encodeNpy(b.scores, [b.n, N_SCORES]),
+      [SEQUENCES_NPY]: encodeNpy(b.sequences, [b.n, FRAMES, N_ANGLES]),
+      [SCORES_NPY]: encodeNpy(b.scores, [b.n, N_SCORES]),
       'sequences_index.csv': b.index,
     };
     for (const name of DERIVED_FILES) writeFileAtomic(join(this.dir, name), files[name]);
@@ -378,7 +379,7 @@ export class AnnotationStore {
 /** undo.json: per annotator, the rep of their last save and the row it replaced (null: there was none). */
 type UndoJournal = Record<string, { sourceFile: string; repId: string; previous: AnnotationRow | null }>;
 
-const DERIVED_FILES = ['sequences.npy', 'scores.npy', 'sequences_index.csv'] as const;
+const DERIVED_FILES = [SEQUENCES_NPY, SCORES_NPY, 'sequences_index.csv'] as const;
 const DERIVED_RECORD = 'derived.json';
 
 /** derived.json: the sha256 of the annotations.csv the derived files were built from, and of each of them. */

@@ -9,6 +9,7 @@ import { importOriginal, readOriginalFolder } from '../annotate/original.js';
 import { AnnotationStore } from '../annotate/store.js';
 import { checkWritableDir } from '../util/writable.js';
 import { oneExercise, wholeNumber } from './options.js';
+import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR } from '../workspace/layout.js';
 
 /** Opens `url` in the default browser when the platform has a way to; failure is ignored. */
 function openBrowser(url: string): void {
@@ -42,8 +43,8 @@ export function registerAnnotate(program: Command): void {
     .option('--import-original <folder>', 'import the original project\'s data/real/<exercise>/ (annotations.csv, sequences.npy, scores.npy) as --annotator\'s scores, then exit')
     .option('--port <n>', 'port to listen on (default: a free port)')
     .option('--no-open', 'do not open a browser; just print the URL')
-    .option('--data-dir <dir>', 'data folder; annotations go to <dir>/real/<exercise>/', 'data')
-    .option('--models-dir <dir>', 'models folder: reps outside the latest trained model\'s training data are flagged', 'models')
+    .option('--data-dir <dir>', 'data folder; annotations go to <dir>/real/<exercise>/', DEFAULT_DATA_DIR)
+    .option('--models-dir <dir>', 'models folder: reps outside the latest trained model\'s training data are flagged', DEFAULT_MODELS_DIR)
     .addHelpText(
       'after',
       '\nKeys in the page: 1-6 pick a score slider, arrows adjust it, R starts from the rule scores,\n' +

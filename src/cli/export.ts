@@ -1,13 +1,13 @@
 // `formscore export`: trained checkpoints → the app's form_scorer_<exercise>_v1.tflite
 // files, verified in two TFLite runtimes before they are written.
 
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { EXERCISES, resolveExercises } from '../data/exercises.js';
 import { parsePhase } from '../train/phases.js';
 import { APP_ASSETS_DIR, exportModels } from '../export/export.js';
 import { DEFAULT_VERIFY_SAMPLES } from '../export/verify.js';
 import { wholeNumber } from './options.js';
+import { tfliteFolder, DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_EXPORT_DIR } from '../workspace/layout.js';
 
 interface ExportCliOptions {
   all?: boolean;
@@ -36,12 +36,12 @@ export function registerExport(program: Command): void {
     .option('--all', 'every exercise that has a trained model (others are skipped with a message)')
     .option('--exercise <name>', `one exercise: ${EXERCISES.join(', ')}`)
     .option('--phase <n>', 'training phase whose model to export (1, 2 or 3); default the latest phase that has one')
-    .option('--export-dir <dir>', 'export folder: the .tflite files and export_summary.json go to <dir>/tflite/ (where formscore report reads them)', 'export')
+    .option('--export-dir <dir>', 'export folder: the .tflite files and export_summary.json go to <dir>/tflite/ (where formscore report reads them)', DEFAULT_EXPORT_DIR)
     .option('--float32', 'keep float32 weights (about twice the size) instead of float16')
     .option('--unroll', 'write each LSTM as per-time-step builtin ops (no variable tensors; runs in LiteRT) instead of fused LSTM ops')
     .option('--no-verify', 'skip the runtime verification')
-    .option('--models-dir <dir>', 'folder holding saved/<exercise>_phase<N>_final/ checkpoints', 'models')
-    .option('--data-dir <dir>', 'data folder for the test split used in verification (random inputs when absent)', 'data')
+    .option('--models-dir <dir>', 'folder holding saved/<exercise>_phase<N>_final/ checkpoints', DEFAULT_MODELS_DIR)
+    .option('--data-dir <dir>', 'data folder for the test split used in verification (random inputs when absent)', DEFAULT_DATA_DIR)
     .option('--samples <n>', 'reps per runtime in verification (at least 100)', String(DEFAULT_VERIFY_SAMPLES))
     .addHelpText('after', [
       '',
@@ -63,7 +63,7 @@ async function runExport(opts: ExportCliOptions): Promise<void> {
   const samples = wholeNumber('--samples', opts.samples, 100);
   const started = performance.now();
   const report = await exportModels({
-    exercises, phase, requireModel: !opts.all, outputDir: join(opts.exportDir, 'tflite'), modelsDir: opts.modelsDir, dataDir: opts.dataDir,
+    exercises, phase, requireModel: !opts.all, outputDir: tfliteFolder(opts.exportDir), modelsDir: opts.modelsDir, dataDir: opts.dataDir,
     form: opts.unroll ? 'unroll' : 'fused', dtype: opts.float32 ? 'float32' : 'float16', verify: opts.verify, samples,
   });
   console.log('');

@@ -7,6 +7,7 @@ import { DIMENSIONS, N_SCORES, resolveExercises } from '../data/exercises.js';
 import { DATA_PROFILES, DEFAULT_PROFILE, generateSynthetic, parseProfile, writeSynthetic } from '../data/synthetic.js';
 import { checkWritableDir } from '../util/writable.js';
 import { EXERCISE_OR_ALL } from './options.js';
+import { DEFAULT_DATA_DIR, sourceFolder } from '../workspace/layout.js';
 
 interface GenerateOptions {
   exercise: string;
@@ -33,7 +34,7 @@ export function registerGenerate(program: Command): void {
     .option('--profile <name>', `${DATA_PROFILES.join(' or ')}: what the reps look like (see above)`, DEFAULT_PROFILE)
     .option('--n-samples <n>', 'reps per exercise (positive integer)', '5000')
     .option('--seed <n>', 'random seed (integer); each exercise derives its own stream from it', '42')
-    .option('--out <dir>', 'output folder; train, evaluate and export read <data-dir>/generated/, so keep the default or pass them --data-dir', join('data', 'generated'))
+    .option('--out <dir>', 'output folder; train, evaluate and export read <data-dir>/generated/, so keep the default or pass them --data-dir', sourceFolder(DEFAULT_DATA_DIR, 'generated'))
     .addHelpText('after', [
       '',
       'Examples:',

@@ -8,6 +8,7 @@ import { parsePhase } from '../train/phases.js';
 import type { PhaseOptions } from '../evaluate/evaluation.js';
 import { checkWritableDir } from '../util/writable.js';
 import { BOOTSTRAP_DEFAULTS, MIN_RESAMPLES } from '../evaluate/bootstrap.js';
+import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_EVALUATION_DIR } from '../workspace/layout.js';
 
 /** Help text of every `--exercise` option that also accepts "all". */
 export const EXERCISE_OR_ALL = `all, or one of ${EXERCISES.join(', ')}`;
@@ -77,9 +78,9 @@ export function addPhaseOptions(cmd: Command): Command {
   return cmd
     .requiredOption('--phase <n>', 'training phase whose models to use: 1, 2 or 3')
     .option('--exercise <name>', EXERCISE_OR_ALL, 'all')
-    .option('--data-dir <dir>', 'data folder (reads <dir>/generated/<ex> and, for phases 2-3, <dir>/real/<ex>)', 'data')
-    .option('--models-dir <dir>', 'models folder (reads saved/<ex>_phase<p>_final, else _best, and logs/)', 'models')
-    .option('--out <dir>', 'output folder', 'evaluation')
+    .option('--data-dir <dir>', 'data folder (reads <dir>/generated/<ex> and, for phases 2-3, <dir>/real/<ex>)', DEFAULT_DATA_DIR)
+    .option('--models-dir <dir>', 'models folder (reads saved/<ex>_phase<p>_final, else _best, and logs/)', DEFAULT_MODELS_DIR)
+    .option('--out <dir>', 'output folder', DEFAULT_EVALUATION_DIR)
     .option('--seed <n>', 'split seed; must be the one training used (default: the seed the checkpoint records, else 42)')
     .addOption(new Option('--engine <name>', 'inference engine: wasm (fast) or reference (plain TypeScript oracle)')
       .choices(['wasm', 'reference']).default('wasm'))

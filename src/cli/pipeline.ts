@@ -9,6 +9,7 @@ import { runPipeline, STATE_FILE, type PipelineResult } from '../pipeline/pipeli
 import { checkWritableDir } from '../util/writable.js';
 import { EXERCISE_OR_ALL, seedList, wholeNumber } from './options.js';
 import { stopOnInterrupt } from './interrupt.js';
+import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_EVALUATION_DIR, DEFAULT_EXPORT_DIR } from '../workspace/layout.js';
 
 interface PipelineCliOptions {
   preset: string;
@@ -51,7 +52,7 @@ async function runPipelineCli(opts: PipelineCliOptions): Promise<void> {
   const threads = wholeNumber('--threads', opts.threads, 1);
   const seeds = seedList(opts.seeds, preset.seed);
   // The folders every step writes under the current one, checked before hours of work.
-  for (const dir of ['data', 'models', 'evaluation', 'export']) checkWritableDir(dir);
+  for (const dir of [DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_EVALUATION_DIR, DEFAULT_EXPORT_DIR]) checkWritableDir(dir);
   const started = performance.now();
   const progress = new ProgressBar(process.stdout);
   const interrupt = stopOnInterrupt(progress, 'run the same command to continue');

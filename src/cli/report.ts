@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { runReport } from '../evaluate/report.js';
 import { addPhaseOptions, phaseOptionsFrom, type PhaseCliOptions } from './options.js';
+import { DEFAULT_EXPORT_DIR } from '../workspace/layout.js';
 
 export function registerReport(program: Command): void {
   addPhaseOptions(program
@@ -17,7 +18,7 @@ export function registerReport(program: Command): void {
         '(sizes, and parity/latency from <export-dir>/tflite/export_summary.json when present). Charts show ' +
         'tooltips on hover; click a table header to sort.',
     ))
-    .option('--export-dir <dir>', 'export folder (reads <dir>/tflite/*.tflite and export_summary.json)', 'export')
+    .option('--export-dir <dir>', 'export folder (reads <dir>/tflite/*.tflite and export_summary.json)', DEFAULT_EXPORT_DIR)
     .addHelpText('after', '\nExample:\n  formscore report --phase 1 && xdg-open evaluation/report.html')
     .action(async (opts: PhaseCliOptions & { exportDir: string }) => {
       await runReport({ ...phaseOptionsFrom(opts), exportDir: opts.exportDir });

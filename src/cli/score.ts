@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { DIMENSIONS, EXERCISES } from '../data/exercises.js';
 import { scoreSession, type SessionScores } from '../score/session.js';
 import { oneExercise } from './options.js';
+import { DEFAULT_MODELS_DIR } from '../workspace/layout.js';
 
 interface ScoreCliOptions {
   exercise: string;
@@ -27,7 +28,7 @@ export function registerScore(program: Command): void {
     .argument('<session.csv>', 'pose log exported by the app (one row per frame, nine angle columns, optional rep_id; without it the reps are found as in annotate)')
     .requiredOption('--exercise <name>', `one of ${EXERCISES.join(', ')}`)
     .option('--model <path>', 'checkpoint folder or .tflite file (default: the latest phase checkpoint under --models-dir)')
-    .option('--models-dir <dir>', 'folder holding saved/<exercise>_phase<N>_final/', 'models')
+    .option('--models-dir <dir>', 'folder holding saved/<exercise>_phase<N>_final/', DEFAULT_MODELS_DIR)
     .option('--json', 'print one JSON document instead of the table')
     .option('--segment', 'find the reps from the primary joint angle even when the log has rep_id (a log without it always is segmented)')
     .addHelpText('after', [

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { resolveExercises, type Exercise } from '../data/exercises.js';
 import { DATA_PROFILES, DEFAULT_PROFILE, parseProfile } from '../data/synthetic.js';
-import { PHASES, PHASE_NUMBERS, parsePhase, type PhaseConfig } from '../train/phases.js';
+import { PHASES, parsePhase, type PhaseConfig } from '../train/phases.js';
 import { ProgressBar } from '../train/progress.js';
 import { MissingPrerequisiteError } from '../train/trainer.js';
 import { trainPhase } from '../train/seeds.js';
@@ -11,6 +11,9 @@ import { runSeedEvaluation } from '../evaluate/seeds.js';
 import { checkWritableDir } from '../util/writable.js';
 import { EXERCISE_OR_ALL, positiveNumber, seedList, wholeNumber } from './options.js';
 import { stopOnInterrupt } from './interrupt.js';
+import {
+  DEFAULT_SEED, PHASE_NUMBERS, DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_EVALUATION_DIR,
+} from '../workspace/layout.js';
 
 interface TrainCliOptions {
   exercise: string;
@@ -61,9 +64,9 @@ export function registerTrain(program: Command): void {
       'evaluate each and keep the one with the lowest val MAE as the phase\'s model')
     .option('--threads <n>', 'worker threads of the engine (default: one per core)')
     .option('--resume', 'continue an interrupted run from models/saved/<ex>_phase<p>_last/ (same batch, seed and optimizer state; --epochs may extend it)')
-    .option('--data-dir <dir>', 'data folder (generated/<ex>/ from `formscore generate`, real/<ex>/ from `formscore annotate`)', 'data')
-    .option('--models-dir <dir>', 'models folder (saved/ checkpoints, logs/ histories and TensorBoard files)', 'models')
-    .option('--evaluation-dir <dir>', 'with --seeds: where results_seeds.csv and results_seeds_summary.csv go', 'evaluation')
+    .option('--data-dir <dir>', 'data folder (generated/<ex>/ from `formscore generate`, real/<ex>/ from `formscore annotate`)', DEFAULT_DATA_DIR)
+    .option('--models-dir <dir>', 'models folder (saved/ checkpoints, logs/ histories and TensorBoard files)', DEFAULT_MODELS_DIR)
+    .option('--evaluation-dir <dir>', 'with --seeds: where results_seeds.csv and results_seeds_summary.csv go', DEFAULT_EVALUATION_DIR)
     .addHelpText(
       'after',
       `
@@ -104,7 +107,7 @@ async function runTrain(opts: TrainCliOptions): Promise<void> {
   const batchSize = wholeNumber('--batch', opts.batch, 1);
   const learningRate = positiveNumber('--lr', opts.lr);
   const seed = wholeNumber('--seed', opts.seed, 0);
-  const seeds = seedList(opts.seeds, seed ?? 42);
+  const seeds = seedList(opts.seeds, seed ?? DEFAULT_SEED);
   const threads = wholeNumber('--threads', opts.threads, 1);
   const single = exercises.length === 1;
   checkWritableDir(opts.modelsDir, 'models folder');

@@ -15,10 +15,7 @@ import { augmentBatch } from './augment.js';
 import { type DataProfile, readGenerationRecord } from './synthetic.js';
 import { ruleScores } from './rules.js';
 import { Random } from '../util/random.js';
-
-/** Where a rep comes from: index 0 of `source` is the synthetic data, 1 the real annotated reps. */
-export const REP_SOURCES = ['generated', 'real'] as const;
-export type RepSource = (typeof REP_SOURCES)[number];
+import { DEFAULT_DATA_DIR, DEFAULT_SEED, SCORES_NPY, SEQUENCES_NPY, repFolder, sourceFolder } from '../workspace/layout.js';
 
 export interface Split {
   x: Float32Array; // (N, 90, 18) model input
@@ -55,15 +52,19 @@ export interface LoadDatasetOptions {
 export const SPLIT_FRACTIONS = { train: 0.7, val: 0.15, test: 0.15 } as const;
 
 /** Whether annotated real reps exist for the exercise. */
-export function hasRealData(exercise: Exercise, dataDir = 'data'): boolean {
-  const dir = join(dataDir, 'real', exercise);
-  return existsSync(join(dir, 'sequences.npy')) && existsSync(join(dir, 'scores.npy'));
+export function hasRealData(exercise: Exercise, dataDir = DEFAULT_DATA_DIR): boolean {
+  return hasReps(repFolder(dataDir, 'real', exercise));
+}
+
+/** Whether a folder holds both arrays of a rep set. */
+export function hasReps(dir: string): boolean {
+  return existsSync(join(dir, SEQUENCES_NPY)) && existsSync(join(dir, SCORES_NPY));
 }
 
 /** Reads a (sequences, scores) pair, checks their shapes against each other and their values (see validate.ts). */
 export function readRepFolder(dir: string): { sequences: Float32Array; scores: Float32Array; n: number } {
-  const seqPath = join(dir, 'sequences.npy');
-  const scorePath = join(dir, 'scores.npy');
+  const seqPath = join(dir, SEQUENCES_NPY);
+  const scorePath = join(dir, SCORES_NPY);
   const seq = readNpyFloat32(seqPath, [-1, FRAMES, N_ANGLES]);
   const sc = readNpyFloat32(scorePath, [-1, N_SCORES]);
   if (seq.shape[0] !== sc.shape[0]) {
@@ -75,21 +76,21 @@ export function readRepFolder(dir: string): { sequences: Float32Array; scores: F
 }
 
 export function loadDataset(exercise: Exercise, opts: LoadDatasetOptions = {}): Dataset {
-  const dataDir = opts.dataDir ?? 'data';
-  const seed = opts.seed ?? 42;
+  const dataDir = opts.dataDir ?? DEFAULT_DATA_DIR;
+  const seed = opts.seed ?? DEFAULT_SEED;
   const augment = opts.augment ?? 0;
   const includeReal = opts.includeReal ?? true;
 
-  const synthDir = join(dataDir, 'generated', exercise);
-  if (!existsSync(join(synthDir, 'sequences.npy')) || !existsSync(join(synthDir, 'scores.npy'))) {
+  const synthDir = repFolder(dataDir, 'generated', exercise);
+  if (!hasReps(synthDir)) {
     throw new Error(`no synthetic data for ${exercise} in ${synthDir}; run: formscore generate --exercise ${exercise}` +
-      (dataDir === 'data' ? '' : ` --out ${join(dataDir, 'generated')}`));
+      (dataDir === DEFAULT_DATA_DIR ? '' : ` --out ${sourceFolder(dataDir, 'generated')}`));
   }
   const { profile, groundTruth } = readGenerationRecord(synthDir);
   const sources = [readRepFolder(synthDir)];
   let realCount = 0;
   if (includeReal && hasRealData(exercise, dataDir)) {
-    const real = readRepFolder(join(dataDir, 'real', exercise));
+    const real = readRepFolder(repFolder(dataDir, 'real', exercise));
     realCount = real.n;
     sources.push(real);
   }

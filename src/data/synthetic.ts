@@ -17,6 +17,7 @@ import { Random } from '../util/random.js';
 import { encodeNpy } from './npy.js';
 import { generateRealistic } from './realistic.js';
 import { writeDirAtomic } from '../util/atomic.js';
+import { GENERATION_JSON, SCORES_NPY, SEQUENCES_NPY, TIERS_NPY } from '../workspace/layout.js';
 
 export const DATA_PROFILES = ['realistic', 'seed'] as const;
 export type DataProfile = (typeof DATA_PROFILES)[number];
@@ -34,7 +35,6 @@ export interface GenerationRecord {
   n: number;
   seed: number;
 }
-export const GENERATION_JSON = 'generation.json';
 
 export function parseProfile(value: string): DataProfile {
   if ((DATA_PROFILES as readonly string[]).includes(value)) return value as DataProfile;
@@ -201,9 +201,9 @@ export function writeSynthetic(dir: string, data: SyntheticData): void {
     profile: data.profile, groundTruth: GROUND_TRUTH[data.profile], exercise: data.exercise, n: data.n, seed: data.seed,
   };
   writeDirAtomic(dir, {
-    'sequences.npy': encodeNpy(data.sequences, [data.n, FRAMES, N_ANGLES]),
-    'scores.npy': encodeNpy(data.scores, [data.n, N_SCORES]),
-    ...(data.tiers ? { 'tiers.npy': encodeNpy(data.tiers, [data.n]) } : {}),
+    [SEQUENCES_NPY]: encodeNpy(data.sequences, [data.n, FRAMES, N_ANGLES]),
+    [SCORES_NPY]: encodeNpy(data.scores, [data.n, N_SCORES]),
+    ...(data.tiers ? { [TIERS_NPY]: encodeNpy(data.tiers, [data.n]) } : {}),
     [GENERATION_JSON]: JSON.stringify(record, null, 2) + '\n',
   });
 }

@@ -13,7 +13,7 @@ import { predictTransfer } from './transfer.js';
 import { pairedComparison, pairedDisplay, PAIRED_COLUMNS, PAIRED_CSV, PAIRED_DISPLAY_COLUMNS, type PairedRow } from './paired.js';
 import { formatTable, toCsv, type Row } from './table.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { PHASE_NUMBERS, findModel, type Phase } from '../train/phases.js';
+import { DEFAULT_MODELS_DIR, DEFAULT_EVALUATION_DIR, PHASE_NUMBERS, findModel, type Phase } from '../workspace/layout.js';
 
 // Defined with the per-rep predictions, which write all three; re-exported where they were first public.
 export { APPROACHES, approachScores, type Approach };
@@ -103,7 +103,7 @@ export async function runComparison(opts: PhaseOptions & { outDir?: string }): P
   log('\nPaired on the same reps: difference in per-rep absolute error (mean over the six dimensions), a − b; ' +
     'negative means a errs less. 95 % percentile-bootstrap CI of the mean difference, two-sided Wilcoxon signed-rank p.');
   log(formatTable(PAIRED_DISPLAY_COLUMNS, pairedDisplay(paired)));
-  const outDir = opts.outDir ?? 'evaluation';
+  const outDir = opts.outDir ?? DEFAULT_EVALUATION_DIR;
   const csvPath = join(outDir, COMPARISON_CSV), pairedPath = join(outDir, PAIRED_CSV);
   writeFileAtomic(csvPath, toCsv(COMPARISON_COLUMNS, rows));
   writeFileAtomic(pairedPath, toCsv(PAIRED_COLUMNS, paired));
@@ -133,7 +133,7 @@ export async function collectPhaseData(opts: PhaseOptions): Promise<PhaseData> {
   const phases: PhaseData['phases'] = [];
   for (const phase of PHASE_NUMBERS) {
     if (phase === opts.phase) { phases.push({ phase, metrics }); continue; }
-    if (!opts.exercises.some((e) => findModel(opts.modelsDir ?? 'models', e, phase))) continue;
+    if (!opts.exercises.some((e) => findModel(opts.modelsDir ?? DEFAULT_MODELS_DIR, e, phase))) continue;
     (opts.log ?? console.log)(`phase ${phase} models exist too: scoring their test splits to show the phases side by side`);
     const other = await predictTestSplits({ ...opts, phase, log: () => {} });
     phases.push({ phase, metrics: other.results.flatMap((r) => dimensionMetrics(r.exercise, r.truth, r.network, r.n, opts.bootstrap)) });

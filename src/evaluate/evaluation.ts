@@ -8,15 +8,19 @@ import { join } from 'node:path';
 import { DIMENSIONS, N_SCORES, type Exercise, type Dimension } from '../data/exercises.js';
 import { loadDataset } from '../data/dataset.js';
 import { loadCheckpoint } from '../nn/checkpoint.js';
-import { referenceForward } from '../nn/reference/network.js';
+import { enginePredictor, referencePredictor, withPredictor } from '../nn/predictor.js';
 import type { NamedWeights } from '../nn/architecture.js';
 import { agreementWithCi, agreementDisplay, formatCi, AGREEMENT_CI_COLUMNS, AGREEMENT_DISPLAY_COLUMNS, type Agreement } from './agreement.js';
 import { bootstrapSettings, type BootstrapOptions } from './bootstrap.js';
 import { formatTable, toCsv, type Row } from './table.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { writePredictions } from './predictions.js';
-import { PHASES, findModel, incompleteNote, type Phase } from '../train/phases.js';
-import { recordedSplitSeed } from '../train/trainer.js';
+import { PHASES } from '../train/phases.js';
+import { recordedSplitSeed } from '../workspace/model-record.js';
+import {
+  DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_EVALUATION_DIR, DEFAULT_SEED, savedFolder, findModel, incompleteNote,
+  type Phase,
+} from '../workspace/layout.js';
 
 /** Targets on the overall dimension (the seed project's acceptance criteria). */
 export const TARGETS = { mae: 8, pearson: 0.85, icc: 0.8 } as const;
@@ -81,28 +85,12 @@ export async function predictCheckpoint(
   return predictWeights(loadCheckpoint(dir, { optimizer: false }).weights, x, n, opts);
 }
 
-/** Network scores in [0, 1] for x (N, 90, 18) from named weights. */
+/** Network scores in [0, 1] for x (N, 90, 18) from named weights, on the engine or the reference. */
 export async function predictWeights(
   weights: NamedWeights, x: Float32Array, n: number, opts: { engine?: InferenceEngine; threads?: number } = {},
 ): Promise<Float32Array> {
-  if ((opts.engine ?? 'wasm') === 'reference') {
-    // The oracle allocates per call; chunks keep its activations small.
-    const out = new Float32Array(n * N_SCORES);
-    const chunk = 64, per = x.length / Math.max(n, 1);
-    for (let i = 0; i < n; i += chunk) {
-      const m = Math.min(chunk, n - i);
-      out.set(referenceForward(weights, x.subarray(i * per, (i + m) * per), m), i * N_SCORES);
-    }
-    return out;
-  }
-  // Loaded on demand: the reference path needs no WebAssembly or worker threads.
-  const { FormScorer } = await import('../nn/model.js');
-  const model = await FormScorer.fromWeights(weights, { threads: opts.threads });
-  try {
-    return await model.predict(x, n);
-  } finally {
-    await model.dispose();
-  }
+  const predictor = (opts.engine ?? 'wasm') === 'reference' ? referencePredictor(weights) : enginePredictor(weights, opts.threads);
+  return withPredictor(predictor, (p) => p.predict(x, n));
 }
 
 const times100 = (a: Float32Array) => a.map((v) => v * 100);
@@ -110,13 +98,13 @@ const times100 = (a: Float32Array) => a.map((v) => v * 100);
 /** Loads each exercise's test split and scores it with the phase's model; skips exercises without one. */
 export async function predictTestSplits(opts: PhaseOptions): Promise<{ results: TestPredictions[]; skipped: Skipped[] }> {
   const log = opts.log ?? console.log;
-  const modelsDir = opts.modelsDir ?? 'models';
+  const modelsDir = opts.modelsDir ?? DEFAULT_MODELS_DIR;
   const results: TestPredictions[] = [];
   const skipped: Skipped[] = [];
   for (const exercise of opts.exercises) {
     const checkpoint = findCheckpoint(modelsDir, exercise, opts.phase);
     if (!checkpoint) {
-      const reason = `no phase ${opts.phase} model in ${join(modelsDir, 'saved', `${exercise}_phase${opts.phase}_{final,best}`)}` +
+      const reason = `no phase ${opts.phase} model in ${join(savedFolder(modelsDir), `${exercise}_phase${opts.phase}_{final,best}`)}` +
         `${incompleteNote(modelsDir, exercise, opts.phase)}; run: formscore train --exercise ${exercise} --phase ${opts.phase}`;
       log(`skipping ${exercise}: ${reason}`);
       skipped.push({ exercise, reason });
@@ -133,11 +121,11 @@ export async function predictCheckpointSplits(exercise: Exercise, checkpoint: st
   const { weights, training } = loadCheckpoint(checkpoint, { optimizer: false });
   // The split must be the one training used: its seed, when the checkpoint records one.
   const recorded = recordedSplitSeed(training);
-  const seed = opts.seed ?? recorded ?? 42;
+  const seed = opts.seed ?? recorded ?? DEFAULT_SEED;
   if (recorded !== undefined && recorded !== seed) {
     log(`warning: ${checkpoint} was trained with split seed ${recorded}; evaluating with --seed ${seed} mixes training reps into the test split`);
   }
-  const data = loadDataset(exercise, { dataDir: opts.dataDir ?? 'data', seed, includeReal: PHASES[opts.phase].includeReal });
+  const data = loadDataset(exercise, { dataDir: opts.dataDir ?? DEFAULT_DATA_DIR, seed, includeReal: PHASES[opts.phase].includeReal });
   if (data.test.n < 2) throw new Error(`${exercise}: test split has ${data.test.n} reps; generate more data (formscore generate --n-samples ...)`);
   const score = async (split: SplitName): Promise<SplitScores> => {
     const s = data[split];
@@ -213,7 +201,7 @@ export function ciNote(bootstrap: BootstrapOptions = {}, icc = true): string {
 /** Nothing to evaluate is an error for evaluate/compare (exit 1; no results file touched). */
 export function noModelsError(opts: PhaseOptions): Error {
   const which = opts.exercises.length === 1 ? ` --exercise ${opts.exercises[0]}` : '';
-  return new Error(`no phase ${opts.phase} model for ${opts.exercises.join(', ')} in ${join(opts.modelsDir ?? 'models', 'saved')}; ` +
+  return new Error(`no phase ${opts.phase} model for ${opts.exercises.join(', ')} in ${savedFolder(opts.modelsDir ?? DEFAULT_MODELS_DIR)}; ` +
     `nothing written; run: formscore train --phase ${opts.phase}${which}`);
 }
 
@@ -230,10 +218,10 @@ export async function runEvaluation(opts: PhaseOptions & { outDir?: string }): P
   log(`\nTargets on the overall dimension: MAE < ${TARGETS.mae}, Pearson > ${TARGETS.pearson}, ICC > ${TARGETS.icc}` +
     ' (ci_clear: the whole 95 % interval meets all three)');
   log(formatTable(TARGET_COLUMNS, targetSummary(rows)));
-  const csvPath = join(opts.outDir ?? 'evaluation', EVALUATION_CSV);
+  const csvPath = join(opts.outDir ?? DEFAULT_EVALUATION_DIR, EVALUATION_CSV);
   writeFileAtomic(csvPath, toCsv(EVALUATION_COLUMNS, rows));
   log(`\nwrote ${csvPath}`);
-  const predictionPaths = results.map((r) => writePredictions(opts.outDir ?? 'evaluation', r, opts.phase, opts.dataDir));
+  const predictionPaths = results.map((r) => writePredictions(opts.outDir ?? DEFAULT_EVALUATION_DIR, r, opts.phase, opts.dataDir));
   log(`wrote per-rep predictions: ${predictionPaths.join(', ')}`);
   return { rows, skipped, predictions: results, csvPath, predictionPaths };
 }

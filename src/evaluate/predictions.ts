@@ -7,13 +7,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DIMENSIONS, N_SCORES } from '../data/exercises.js';
 import { readNpy } from '../data/npy.js';
-import { REP_SOURCES } from '../data/dataset.js';
 import { TIERS } from '../data/synthetic.js';
 import { ruleScoresBatch, hybridScores } from '../data/rules.js';
 import type { SplitScores, TestPredictions } from './evaluation.js'; // types only: evaluation.ts imports this module
 import { toCsv, type Row } from './table.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import type { Phase } from '../train/phases.js';
+import { DEFAULT_DATA_DIR, REP_SOURCES, type Phase, TIERS_NPY, repFolder } from '../workspace/layout.js';
 
 /** The three ways the app can score a rep: rules (layer 1), network (layer 2), and the hybrid it ships. */
 export const APPROACHES = ['rule', 'network', 'hybrid'] as const;
@@ -37,12 +36,12 @@ export const predictionsFile = (exercise: string, phase: Phase) => `predictions_
 
 /** Tier names of the generated reps (seed profile only; the realistic profile has none). */
 function readTiers(dataDir: string, exercise: string): string[] | null {
-  const path = join(dataDir, 'generated', exercise, 'tiers.npy');
+  const path = join(repFolder(dataDir, 'generated', exercise), TIERS_NPY);
   return existsSync(path) ? Array.from(readNpy(path).data as ArrayLike<number>, (t) => TIERS[t] ?? '') : null;
 }
 
 /** The CSV rows of one exercise's splits; scores on 0-100. */
-export function predictionRows(p: TestPredictions, phase: Phase, dataDir = 'data'): Row[] {
+export function predictionRows(p: TestPredictions, phase: Phase, dataDir = DEFAULT_DATA_DIR): Row[] {
   const tiers = readTiers(dataDir, p.exercise);
   return [...p.others, p].flatMap((s: SplitScores) => {
     const sets = { truth: s.truth, ...approachScores({ ...s, exercise: p.exercise }) };
@@ -59,7 +58,7 @@ export function predictionRows(p: TestPredictions, phase: Phase, dataDir = 'data
 }
 
 /** Writes `<outDir>/predictions_<exercise>_phase<p>.csv` atomically; returns its path. */
-export function writePredictions(outDir: string, p: TestPredictions, phase: Phase, dataDir = 'data'): string {
+export function writePredictions(outDir: string, p: TestPredictions, phase: Phase, dataDir = DEFAULT_DATA_DIR): string {
   const path = join(outDir, predictionsFile(p.exercise, phase));
   writeFileAtomic(path, toCsv(PREDICTION_COLUMNS, predictionRows(p, phase, dataDir)));
   return path;

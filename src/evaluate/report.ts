@@ -20,6 +20,11 @@ import { readSeedCsv, seedDisplay, SEED_DISPLAY_COLUMNS, SEEDS_CSV, SEEDS_SUMMAR
 import { buildFigures, toVega, type Figure, type Section } from './figures/index.js';
 import { fmt, type Row } from './table.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { readExportSummary, type ExportSummary } from '../workspace/export-summary.js';
+import {
+  DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_EVALUATION_DIR, DEFAULT_EXPORT_DIR, repFolder, sourceFolder,
+  logsFolder, tfliteFolder, EXPORT_SUMMARY_JSON, SCORES_NPY,
+} from '../workspace/layout.js';
 
 const require = createRequire(import.meta.url);
 
@@ -71,11 +76,11 @@ function metricsTable(rows: readonly MetricRow[]): string {
 export function datasetSummary(exercises: readonly Exercise[], dataDir: string, data: PhaseData): Row[] {
   const rows: Row[] = [];
   for (const exercise of exercises) {
-    const path = join(dataDir, 'generated', exercise, 'scores.npy');
+    const path = join(repFolder(dataDir, 'generated', exercise), SCORES_NPY);
     if (!existsSync(path)) continue;
     const { data: scores, shape } = readNpyFloat32(path, [-1, N_SCORES]);
     const n = shape[0];
-    const real = PHASES[data.phase].includeReal && hasRealData(exercise, dataDir) ? readRepFolder(join(dataDir, 'real', exercise)).n : 0;
+    const real = PHASES[data.phase].includeReal && hasRealData(exercise, dataDir) ? readRepFolder(repFolder(dataDir, 'real', exercise)).n : 0;
     const test = data.predictions.find((p) => p.exercise === exercise)?.n;
     const row: Row = { exercise, synthetic: n, real, 'test reps': test ?? '—' };
     DIMENSIONS.forEach((d, k) => {
@@ -91,14 +96,14 @@ export function datasetSummary(exercises: readonly Exercise[], dataDir: string, 
 
 /** The export section: export_summary.json as a table when present, and the .tflite files' sizes. */
 export function exportSection(exportDir: string): string {
-  const dir = join(exportDir, 'tflite');
+  const dir = tfliteFolder(exportDir);
   const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.tflite')).sort() : [];
   if (files.length === 0) return note(`No exported models in ${dir} yet: run formscore export --all.`);
   const parts: string[] = [];
-  const summaryPath = join(dir, 'export_summary.json');
+  const summaryPath = join(dir, EXPORT_SUMMARY_JSON);
   if (existsSync(summaryPath)) {
     try {
-      const rows = summaryRows(JSON.parse(readFileSync(summaryPath, 'utf8')));
+      const rows = summaryRows(readExportSummary(summaryPath));
       if (rows.length) {
         const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
         parts.push(`<h3>Export summary (${esc(basename(summaryPath))}): sizes, parity and measured latency</h3>`, htmlTable(columns, rows, 4));
@@ -115,26 +120,13 @@ export function exportSection(exportDir: string): string {
   return parts.join('\n');
 }
 
-/** Flattens whatever list of records the export summary holds into table rows (scalars, one level deep). */
-export function summaryRows(json: unknown): Row[] {
-  const list = Array.isArray(json)
-    ? json
-    : json && typeof json === 'object'
-      ? (Object.values(json).find(Array.isArray) as unknown[] | undefined) ??
-        Object.entries(json).filter(([, v]) => v && typeof v === 'object' && !Array.isArray(v)).map(([k, v]) => ({ name: k, ...(v as object) }))
-      : [];
-  return list.filter((r): r is Record<string, unknown> => !!r && typeof r === 'object').map((rec) => {
-    const row: Row = {};
-    const put = (key: string, v: unknown) => {
-      if (typeof v === 'number' || typeof v === 'string') row[key] = v;
-      else if (typeof v === 'boolean') row[key] = v ? 'yes' : 'no';
-    };
-    for (const [k, v] of Object.entries(rec)) {
-      if (v && typeof v === 'object' && !Array.isArray(v)) for (const [k2, v2] of Object.entries(v)) put(`${k}.${k2}`, v2);
-      else put(k, v);
-    }
-    return row;
-  });
+/** The summary's rows, one per file, the runtimes' numbers as `max_abs_diff.<runtime>` columns. */
+export function summaryRows(summary: ExportSummary): Row[] {
+  return summary.files.map(({ max_abs_diff, mean_latency_ms, ...file }) => ({
+    ...file,
+    ...Object.fromEntries(Object.entries(max_abs_diff).map(([rt, v]) => [`max_abs_diff.${rt}`, v])),
+    ...Object.fromEntries(Object.entries(mean_latency_ms).map(([rt, v]) => [`mean_latency_ms.${rt}`, v])),
+  }));
 }
 
 /** The overall dimension of every phase that has models, side by side; empty with one phase. */
@@ -186,7 +178,7 @@ function chart(f: Figure): string {
 
 export function renderReport(data: PhaseData, figures: Figure[], opts: ReportOptions): string {
   chartId = 0;
-  const dataDir = opts.dataDir ?? 'data';
+  const dataDir = opts.dataDir ?? DEFAULT_DATA_DIR;
   // Charts of a section (optionally only some names) side by side where the page is wide enough.
   const charts = (section: Section, names?: (name: string) => boolean) => {
     const mine = figures.filter((f) => f.section === section && (!names || names(f.name)));
@@ -200,20 +192,20 @@ export function renderReport(data: PhaseData, figures: Figure[], opts: ReportOpt
   const body: Record<string, string> = {
     dataset: (() => {
       const rows = datasetSummary(opts.exercises, dataDir, data);
-      if (!rows.length) return note(`No synthetic data in ${join(dataDir, 'generated')}: run formscore generate.`);
+      if (!rows.length) return note(`No synthetic data in ${sourceFolder(dataDir, 'generated')}: run formscore generate.`);
       return '<p>Synthetic reps per exercise (plus real annotated reps in phases 2–3), split 70/15/15 stratified by overall score; ' +
         'ground-truth scores on 0–100 as mean ± std.</p>' +
         htmlTable(['exercise', 'synthetic', 'real', 'test reps', ...DIMENSIONS], rows) + charts('dataset');
     })(),
     samples: charts('samples') || note('No synthetic data to draw sample reps from.'),
-    training: charts('training') || note(`No training history for phase ${data.phase} in ${join(opts.modelsDir ?? 'models', 'logs')}.`),
+    training: charts('training') || note(`No training history for phase ${data.phase} in ${logsFolder(opts.modelsDir ?? DEFAULT_MODELS_DIR)}.`),
     evaluation: trained.length === 0 ? noModels + skipped : [
       `<p>Network vs ground truth on the held-out test split, scores 0–100. ICC is ICC(2,1) (absolute agreement) with ` +
         `ground truth and network as two raters. Targets on the overall dimension: MAE &lt; ${TARGETS.mae}, ` +
         `Pearson r &gt; ${TARGETS.pearson}, ICC &gt; ${TARGETS.icc}; ci_clear says whether the whole 95 % interval meets ` +
         `all three. Intervals: ${esc(ciNote(opts.bootstrap))}; the bootstrap resamples reps of the test split.</p>`,
       '<h3>Targets (overall dimension)</h3>', htmlTable(TARGET_COLUMNS, targetSummary(data.metrics)),
-      phasesSection(data), seedsSection(join(opts.outDir ?? 'evaluation', SEEDS_SUMMARY_CSV), data.phase),
+      phasesSection(data), seedsSection(join(opts.outDir ?? DEFAULT_EVALUATION_DIR, SEEDS_SUMMARY_CSV), data.phase),
       charts('evaluation', (n) => n === 'mae_heatmap'),
       '<h3>Per dimension</h3>', metricsTable(data.metrics), skipped,
       ...trained.map((ex) => `<h3>${esc(ex)}</h3>` + charts('evaluation', (n) => n === `scatter_${ex}` || n === `error_dist_${ex}` || n === `bland_altman_${ex}`)),
@@ -235,7 +227,7 @@ export function renderReport(data: PhaseData, figures: Figure[], opts: ReportOpt
         'Wilcoxon signed-rank p-value of the per-rep differences.</p>',
       htmlTable(PAIRED_DISPLAY_COLUMNS, pairedDisplay(data.paired)),
     ].join('\n'),
-    export: exportSection(opts.exportDir ?? 'export'),
+    export: exportSection(opts.exportDir ?? DEFAULT_EXPORT_DIR),
   };
 
   const sections = REPORT_SECTIONS.map((s) => `<section id="${s.id}"><h2>${esc(s.heading)}</h2>\n${body[s.id]}\n</section>`).join('\n');
@@ -312,7 +304,7 @@ export async function runReport(opts: ReportOptions): Promise<{ path: string; ht
   const data = await collectPhaseData(opts);
   const figures = buildFigures(data, opts);
   const html = renderReport(data, figures, opts);
-  const path = join(opts.outDir ?? 'evaluation', REPORT_HTML);
+  const path = join(opts.outDir ?? DEFAULT_EVALUATION_DIR, REPORT_HTML);
   writeFileAtomic(path, html);
   log(`wrote ${path} (${(html.length / 1024 / 1024).toFixed(1)} MB, ${figures.length} charts; opens offline)`);
   return { path, html };

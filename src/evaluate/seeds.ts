@@ -7,13 +7,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { DIMENSIONS, EXERCISES, type Exercise } from '../data/exercises.js';
-import { phasePaths, seedsRecordPath, type Phase } from '../train/phases.js';
-import { MODEL_JSON } from '../nn/checkpoint.js';
 import { meanSd, readSeedsRecord } from '../train/seeds.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { AGREEMENT_METRICS, agreementPoint } from './agreement.js';
 import { column, predictCheckpointSplits, type PhaseOptions } from './evaluation.js';
 import { formatTable, toCsv, type Row } from './table.js';
+import {
+  DEFAULT_MODELS_DIR, DEFAULT_EVALUATION_DIR, MODEL_JSON, phasePaths, seedsRecordPath, type Phase,
+} from '../workspace/layout.js';
 
 export const SEEDS_CSV = 'results_seeds.csv';
 export const SEEDS_SUMMARY_CSV = 'results_seeds_summary.csv';
@@ -32,7 +33,7 @@ export interface SeedEvaluation { rows: Row[]; summary: Row[]; csvPath: string; 
  */
 export async function runSeedEvaluation(opts: PhaseOptions & { outDir?: string }): Promise<SeedEvaluation | null> {
   const log = opts.log ?? console.log;
-  const modelsDir = opts.modelsDir ?? 'models';
+  const modelsDir = opts.modelsDir ?? DEFAULT_MODELS_DIR;
   const rows: Row[] = [];
   for (const exercise of opts.exercises) {
     const record = readSeedsRecord(modelsDir, exercise, opts.phase);
@@ -50,7 +51,7 @@ export async function runSeedEvaluation(opts: PhaseOptions & { outDir?: string }
   const summary = seedSummary(rows);
   log(`\nAcross seeds, phase ${opts.phase}, test split, scores 0-100 (mean ± SD over the seeds; selected: lowest validation MAE)`);
   log(formatTable(SEED_DISPLAY_COLUMNS, seedDisplay(summary)));
-  const outDir = opts.outDir ?? 'evaluation';
+  const outDir = opts.outDir ?? DEFAULT_EVALUATION_DIR;
   const csvPath = join(outDir, SEEDS_CSV), summaryPath = join(outDir, SEEDS_SUMMARY_CSV);
   writeFileAtomic(csvPath, toCsv(SEED_COLUMNS, mergeRows(csvPath, rows)));
   writeFileAtomic(summaryPath, toCsv(SEED_SUMMARY_COLUMNS, mergeRows(summaryPath, summary)));

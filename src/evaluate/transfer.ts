@@ -15,6 +15,7 @@ import { loadCheckpoint } from '../nn/checkpoint.js';
 import { ciNote, dimensionMetrics, EVALUATION_COLUMNS, findCheckpoint, metricTable, predictWeights, type MetricRow, type PhaseOptions, type Skipped } from './evaluation.js';
 import { toCsv } from './table.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_EVALUATION_DIR } from '../workspace/layout.js';
 
 export const TRANSFER_CSV = 'results_transfer.csv';
 export const TRANSFER_COLUMNS = EVALUATION_COLUMNS;
@@ -87,8 +88,8 @@ export function readSessionReps(exercise: Exercise, files: string[]): SessionRep
 /** Rule and network scores of every exercise's sessions, and the metrics between them; nothing written. */
 export async function predictTransfer(opts: TransferOptions): Promise<Omit<TransferResult, 'csvPath'>> {
   const log = opts.log ?? console.log;
-  const dataDir = opts.dataDir ?? 'data';
-  const modelsDir = opts.modelsDir ?? 'models';
+  const dataDir = opts.dataDir ?? DEFAULT_DATA_DIR;
+  const modelsDir = opts.modelsDir ?? DEFAULT_MODELS_DIR;
   const source = opts.sessions ?? join(dataDir, BENCHMARK_DIR);
   const predictions: TransferPredictions[] = [];
   const skipped: Skipped[] = [];
@@ -132,7 +133,7 @@ export async function runTransfer(opts: TransferOptions): Promise<TransferResult
     log(`\n${p.exercise}: network vs rule on ${p.n} reps from ${p.files.length} session${p.files.length === 1 ? '' : 's'} in ${result.source} (${ciNote(opts.bootstrap)})`);
     log(metricTable(result.rows.filter((r) => r.exercise === p.exercise)));
   }
-  const csvPath = join(opts.outDir ?? 'evaluation', TRANSFER_CSV);
+  const csvPath = join(opts.outDir ?? DEFAULT_EVALUATION_DIR, TRANSFER_CSV);
   writeFileAtomic(csvPath, toCsv(TRANSFER_COLUMNS, result.rows));
   log(`\nwrote ${csvPath}`);
   return { ...result, csvPath };

@@ -2,24 +2,28 @@
 // verified in the TFLite runtimes before anything is written, then written
 // atomically together with export_summary.json (read by the report page).
 
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Exercise } from '../data/exercises.js';
 import { loadCheckpoint } from '../nn/checkpoint.js';
 import { type Coverage, parseCoverage } from '../data/coverage.js';
 import type { NamedWeights } from '../nn/architecture.js';
-import { PHASES, findModel, incompleteNote, phasePaths, type FoundModel, type Phase } from '../train/phases.js';
-import { recordedSplitSeed } from '../train/trainer.js';
+import { PHASES } from '../train/phases.js';
+import { recordedSplitSeed } from '../workspace/model-record.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { exportSummary, readExportSummary, writeExportSummary, type ExportSummaryEntry } from '../workspace/export-summary.js';
 import { checkWritableDir } from '../util/writable.js';
 import { VERSION } from '../version.js';
 import { buildFormScorerModel, type LstmForm, type WeightDtype } from './graph.js';
 import { writeTflite } from './tflite/writer.js';
 import { metadataText, operatorSummary, readTflite, type OperatorUse } from './tflite/reader.js';
 import { verifyTflite, type VerificationResult, type VerifyOptions } from './verify.js';
+import {
+  DEFAULT_MODELS_DIR, savedFolder, phasePaths, findModel, incompleteNote, DEFAULT_EXPORT_DIR, EXPORT_SUMMARY_JSON,
+  tfliteFolder, type Phase, type FoundModel,
+} from '../workspace/layout.js';
 
-export const DEFAULT_OUTPUT_DIR = join('export', 'tflite');
-export const SUMMARY_FILE = 'export_summary.json';
+export const DEFAULT_OUTPUT_DIR = tfliteFolder(DEFAULT_EXPORT_DIR);
+export const SUMMARY_FILE = EXPORT_SUMMARY_JSON;
 export const APP_ASSETS_DIR = 'assets/models/';
 
 export const tfliteFileName = (exercise: string): string => `form_scorer_${exercise}_v1.tflite`;
@@ -74,25 +78,10 @@ export interface ExportReport {
   summaryPath: string;
 }
 
-interface SummaryEntry {
-  file: string;
-  bytes: number;
-  form: LstmForm;
-  dtype: WeightDtype;
-  phase: number;
-  model: string;
-  min_runtime_version: string;
-  exported_at: string;
-  verification: Record<string, { max_abs_diff: number; mean_latency_ms: number; ok: boolean; label: string }> | null;
-  verification_samples?: number;
-  verification_source?: string;
-  tolerance?: number;
-}
-
 /** The per-exercise entries of an existing summary (exercises exported earlier stay listed); none when unreadable. */
-function readSummaryEntries(path: string): Record<string, SummaryEntry> {
+function readSummaryEntries(path: string): Record<string, ExportSummaryEntry> {
   try {
-    return (JSON.parse(readFileSync(path, 'utf8')) as { exercises?: Record<string, SummaryEntry> }).exercises ?? {};
+    return readExportSummary(path).exercises;
   } catch {
     return {};
   }
@@ -102,7 +91,7 @@ function readSummaryEntries(path: string): Record<string, SummaryEntry> {
 export async function exportModels(opts: ExportOptions): Promise<ExportReport> {
   const log = opts.log ?? ((line: string) => console.log(line));
   const outputDir = opts.outputDir ?? DEFAULT_OUTPUT_DIR;
-  const modelsDir = opts.modelsDir ?? 'models';
+  const modelsDir = opts.modelsDir ?? DEFAULT_MODELS_DIR;
   const form = opts.form ?? 'fused';
   const dtype = opts.dtype ?? 'float16';
   const skipped: ExportReport['skipped'] = [];
@@ -116,13 +105,13 @@ export async function exportModels(opts: ExportOptions): Promise<ExportReport> {
     }
     const where = opts.phase
       ? `${phasePaths(modelsDir, exercise, opts.phase).final}/ or ${phasePaths(modelsDir, exercise, opts.phase).best}/`
-      : `${join(modelsDir, 'saved', `${exercise}_phase<N>_final`)}/`;
+      : `${join(savedFolder(modelsDir), `${exercise}_phase<N>_final`)}/`;
     const reason = `no trained model (looked for ${where})${incompleteNote(modelsDir, exercise, opts.phase)}; train one with: formscore train --exercise ${exercise}`;
     if (opts.requireModel) throw new Error(`${exercise}: ${reason}`);
     skipped.push({ exercise, reason });
     log(`skipping ${exercise}: ${reason}`);
   }
-  if (jobs.length === 0) throw new Error(`nothing to export: no trained model for ${opts.exercises.join(', ')} in ${join(modelsDir, 'saved')}/`);
+  if (jobs.length === 0) throw new Error(`nothing to export: no trained model for ${opts.exercises.join(', ')} in ${savedFolder(modelsDir)}/`);
   checkWritableDir(outputDir);
 
   const exported: ExportedModel[] = [];
@@ -165,12 +154,6 @@ export async function exportModels(opts: ExportOptions): Promise<ExportReport> {
       ...(v ? { verification_samples: v.samples, verification_source: v.source, tolerance: v.tolerance } : {}),
     };
   }
-  // `files`: the same facts one row per file, nested one level (what the report page tabulates).
-  const files2 = Object.entries(entries).map(([exercise, e]) => ({
-    exercise, file: e.file, bytes: e.bytes, form: e.form, dtype: e.dtype, phase: e.phase,
-    max_abs_diff: Object.fromEntries(Object.entries(e.verification ?? {}).map(([rt, v]) => [rt, v.max_abs_diff])),
-    mean_latency_ms: Object.fromEntries(Object.entries(e.verification ?? {}).map(([rt, v]) => [rt, v.mean_latency_ms])),
-  }));
-  writeFileAtomic(summaryPath, JSON.stringify({ formscore: VERSION, updated_at: now, exercises: entries, files: files2 }, null, 2) + '\n');
+  writeExportSummary(summaryPath, exportSummary(VERSION, now, entries));
   return { exported, skipped, outputDir, summaryPath };
 }

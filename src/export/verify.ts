@@ -15,10 +15,11 @@ import type { Exercise } from '../data/exercises.js';
 import { loadDataset } from '../data/dataset.js';
 import { toFeatures } from '../data/features.js';
 import type { NamedWeights } from '../nn/architecture.js';
-import { FormScorer } from '../nn/model.js';
+import { enginePredictor, withPredictor, type Predictor } from '../nn/predictor.js';
 import { Random } from '../util/random.js';
 import type { LstmForm, WeightDtype } from './graph.js';
 import type { RuntimeName, TensorInfo, TfliteRuntime } from './runtimes/types.js';
+import { DEFAULT_DATA_DIR } from '../workspace/layout.js';
 
 export const TOLERANCE: Record<WeightDtype, number> = { float16: 5e-3, float32: 1e-5 };
 export const DEFAULT_VERIFY_SAMPLES = 100;
@@ -69,8 +70,8 @@ export interface VerifyOptions {
   samples?: number;
   /** Override the runtimes (default RUNTIMES_FOR_FORM[form]). */
   runtimes?: RuntimeName[];
-  /** Our engine's forward pass; default FormScorer (WebAssembly engine) with these weights. */
-  engine?: { name: string; predict(x: Float32Array, n: number): Promise<Float32Array> };
+  /** What the runtimes are compared with (the caller's, not disposed here); default the engine with these weights, one thread. */
+  engine?: Pick<Predictor, 'name' | 'predict'>;
   /** Progress and report lines; default console.log. */
   log?: (line: string) => void;
   seed?: number;
@@ -96,7 +97,7 @@ export function randomInputs(n: number, seed = 1): Float32Array {
 
 /** Inputs for verification: the exercise's test split, topped up with random reps to `n`. */
 export function verificationInputs(
-  n: number, exercise?: Exercise, dataDir = 'data', seed = 1, split: { seed?: number; includeReal?: boolean } = {},
+  n: number, exercise?: Exercise, dataDir = DEFAULT_DATA_DIR, seed = 1, split: { seed?: number; includeReal?: boolean } = {},
 ): { x: Float32Array; n: number; source: VerificationResult['source'] } {
   let test: { x: Float32Array; n: number } | null = null;
   if (exercise) {
@@ -130,23 +131,15 @@ export async function verifyTflite(bytes: Uint8Array, weights: NamedWeights, opt
   const { x, n, source } = verificationInputs(samples, opts.exercise, opts.dataDir, opts.seed, { seed: opts.splitSeed, includeReal: opts.includeReal });
   const sampleSize = FRAMES * N_FEATURES;
 
-  let engineName = opts.engine?.name;
-  let expected: Float32Array;
-  if (opts.engine) {
-    expected = await opts.engine.predict(x, n);
-  } else {
-    const scorer = await FormScorer.fromWeights(weights, { threads: 1 });
-    try {
-      expected = await scorer.predict(x, n);
-    } finally {
-      await scorer.dispose();
-    }
-    engineName = 'FormScorer (WebAssembly engine)';
-  }
+  // A given predictor stays the caller's; the default one is made and disposed of here.
+  let engineName = opts.engine?.name ?? '';
+  const expected = opts.engine
+    ? await opts.engine.predict(x, n)
+    : await withPredictor(enginePredictor(weights, 1), (p) => ((engineName = p.name), p.predict(x, n)));
 
   const result: VerificationResult = {
     ok: true, form: opts.form, dtype: opts.dtype, bytes: bytes.length, samples: n, source, tolerance,
-    engine: engineName!, engineScores: x100(expected.subarray(0, N_SCORES)), runtimes: [],
+    engine: engineName, engineScores: x100(expected.subarray(0, N_SCORES)), runtimes: [],
   };
   log(`  verifying ${opts.form} ${opts.dtype} (${(bytes.length / 1024).toFixed(1)} KB) on ${n} reps (${source}) against ${engineName}; tolerance ${tolerance}`);
   log(`    ${'engine'.padEnd(12)} sample rep ×100: ${result.engineScores.map((s) => s.toFixed(2)).join(' ')}  (${DIMENSIONS.join(', ')})`);

@@ -14,8 +14,6 @@ export const DENSE_UNITS = 128;
 export const DROPOUT_RATE = 0.3;
 /** Adam as Keras compiles it (epsilon 1e-7): the engine, the reference and the checkpoints' optimizer block. */
 export const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 } as const;
-export const LAYER_NAMES = ['conv1', 'conv2', 'pool', 'drop1', 'bilstm1', 'bilstm2', 'dense1', 'drop2', 'scores'] as const;
-export type LayerName = (typeof LAYER_NAMES)[number];
 /** Layers that own weights, in order. */
 export const TRAINABLE_LAYERS = ['conv1', 'conv2', 'bilstm1', 'bilstm2', 'dense1', 'scores'] as const;
 export type TrainableLayer = (typeof TRAINABLE_LAYERS)[number];

@@ -14,18 +14,12 @@ import { join } from 'node:path';
 import { FRAMES, N_FEATURES, N_SCORES } from '../data/exercises.js';
 import { writeDirAtomic } from '../util/atomic.js';
 import { VERSION } from '../version.js';
+import { MODEL_JSON, OPTIMIZER_BIN, WEIGHTS_BIN } from '../workspace/layout.js';
 import {
   ADAM, CONV1_KERNEL, CONV2_KERNEL, CONV_FILTERS, DENSE_UNITS, DROPOUT_RATE, LSTM_UNITS, type NamedWeights, POOL_SIZE,
   TRAINABLE_LAYERS, type TrainableLayer, WEIGHT_SPECS, sizeOf,
 } from './architecture.js';
-
-/** Adam optimizer state: `step` updates done so far (the next update uses step + 1). */
-export interface AdamState {
-  step: number;
-  learningRate: number;
-  m: NamedWeights;
-  v: NamedWeights;
-}
+import type { AdamState } from './optimizer.js';
 
 export interface CheckpointExtra {
   optimizer?: AdamState;
@@ -41,9 +35,6 @@ export interface Checkpoint {
   trainable: Record<TrainableLayer, boolean>;
 }
 
-export const MODEL_JSON = 'model.json';
-export const WEIGHTS_BIN = 'weights.bin';
-export const OPTIMIZER_BIN = 'optimizer.bin';
 export const MODEL_NAME = 'form_scorer';
 /** Version of the "formscore" block in model.json. */
 export const CHECKPOINT_FORMAT_VERSION = 1;

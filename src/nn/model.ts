@@ -9,9 +9,10 @@
 import { availableParallelism } from 'node:os';
 import { FRAMES, N_FEATURES, N_SCORES } from '../data/exercises.js';
 import { INPUT_SIZE, type NamedWeights, PARAM_COUNT, TRAINABLE_LAYERS, type TrainableLayer } from './architecture.js';
-import { type AdamState, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { Engine } from './engine.js';
 import { initWeights } from './init.js';
+import { Adam } from './optimizer.js';
 import { WorkerPool, splitBatch } from './parallel.js';
 import { SerialQueue } from '../util/serial-queue.js';
 
@@ -20,11 +21,12 @@ export interface FormScorerOptions {
   seed?: number;
   /** Threads for training and batch inference (default: os.availableParallelism()). */
   threads?: number;
+  /** Adam's learning rate (default Keras's). */
+  learningRate?: number;
 }
 
 /** Samples per round of batch inference across the threads. */
 const PREDICT_CHUNK = 256;
-const DEFAULT_LEARNING_RATE = 0.001; // Keras Adam default
 
 // 32-bit mix of (seed, step): the dropout seed of one training step
 function stepSeed(seed: number, step: number): number {
@@ -43,11 +45,11 @@ function checkBatch(what: string, x: Float32Array, n: number, y?: Float32Array):
 export class FormScorer {
   /** Per-layer trainable flags; frozen layers get no update and keep their Adam state. */
   readonly trainable: Record<TrainableLayer, boolean>;
-  learningRate = DEFAULT_LEARNING_RATE;
   readonly threads: number;
   readonly seed: number;
-  private step = 0; // Adam updates done
   private readonly engine: Engine;
+  /** Owns the learning rate, the update count and (in the engine's memory) the moments. */
+  readonly optimizer: Adam;
   private pool: WorkerPool | null = null;
   private disposed = false;
   // calls that use the engine run one at a time, in call order (the engine and the
@@ -69,6 +71,7 @@ export class FormScorer {
     this.trainable = Object.fromEntries(TRAINABLE_LAYERS.map((l) => [l, true])) as Record<TrainableLayer, boolean>;
     this.engine = new Engine(64);
     this.engine.writeNamed('params', weights);
+    this.optimizer = new Adam(this.engine, { learningRate: opts.learningRate });
   }
 
   private async startWorkers(): Promise<void> {
@@ -92,13 +95,13 @@ export class FormScorer {
     const ckpt = loadCheckpoint(dir);
     const model = await FormScorer.fromWeights(ckpt.weights, opts);
     for (const l of TRAINABLE_LAYERS) model.trainable[l] = ckpt.trainable[l] !== false;
-    if (ckpt.optimizer) model.setOptimizerState(ckpt.optimizer);
+    if (ckpt.optimizer) model.optimizer.setState(ckpt.optimizer);
     return model;
   }
 
   /** Writes a checkpoint folder atomically (weights, optimizer state, trainable flags, `training` metadata). */
   save(dir: string, training?: Record<string, unknown>): void {
-    saveCheckpoint(dir, this.getWeights(), { optimizer: this.getOptimizerState(), training, trainable: { ...this.trainable } });
+    saveCheckpoint(dir, this.getWeights(), { optimizer: this.optimizer.getState(), training, trainable: { ...this.trainable } });
   }
 
   getWeights(): NamedWeights {
@@ -116,18 +119,6 @@ export class FormScorer {
 
   paramCount(): number {
     return PARAM_COUNT;
-  }
-
-  getOptimizerState(): AdamState {
-    return { step: this.step, learningRate: this.learningRate, m: this.engine.readNamed('m'), v: this.engine.readNamed('v') };
-  }
-
-  setOptimizerState(s: AdamState): void {
-    if (!Number.isInteger(s.step) || s.step < 0) throw new Error(`setOptimizerState: step ${s.step} is not a whole number >= 0`);
-    this.engine.writeNamed('m', s.m);
-    this.engine.writeNamed('v', s.v);
-    this.step = s.step;
-    this.learningRate = s.learningRate;
   }
 
   private alive(what: string): void {
@@ -187,7 +178,7 @@ export class FormScorer {
 
   /** The batch gradient (of the mean loss) left in the engine's gradient region; returns loss and MAE. */
   private async gradients(x: Float32Array, y: Float32Array, n: number): Promise<{ loss: number; mae: number }> {
-    const seed = stepSeed(this.seed, this.step);
+    const seed = stepSeed(this.seed, this.optimizer.step);
     const normalizer = n * N_SCORES;
     const trainable = { ...this.trainable };
     const engine = this.engine;
@@ -228,8 +219,7 @@ export class FormScorer {
     if (n === 0) throw new Error('trainStep: empty batch');
     return this.exclusive('trainStep', async () => {
       const result = await this.gradients(x, y, n);
-      this.step += 1;
-      this.engine.adam(this.learningRate, this.step, this.trainable);
+      this.optimizer.apply(this.trainable);
       return result;
     });
   }

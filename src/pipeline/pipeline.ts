@@ -10,7 +10,6 @@ import type { Exercise } from '../data/exercises.js';
 import { type DataProfile, DEFAULT_PROFILE, generateSynthetic, writeSynthetic } from '../data/synthetic.js';
 import { BENCHMARK_SPEC, sessionFileName, writeBenchmarkSessions } from '../data/sessions.js';
 import { hasRealData } from '../data/dataset.js';
-import { phasePaths, type Phase } from '../train/phases.js';
 import { trainPhase } from '../train/seeds.js';
 import { runSeedEvaluation, SEEDS_CSV, SEEDS_SUMMARY_CSV } from '../evaluate/seeds.js';
 import type { ProgressBar } from '../train/progress.js';
@@ -22,8 +21,13 @@ import { runReport, REPORT_HTML } from '../evaluate/report.js';
 import { exportModels, tfliteFileName } from '../export/export.js';
 import { PipelineState } from './state.js';
 import { presetSamples, type Preset } from './presets.js';
+import {
+  DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_EVALUATION_DIR, DEFAULT_EXPORT_DIR, repFolder, sourceFolder,
+  savedFolder, logsFolder, phasePaths, tfliteFolder, PIPELINE_STATE_JSON, SEQUENCES_NPY, SCORES_NPY, figuresFolder,
+  type Phase,
+} from '../workspace/layout.js';
 
-export const STATE_FILE = 'pipeline_state.json';
+export const STATE_FILE = PIPELINE_STATE_JSON;
 
 export interface PipelineOptions {
   preset: Preset;
@@ -77,10 +81,10 @@ interface Step {
 
 export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult> {
   const dirs = {
-    data: opts.dataDir ?? 'data',
-    models: opts.modelsDir ?? 'models',
-    evaluation: opts.evaluationDir ?? 'evaluation',
-    export: opts.exportDir ?? 'export',
+    data: opts.dataDir ?? DEFAULT_DATA_DIR,
+    models: opts.modelsDir ?? DEFAULT_MODELS_DIR,
+    evaluation: opts.evaluationDir ?? DEFAULT_EVALUATION_DIR,
+    export: opts.exportDir ?? DEFAULT_EXPORT_DIR,
   };
   const log = opts.log ?? ((line: string) => console.log(line));
   const state = new PipelineState(opts.stateFile ?? STATE_FILE);
@@ -118,13 +122,13 @@ function planSteps(opts: PipelineOptions, dirs: Dirs, log: (line: string) => voi
   const profile = opts.profile ?? DEFAULT_PROFILE;
   const benchmarkSteps: string[] = [];
   for (const exercise of exercises) {
-    const genDir = join(dirs.data, 'generated', exercise);
+    const genDir = repFolder(dirs.data, 'generated', exercise);
     const n = presetSamples(preset, profile, exercise);
     steps.push({
       id: `generate ${exercise}`,
       dependsOn: [],
       settings: { n, seed: preset.seed, profile },
-      outputs: ['sequences.npy', 'scores.npy'].map((f) => join(genDir, f)),
+      outputs: [SEQUENCES_NPY, SCORES_NPY].map((f) => join(genDir, f)),
       run: async () => {
         writeSynthetic(genDir, generateSynthetic(exercise, n, preset.seed, profile));
         log(`  ${n} ${profile}-profile reps → ${genDir}/`);
@@ -150,7 +154,7 @@ function planSteps(opts: PipelineOptions, dirs: Dirs, log: (line: string) => voi
     let previous = `generate ${exercise}`;
     for (const phase of phases) {
       const id = `train ${exercise} phase ${phase}`;
-      const realStamp = phase > 1 ? statSync(join(dirs.data, 'real', exercise, 'scores.npy')).mtimeMs : null;
+      const realStamp = phase > 1 ? statSync(join(repFolder(dirs.data, 'real', exercise), SCORES_NPY)).mtimeMs : null;
       steps.push({
         id,
         dependsOn: [previous],
@@ -190,11 +194,11 @@ function planSteps(opts: PipelineOptions, dirs: Dirs, log: (line: string) => voi
   steps.push(...analysis(1, dirs.evaluation, phase1Models));
   if (anyPhase3) steps.push(...analysis(3, join(dirs.evaluation, 'phase3'), finalModelSteps));
 
-  const tfliteDir = join(dirs.export, 'tflite');
+  const tfliteDir = tfliteFolder(dirs.export);
   steps.push(
     {
       id: 'plot', dependsOn: phase1Models, settings: { exercises },
-      outputs: [join(dirs.evaluation, 'figures', 'mae_heatmap.png')],
+      outputs: [join(figuresFolder(dirs.evaluation), 'mae_heatmap.png')],
       run: async () => {
         await runPlot({ phase: 1, exercises, dataDir: dirs.data, modelsDir: dirs.models, outDir: dirs.evaluation, threads: opts.threads, log });
         return 'done';
@@ -242,7 +246,7 @@ function summarizeResults(exercises: Exercise[], dirs: Dirs): ExerciseSummary[] 
     for (const r of overallRows(join(dir, EVALUATION_CSV))) {
       const exercise = r.exercise as Exercise;
       if (!exercises.includes(exercise)) continue;
-      const tflite = join(dirs.export, 'tflite', tfliteFileName(exercise));
+      const tflite = join(tfliteFolder(dirs.export), tfliteFileName(exercise));
       const t = transfer.get(exercise), sd = seeds.get(exercise);
       rows.set(exercise, {
         exercise, phase, mae: Number(r.mae), pearson: Number(r.pearson), icc: Number(r.icc),
@@ -263,14 +267,14 @@ function overallRows(csv: string): Record<string, string>[] {
 
 function outputLocations(dirs: Dirs, statePath: string): Record<string, string> {
   return {
-    'synthetic data': join(dirs.data, 'generated') + '/',
+    'synthetic data': sourceFolder(dirs.data, 'generated') + '/',
     'benchmark pose-log sessions': join(dirs.data, BENCHMARK_DIR) + '/',
-    checkpoints: join(dirs.models, 'saved') + '/',
-    'history CSVs and TensorBoard logs': join(dirs.models, 'logs') + '/',
+    checkpoints: savedFolder(dirs.models) + '/',
+    'history CSVs and TensorBoard logs': logsFolder(dirs.models) + '/',
     'results CSVs': dirs.evaluation + '/',
-    figures: join(dirs.evaluation, 'figures') + '/',
+    figures: figuresFolder(dirs.evaluation) + '/',
     report: join(dirs.evaluation, REPORT_HTML),
-    'TFLite files (copy to the app\'s assets/models/)': join(dirs.export, 'tflite') + '/',
+    'TFLite files (copy to the app\'s assets/models/)': tfliteFolder(dirs.export) + '/',
     'pipeline state': statePath,
   };
 }

@@ -4,9 +4,10 @@
 // rule formula rather than one tier shared by all six), so `full` draws 8,000 of them
 // (16,000 of the plank) and pre-trains them for the phase table's realistic epochs (80, not 50).
 
-import { PHASES, type Phase } from '../train/phases.js';
+import { PHASES } from '../train/phases.js';
 import type { DataProfile } from '../data/synthetic.js';
 import type { Exercise } from '../data/exercises.js';
+import { type Phase } from '../workspace/layout.js';
 
 export interface Preset {
   name: 'quick' | 'full';

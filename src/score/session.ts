@@ -3,19 +3,18 @@
 // lets a user check a model on their own recordings before copying it to the app.
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { FRAMES, N_ANGLES, N_FEATURES, N_SCORES, type Exercise } from '../data/exercises.js';
+import { FRAMES, N_ANGLES, N_SCORES, type Exercise } from '../data/exercises.js';
 import { readPoseLog } from '../data/poselog.js';
 import { toFeatures } from '../data/features.js';
 import { hybridScores, ruleScoresBatch } from '../data/rules.js';
-import { predictWeights } from '../evaluate/evaluation.js';
+import { enginePredictor, withPredictor, type Predictor } from '../nn/predictor.js';
 import { type Coverage, type ModelCoverage, domainGaps, parseCoverage } from '../data/coverage.js';
 import { loadCheckpoint } from '../nn/checkpoint.js';
 import { metadataText, readTflite } from '../export/tflite/reader.js';
-import { findModel, incompleteNote } from '../train/phases.js';
 import { liteRtRuntime } from '../export/runtimes/litert.js';
 import { tfjsTfliteRuntime } from '../export/runtimes/tfjs-tflite.js';
-import type { LoadedTfliteModel } from '../export/runtimes/types.js';
+import { tflitePredictor } from '../export/runtimes/predictor.js';
+import { DEFAULT_MODELS_DIR, savedFolder, findModel, incompleteNote } from '../workspace/layout.js';
 
 export interface RepScores {
   repId: string;
@@ -55,18 +54,19 @@ export async function scoreSession(file: string, exercise: Exercise, opts: Score
   const x = toFeatures(sequences, n); // (N, 90, 18)
 
   const model = resolveModel(exercise, opts);
-  let network: Float32Array; // (N, 6) in [0, 1]
-  let runtime: string | undefined;
+  let predictor: Predictor;
   let coverage: Coverage | null;
   if (model.kind === 'tflite') {
     const bytes = readFileSync(model.path);
     coverage = tfliteCoverage(bytes, model.path);
-    ({ scores: network, runtime } = await predictTflite(bytes, x, n, model.path));
+    predictor = await loadTflitePredictor(bytes, model.path);
   } else {
     const checkpoint = loadCheckpoint(model.path, { optimizer: false });
     coverage = parseCoverage(checkpoint.training?.coverage);
-    network = await predictWeights(checkpoint.weights, x, n, { threads: opts.threads });
+    predictor = await enginePredictor(checkpoint.weights, opts.threads);
   }
+  const runtime = model.kind === 'tflite' ? predictor.name : undefined;
+  const network = await withPredictor(predictor, (p) => p.predict(x, n)); // (N, 6) in [0, 1]
   const rule = ruleScoresBatch(sequences, n, exercise);
   const net100 = network.map((v) => v * 100);
   const hybrid = hybridScores(rule, net100);
@@ -110,11 +110,11 @@ function resolveModel(exercise: Exercise, opts: ScoreOptions): { path: string; k
     if (opts.model.endsWith('.tflite')) return { path: opts.model, kind: 'tflite' };
     throw new Error(`model ${opts.model} is neither a checkpoint folder nor a .tflite file`);
   }
-  const modelsDir = opts.modelsDir ?? 'models';
+  const modelsDir = opts.modelsDir ?? DEFAULT_MODELS_DIR;
   const found = findModel(modelsDir, exercise);
   if (!found) {
     throw new Error(
-      `no trained ${exercise} model under ${join(modelsDir, 'saved')}/${incompleteNote(modelsDir, exercise)}; ` +
+      `no trained ${exercise} model under ${savedFolder(modelsDir)}/${incompleteNote(modelsDir, exercise)}; ` +
         `train one with: formscore train --exercise ${exercise} --phase 1 ` +
         `(or pass --model form_scorer_${exercise}_v1.tflite)`,
     );
@@ -123,33 +123,21 @@ function resolveModel(exercise: Exercise, opts: ScoreOptions): { path: string; k
 }
 
 /**
- * Runs a .tflite file one rep at a time, as the app does. LiteRT first (Google's current
- * runtime); it refuses the fused form's variable tensors, which the classic interpreter
- * (tfjs-tflite, the one the app's tflite_flutter wraps) runs.
+ * A .tflite file as a predictor. LiteRT first (Google's current runtime); it refuses the
+ * fused form's variable tensors, which the classic interpreter (tfjs-tflite, the one the
+ * app's tflite_flutter wraps) runs.
  */
-async function predictTflite(bytes: Uint8Array, x: Float32Array, n: number, path: string): Promise<{ scores: Float32Array; runtime: string }> {
-  let loaded: LoadedTfliteModel;
-  let label: string;
+async function loadTflitePredictor(bytes: Uint8Array, path: string): Promise<Predictor> {
   try {
     const rt = await liteRtRuntime();
-    loaded = await rt.load(bytes);
-    label = rt.label;
+    return tflitePredictor(await rt.load(bytes), rt.label);
   } catch {
     const rt = await tfjsTfliteRuntime();
     try {
-      loaded = await rt.load(bytes);
+      return tflitePredictor(await rt.load(bytes), rt.label);
     } catch (err) {
       // Neither runtime accepts the file: say which file, not only what the runtime said.
       throw new Error(`${path}: not a usable TFLite model (${err instanceof Error ? err.message : String(err)})`);
     }
-    label = rt.label;
-  }
-  try {
-    const per = FRAMES * N_FEATURES;
-    const out = new Float32Array(n * N_SCORES);
-    for (let i = 0; i < n; i++) out.set((await loaded.run(x.slice(i * per, (i + 1) * per))).subarray(0, N_SCORES), i * N_SCORES);
-    return { scores: out, runtime: label };
-  } finally {
-    loaded.dispose();
   }
 }

@@ -1,9 +1,10 @@
-// Keras-style training callbacks: small classes with one job each, reacting only to
-// the epoch-end logs {loss, mae, val_loss, val_mae, lr} (plus train begin/end where
-// Keras has them). Every class has a getConfig() whose result, passed back to the
-// constructor, builds the same callback, and getState()/setState() for the counters
-// a resumed run must continue from (Keras keeps those in memory only; we write them
-// into the `_last` checkpoint so `formscore train --resume` is exact).
+// Keras-style training callbacks: small classes with one job each. The fit loop calls
+// the hooks Keras has (train, epoch and batch begin and end); most callbacks react only
+// to the epoch-end logs {loss, mae, val_loss, val_mae, lr}. Every class has a getConfig()
+// whose result, passed back to the constructor, builds the same callback, and
+// getState()/setState() for the counters a resumed run must continue from (Keras keeps
+// those in memory only; BackupAndRestore writes them into the `_last` checkpoint so
+// `formscore train --resume` is exact).
 
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -22,11 +23,18 @@ export interface EpochLogs {
 export type LogName = keyof EpochLogs;
 export const LOG_NAMES: readonly LogName[] = ['loss', 'mae', 'val_loss', 'val_mae', 'lr'];
 
+/** The batch-end logs: running means over the epoch's batches so far (as Keras 3 reports them). */
+export interface BatchLogs {
+  loss: number;
+  mae: number;
+}
+
 /** What a callback may touch of the model (FormScorer has all of it; tests use fakes). */
 export interface CallbackModel {
   getWeights(): NamedWeights;
   setWeights(weights: NamedWeights): void;
-  learningRate: number;
+  /** The optimizer owns the learning rate; ReduceLROnPlateau changes it here. */
+  optimizer: { learningRate: number };
   /** Writes a whole checkpoint folder atomically. */
   save(dir: string, training?: Record<string, unknown>): void;
 }
@@ -42,9 +50,13 @@ export interface TrainingParams {
 export abstract class Callback {
   model!: CallbackModel;
   params: TrainingParams = { epochs: 0, steps: 0, initialEpoch: 0 };
+  /** Every callback of the run, this one included (set by fit), so a callback sees whether another asked to stop. */
+  peers: readonly Callback[] = [];
   /** Set by a callback to end training after this epoch (Keras: `model.stop_training`). */
   stopTraining = false;
-  /** Where a callback's notices go (Keras prints them with verbose=1); the trainer routes them past the progress bar. */
+  /** Set by a callback to end training after this batch, without epoch-end or train-end hooks (Ctrl-C). */
+  interruptTraining = false;
+  /** Where a callback's notices go (Keras prints them with verbose=1); fit routes them past the progress bar. */
   say: (line: string) => void = () => {};
 
   setModel(model: CallbackModel): void {
@@ -55,7 +67,15 @@ export abstract class Callback {
     this.params = params;
   }
 
+  /** True once some callback of the run asked to stop after this epoch. */
+  get stopping(): boolean {
+    return this.stopTraining || this.peers.some((cb) => cb.stopTraining);
+  }
+
   onTrainBegin(): void | Promise<void> {}
+  onEpochBegin(_epoch: number): void | Promise<void> {}
+  onBatchBegin(_batch: number): void | Promise<void> {}
+  onBatchEnd(_batch: number, _logs: BatchLogs): void | Promise<void> {}
   onEpochEnd(_epoch: number, _logs: EpochLogs): void | Promise<void> {}
   onTrainEnd(): void | Promise<void> {}
 
@@ -170,6 +190,12 @@ export interface EarlyStoppingConfig {
   patience?: number;
   mode?: Mode;
   restoreBestWeights?: boolean;
+  /**
+   * Where a resumed run finds the best epoch's weights (they are not in the JSON state):
+   * the trainer points at the `_best` checkpoint, which ModelCheckpoint writes by the
+   * same monitor and rule; null when it is not there. Not part of the config.
+   */
+  bestWeightsSource?: () => NamedWeights | null;
 }
 
 /**
@@ -190,9 +216,11 @@ export class EarlyStopping extends Callback {
   bestEpoch = -1;
   stoppedEpoch = -1;
   bestWeights: NamedWeights | null = null;
+  private readonly bestWeightsSource: (() => NamedWeights | null) | null;
 
   constructor(config: EarlyStoppingConfig = {}) {
     super();
+    this.bestWeightsSource = config.bestWeightsSource ?? null;
     this.monitor = config.monitor ?? 'val_mae';
     this.minDelta = Math.abs(config.minDelta ?? 0);
     this.patience = config.patience ?? 10;
@@ -235,12 +263,13 @@ export class EarlyStopping extends Callback {
     return { wait: this.wait, best: toJson(this.best), bestEpoch: this.bestEpoch, stoppedEpoch: this.stoppedEpoch };
   }
 
-  /** The best weights are not in the state (they are the `_best` checkpoint); the trainer hands them over. */
+  /** The counters, and the best epoch's weights from `bestWeightsSource` when there was a best epoch. */
   setState(s: Record<string, unknown>): void {
     this.wait = fromJson(s.wait, 0);
     this.best = fromJson(s.best, worst(this.mode));
     this.bestEpoch = fromJson(s.bestEpoch, -1);
     this.stoppedEpoch = fromJson(s.stoppedEpoch, -1);
+    if (this.bestEpoch >= 0 && this.bestWeightsSource) this.bestWeights = this.bestWeightsSource() ?? this.bestWeights;
   }
 }
 
@@ -304,11 +333,12 @@ export class ReduceLROnPlateau extends Callback {
     } else if (this.cooldownCounter <= 0) {
       this.wait += 1;
       if (this.wait >= this.patience) {
-        const oldLr = this.model.learningRate;
+        const optimizer = this.model.optimizer;
+        const oldLr = optimizer.learningRate;
         // Compared in float32 like Keras, so a rate already at the minimum stays put.
         if (Math.fround(oldLr) > Math.fround(this.minLr)) {
-          this.model.learningRate = Math.max(oldLr * this.factor, this.minLr);
-          this.say(`Epoch ${epoch + 1}: ReduceLROnPlateau reducing learning rate to ${this.model.learningRate.toExponential(2)}`);
+          optimizer.learningRate = Math.max(oldLr * this.factor, this.minLr);
+          this.say(`Epoch ${epoch + 1}: ReduceLROnPlateau reducing learning rate to ${optimizer.learningRate.toExponential(2)}`);
           this.cooldownCounter = this.cooldown;
           this.wait = 0;
         }
@@ -335,6 +365,32 @@ export class ReduceLROnPlateau extends Callback {
 }
 
 // ---------------------------------------------------------------------------
+
+/**
+ * Ends training at once when `requested()` turns true (Ctrl-C): after the current batch
+ * or epoch, without epoch-end or train-end hooks, so the last checkpoint written stays
+ * the resume point and no half-finished epoch is saved.
+ */
+export class StopOnSignal extends Callback {
+  constructor(private readonly requested: () => boolean) {
+    super();
+  }
+
+  async onBatchEnd(): Promise<void> {
+    // A single-threaded engine step resolves without ever reaching the event loop;
+    // yielding once per batch lets a pending signal event set the flag polled here.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (this.requested()) this.interruptTraining = true;
+  }
+
+  onEpochEnd(): void {
+    if (this.requested()) this.interruptTraining = true;
+  }
+
+  getConfig(): Record<string, unknown> {
+    return {};
+  }
+}
 
 export const CSV_COLUMNS = ['epoch', ...LOG_NAMES] as const;
 

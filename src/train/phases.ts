@@ -1,13 +1,8 @@
-// The three training phases of the seed project, and where each phase's files live.
+// The three training phases of the seed project (their files: src/workspace/layout.ts).
 
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { TrainableLayer } from '../nn/architecture.js';
 import type { DataProfile } from '../data/synthetic.js';
-import { MODEL_JSON } from '../nn/checkpoint.js';
-
-export type Phase = 1 | 2 | 3;
-export const PHASE_NUMBERS: readonly Phase[] = [1, 2, 3];
+import type { Phase } from '../workspace/layout.js';
 
 export interface PhaseConfig {
   phase: Phase;
@@ -52,67 +47,4 @@ export function parsePhase(value: string): Phase {
   const p = Number(value);
   if (p === 1 || p === 2 || p === 3) return p;
   throw new Error(`unknown phase "${value}" (expected 1, 2 or 3)`);
-}
-
-/** Files of one exercise's phase under the models folder. */
-export interface PhasePaths {
-  best: string; // models/saved/<ex>_phase<p>_best/
-  final: string; // models/saved/<ex>_phase<p>_final/
-  last: string; // models/saved/<ex>_phase<p>_last/ (resume point, written every epoch)
-  history: string; // models/logs/<ex>_phase<p>_history.csv
-  tensorboard: string; // models/logs/<ex>_phase<p>/
-}
-
-/**
- * With `seed`, the files of that seed's run of `train --seeds` (`<ex>_phase<p>_seed<s>_final/`
- * and so on); without, the phase's usual files, which hold the selected seed's model after such a run.
- */
-export function phasePaths(modelsDir: string, exercise: string, phase: Phase, seed?: number): PhasePaths {
-  const stem = `${exercise}_phase${phase}${seed === undefined ? '' : `_seed${seed}`}`;
-  return {
-    best: join(modelsDir, 'saved', `${stem}_best`),
-    final: join(modelsDir, 'saved', `${stem}_final`),
-    last: join(modelsDir, 'saved', `${stem}_last`),
-    history: join(modelsDir, 'logs', `${stem}_history.csv`),
-    tensorboard: join(modelsDir, 'logs', stem),
-  };
-}
-
-/** `models/saved/<ex>_phase<p>_seeds.json`: the runs of `train --seeds` and which one was selected (seeds.ts). */
-export function seedsRecordPath(modelsDir: string, exercise: string, phase: Phase): string {
-  return join(modelsDir, 'saved', `${exercise}_phase${phase}_seeds.json`);
-}
-
-export interface FoundModel {
-  dir: string;
-  phase: Phase;
-  kind: 'final' | 'best';
-}
-
-/**
- * A trained model of the exercise: `<ex>_phase<p>_final`, else `_best` (a run stopped
- * before its end); without a phase, the latest phase that has one. Null when none.
- */
-export function findModel(modelsDir: string, exercise: string, phase?: Phase): FoundModel | null {
-  const phases = phase ? [phase] : [...PHASE_NUMBERS].reverse();
-  for (const p of phases) {
-    const paths = phasePaths(modelsDir, exercise, p);
-    for (const kind of ['final', 'best'] as const) {
-      if (existsSync(join(paths[kind], MODEL_JSON))) return { dir: paths[kind], phase: p, kind };
-    }
-  }
-  return null;
-}
-
-/**
- * Checkpoint folders of the exercise that exist but hold no model.json (a save cut
- * short, a partial copy), as a note for "no trained model" messages; empty when none.
- */
-export function incompleteNote(modelsDir: string, exercise: string, phase?: Phase): string {
-  const phases = phase ? [phase] : [...PHASE_NUMBERS];
-  const dirs = phases.flatMap((p) => {
-    const paths = phasePaths(modelsDir, exercise, p);
-    return [paths.final, paths.best].filter((d) => existsSync(d) && !existsSync(join(d, MODEL_JSON)));
-  });
-  return dirs.length ? ` (${dirs.map((d) => `${d}/`).join(', ')} exist${dirs.length === 1 ? 's' : ''} but hold${dirs.length === 1 ? 's' : ''} no ${MODEL_JSON}: a save cut short or a partial copy)` : '';
 }

@@ -1,9 +1,10 @@
 // Training progress. On a terminal: a Keras-like bar redrawn in place during each
 // epoch (step i/n, ETA, running loss and MAE), left on screen with the epoch's
 // validation results. Elsewhere (a log file, CI): one line per epoch, nothing in
-// between, so logs stay readable.
+// between, so logs stay readable. ProgbarLogger is the callback that drives the bar
+// during `fit` (Keras's name).
 
-import type { EpochLogs } from './callbacks.js';
+import { type BatchLogs, Callback, type EpochLogs } from './callbacks.js';
 
 export interface ProgressStream {
   write(text: string): unknown;
@@ -78,5 +79,35 @@ export class ProgressBar {
     const filled = this.steps > 0 ? Math.floor((BAR_WIDTH * done) / this.steps) : BAR_WIDTH;
     const body = done >= this.steps ? '='.repeat(BAR_WIDTH) : '='.repeat(Math.max(0, filled - 1)) + '>' + '.'.repeat(BAR_WIDTH - Math.max(1, filled));
     return `${String(done).padStart(width)}/${this.steps} [${body}]`;
+  }
+}
+
+/**
+ * Draws `bar` during fit: the epoch's header, a redraw after every batch, the epoch's
+ * line with its validation results. Put it first in the callback list, so the epoch's
+ * line comes before the notices other callbacks print at the epoch's end.
+ */
+export class ProgbarLogger extends Callback {
+  private started = 0;
+
+  constructor(readonly bar: ProgressBar) {
+    super();
+  }
+
+  onEpochBegin(epoch: number): void {
+    this.bar.epochBegin(epoch, this.params.epochs, this.params.steps);
+    this.started = performance.now();
+  }
+
+  onBatchEnd(batch: number, logs: BatchLogs): void {
+    this.bar.step(batch + 1, logs);
+  }
+
+  onEpochEnd(epoch: number, logs: EpochLogs): void {
+    this.bar.epochEnd(epoch, logs, (performance.now() - this.started) / 1000);
+  }
+
+  getConfig(): Record<string, unknown> {
+    return {};
   }
 }

@@ -8,8 +8,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Exercise } from '../data/exercises.js';
 import { copyDirAtomic, writeFileAtomic } from '../util/atomic.js';
-import { phasePaths, seedsRecordPath, type Phase } from './phases.js';
 import { summarize, trainExercise, type TrainExerciseOptions, type TrainResult } from './trainer.js';
+import { DEFAULT_MODELS_DIR, DEFAULT_SEED, phasePaths, seedsRecordPath, type Phase } from '../workspace/layout.js';
 
 /** models/saved/<ex>_phase<p>_seeds.json */
 export interface SeedsRecord {
@@ -30,12 +30,12 @@ export interface SeedsResult {
   record: SeedsRecord | null;
 }
 
-/** Trains `seeds` one after the other; `opts.seed` (default 42) is the split seed they share. */
+/** Trains `seeds` one after the other; `opts.seed` (default DEFAULT_SEED) is the split seed they share. */
 export async function trainSeeds(
   exercise: Exercise, phase: Phase, seeds: readonly number[], opts: Omit<TrainExerciseOptions, 'splitSeed' | 'perSeedFiles'> = {},
 ): Promise<SeedsResult> {
-  const modelsDir = opts.modelsDir ?? 'models';
-  const splitSeed = opts.seed ?? 42;
+  const modelsDir = opts.modelsDir ?? DEFAULT_MODELS_DIR;
+  const splitSeed = opts.seed ?? DEFAULT_SEED;
   const runs: TrainResult[] = [];
   for (const seed of seeds) {
     const result = await trainExercise(exercise, phase, { ...opts, seed, splitSeed, perSeedFiles: true });
@@ -94,7 +94,7 @@ export async function trainPhase(
 }
 
 /** The closing lines of a seeds run: each seed's best val MAE, their mean ± SD, and the selected seed. */
-export function summarizeSeeds(r: SeedsResult, modelsDir = 'models'): string[] {
+export function summarizeSeeds(r: SeedsResult, modelsDir = DEFAULT_MODELS_DIR): string[] {
   if (!r.record) return [];
   const { exercise, phase, runs, selected, splitSeed } = r.record;
   const maes = runs.flatMap((s) => (s.bestValMae === null ? [] : [s.bestValMae]));

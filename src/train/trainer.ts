@@ -3,52 +3,54 @@
 // frozen layers, callbacks, the resume checkpoint and the end summary.
 
 import { existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { N_SCORES, type Exercise } from '../data/exercises.js';
 import { hasRealData, loadDataset, type Dataset } from '../data/dataset.js';
 import { type DataProfile, readGenerationRecord } from '../data/synthetic.js';
 import { INPUT_SIZE, TRAINABLE_LAYERS, type NamedWeights, type TrainableLayer } from '../nn/architecture.js';
-import type { AdamState } from '../nn/checkpoint.js';
+import type { Adam, AdamState } from '../nn/optimizer.js';
 import { measureCoverage } from '../data/coverage.js';
 import { Random } from '../util/random.js';
+import { BackupAndRestore, trainingStateOf, type TrainingState } from './backup.js';
 import {
-  Callback, CSVLogger, EarlyStopping, ModelCheckpoint, ReduceLROnPlateau, TensorBoard,
+  Callback, CSVLogger, EarlyStopping, ModelCheckpoint, ReduceLROnPlateau, StopOnSignal, TensorBoard,
   type CallbackModel, type EpochLogs,
 } from './callbacks.js';
-import { PHASES, phasePaths, seedsRecordPath, type Phase, type PhasePaths } from './phases.js';
-import { formatDuration, type ProgressBar } from './progress.js';
-
-/** Adam's state as the checkpoint module stores it. */
-export type OptimizerState = AdamState;
+import { PHASES } from './phases.js';
+import type { ModelRecord } from '../workspace/model-record.js';
+import { formatDuration, ProgbarLogger, type ProgressBar } from './progress.js';
+import {
+  DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_SEED, repFolder, phasePaths, seedsRecordPath, type Phase,
+  type PhasePaths,
+} from '../workspace/layout.js';
 
 /** What the trainer needs of a model: FormScorer has all of it. */
 export interface TrainableModel extends CallbackModel {
+  readonly optimizer: Adam;
   trainStep(x: Float32Array, y: Float32Array, n: number): Promise<{ loss: number; mae: number }>;
   evaluate(x: Float32Array, y: Float32Array, n: number, batch?: number): Promise<{ loss: number; mae: number }>;
   setTrainable(layer: TrainableLayer, on: boolean): void;
-  getOptimizerState(): OptimizerState;
-  setOptimizerState(state: OptimizerState): void;
   dispose(): Promise<void>;
 }
 
 export interface ModelOptions {
   seed?: number;
   threads?: number;
+  learningRate?: number;
 }
 
 /** How models are made and checkpoints read; the default is FormScorer and the checkpoint module. */
 export interface ModelFactory {
   create(opts: ModelOptions): Promise<TrainableModel>;
   fromWeights(weights: NamedWeights, opts: ModelOptions): Promise<TrainableModel>;
-  readCheckpoint(dir: string): { weights: NamedWeights; optimizer?: OptimizerState; training?: Record<string, unknown> };
+  readCheckpoint(dir: string): { weights: NamedWeights; optimizer?: AdamState; training?: Record<string, unknown> };
 }
 
 export async function formScorerFactory(): Promise<ModelFactory> {
   const [{ FormScorer }, { loadCheckpoint }] = await Promise.all([import('../nn/model.js'), import('../nn/checkpoint.js')]);
   return {
-    create: (opts) => FormScorer.create(opts) as Promise<TrainableModel>,
-    fromWeights: (weights, opts) => FormScorer.fromWeights(weights, opts) as Promise<TrainableModel>,
-    readCheckpoint: (dir) => loadCheckpoint(dir) as ReturnType<ModelFactory['readCheckpoint']>,
+    create: (opts) => FormScorer.create(opts),
+    fromWeights: (weights, opts) => FormScorer.fromWeights(weights, opts),
+    readCheckpoint: (dir) => loadCheckpoint(dir),
   };
 }
 
@@ -68,12 +70,8 @@ export interface FitOptions {
   seed: number;
   /** First epoch index to run (a resumed run's next epoch). */
   initialEpoch?: number;
+  /** Called in list order at every hook; a ProgbarLogger among them also shows the others' notices. */
   callbacks?: Callback[];
-  progress?: ProgressBar | null;
-  /** Polled after every step; true ends training after that step (Ctrl-C). */
-  shouldStop?: () => boolean;
-  /** Runs after the callbacks of every completed epoch (the trainer writes its resume checkpoint here). */
-  afterEpoch?: (epoch: number, logs: EpochLogs, stopping: boolean) => void | Promise<void>;
   /** Batch size of validation passes; default the engine's. */
   validationBatch?: number;
 }
@@ -95,17 +93,23 @@ export function epochSeed(seed: number, epoch: number): number {
 }
 
 export async function fit(model: TrainableModel, train: DataSplit, val: DataSplit, opts: FitOptions): Promise<FitResult> {
-  const { epochs, batchSize, seed, callbacks = [], progress = null } = opts;
+  const { epochs, batchSize, seed, callbacks = [] } = opts;
   const initialEpoch = opts.initialEpoch ?? 0;
   if (!(batchSize >= 1)) throw new Error(`batch size must be at least 1 (got ${batchSize})`);
   if (train.n < 1 || val.n < 1) throw new Error(`need at least one training and one validation sample (got ${train.n} and ${val.n})`);
   const steps = Math.ceil(train.n / batchSize);
+  const progbar = callbacks.find((cb): cb is ProgbarLogger => cb instanceof ProgbarLogger);
   for (const cb of callbacks) {
     cb.setModel(model);
     cb.setParams({ epochs, steps, initialEpoch });
-    if (progress) cb.say = (line) => progress.message(line);
+    cb.peers = callbacks;
+    if (progbar) cb.say = (line) => progbar.bar.message(line);
   }
-  for (const cb of callbacks) await cb.onTrainBegin();
+  const each = async (hook: (cb: Callback) => void | Promise<void>) => {
+    for (const cb of callbacks) await hook(cb);
+  };
+  const interrupted = () => callbacks.some((cb) => cb.interruptTraining);
+  await each((cb) => cb.onTrainBegin());
 
   // Batch buffers allocated once: (B, 90, 18) and (B, 6).
   const xb = new Float32Array(batchSize * INPUT_SIZE);
@@ -116,10 +120,10 @@ export async function fit(model: TrainableModel, train: DataSplit, val: DataSpli
   for (let epoch = initialEpoch; epoch < epochs; epoch++) {
     for (let i = 0; i < train.n; i++) order[i] = i;
     new Random(epochSeed(seed, epoch)).shuffle(order);
-    progress?.epochBegin(epoch, epochs, steps);
-    const epochStart = performance.now();
+    await each((cb) => cb.onEpochBegin(epoch));
     let sumLoss = 0, sumMae = 0, seen = 0;
     for (let s = 0; s < steps; s++) {
+      await each((cb) => cb.onBatchBegin(s));
       const start = s * batchSize;
       const nb = Math.min(batchSize, train.n - start);
       for (let j = 0; j < nb; j++) {
@@ -136,34 +140,28 @@ export async function fit(model: TrainableModel, train: DataSplit, val: DataSpli
       sumLoss += r.loss * nb;
       sumMae += r.mae * nb;
       seen += nb;
-      progress?.step(s + 1, { loss: sumLoss / seen, mae: sumMae / seen });
-      // A single-threaded engine step resolves without ever reaching the event loop;
-      // yielding once per step lets a pending Ctrl-C (a signal event) set the stop flag.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      if (opts.shouldStop?.()) {
+      await each((cb) => cb.onBatchEnd(s, { loss: sumLoss / seen, mae: sumMae / seen }));
+      if (interrupted()) {
         result.interrupted = true;
         return result; // no epoch-end, no train-end: the last good checkpoint stays the resume point
       }
     }
     const v = await model.evaluate(val.x, val.y, val.n, opts.validationBatch);
     stopIfNonFinite('validation loss', v.loss, `epoch ${epoch + 1}`);
-    const logs: EpochLogs = { loss: sumLoss / seen, mae: sumMae / seen, val_loss: v.loss, val_mae: v.mae, lr: model.learningRate };
-    progress?.epochEnd(epoch, logs, (performance.now() - epochStart) / 1000);
-    for (const cb of callbacks) await cb.onEpochEnd(epoch, logs);
+    const logs: EpochLogs = { loss: sumLoss / seen, mae: sumMae / seen, val_loss: v.loss, val_mae: v.mae, lr: model.optimizer.learningRate };
+    await each((cb) => cb.onEpochEnd(epoch, logs));
     result.history.push({ epoch, ...logs });
     result.lastEpoch = epoch;
-    const stopping = callbacks.some((cb) => cb.stopTraining);
-    await opts.afterEpoch?.(epoch, logs, stopping || epoch === epochs - 1);
-    if (stopping) {
+    if (callbacks.some((cb) => cb.stopTraining)) {
       result.stoppedEarly = true;
       break;
     }
-    if (opts.shouldStop?.()) {
+    if (interrupted()) {
       result.interrupted = true;
       return result;
     }
   }
-  for (const cb of callbacks) await cb.onTrainEnd();
+  await each((cb) => cb.onTrainEnd());
   return result;
 }
 
@@ -189,13 +187,13 @@ export class MissingPrerequisiteError extends Error {
 }
 
 export interface TrainExerciseOptions {
-  dataDir?: string; // default 'data'
-  modelsDir?: string; // default 'models'
+  dataDir?: string; // default DEFAULT_DATA_DIR
+  modelsDir?: string; // default DEFAULT_MODELS_DIR
   /** Overrides of the phase table. */
   epochs?: number;
   batchSize?: number;
   learningRate?: number;
-  seed?: number; // default 42: data split, augmentation, initialisation, dropout, shuffling
+  seed?: number; // default DEFAULT_SEED: data split, augmentation, initialisation, dropout, shuffling
   /** Seed of the data split and augmentation when it differs from `seed` (the runs of `train --seeds` share one split). */
   splitSeed?: number;
   /** Write the seed's own files (`<ex>_phase<p>_seed<s>_*`) instead of the phase's usual ones: one run of `train --seeds`. */
@@ -234,24 +232,6 @@ export interface TrainResult {
   paths: PhasePaths;
 }
 
-/** The training record stored in the resume checkpoint. */
-interface TrainingState {
-  kind: 'formscore-training-state';
-  version: 1;
-  exercise: Exercise;
-  phase: Phase;
-  /** Last completed epoch index. */
-  epoch: number;
-  epochs: number;
-  batchSize: number;
-  seed: number;
-  /** Absent in checkpoints from before `train --seeds`: the split seed was `seed`. */
-  splitSeed?: number;
-  learningRate: number;
-  completed: boolean;
-  callbacks: Record<string, Record<string, unknown>>;
-}
-
 const checkpointExists = (dir: string) => existsSync(dir);
 
 /** Which earlier phase's final model a phase starts from, or throws naming what is missing. */
@@ -264,7 +244,7 @@ export function previousPhaseModel(modelsDir: string, exercise: Exercise, phase:
   }
   const wanted = from.map((p) => phasePaths(modelsDir, exercise, p).final);
   const make = from[from.length - 1];
-  const mdir = modelsDir === 'models' ? '' : ` --models-dir ${modelsDir}`;
+  const mdir = modelsDir === DEFAULT_MODELS_DIR ? '' : ` --models-dir ${modelsDir}`;
   throw new MissingPrerequisiteError(
     `phase ${phase} of ${exercise} starts from ${wanted.map((d) => `${d}/`).join(' or ')}, which ${wanted.length > 1 ? 'do' : 'does'} not exist; ` +
       `create it with: formscore train --exercise ${exercise} --phase ${make}${mdir}` +
@@ -275,7 +255,7 @@ export function previousPhaseModel(modelsDir: string, exercise: Exercise, phase:
 
 function checkRealData(dataDir: string, exercise: Exercise, phase: Phase): void {
   if (!PHASES[phase].includeReal || hasRealData(exercise, dataDir)) return;
-  const dir = join(dataDir, 'real', exercise);
+  const dir = repFolder(dataDir, 'real', exercise);
   throw new MissingPrerequisiteError(
     `phase ${phase} of ${exercise} needs real annotated reps in ${dir}/ (sequences.npy, scores.npy), which is missing; ` +
       `create it with the annotation tool: formscore annotate --exercise ${exercise} --input session.csv`,
@@ -285,7 +265,7 @@ function checkRealData(dataDir: string, exercise: Exercise, phase: Phase): void 
 
 /** Refuses generated data of another profile than asked for (e.g. seed-profile reps left from an older run). */
 function checkProfile(dataDir: string, exercise: Exercise, profile: DataProfile): void {
-  const dir = join(dataDir, 'generated', exercise);
+  const dir = repFolder(dataDir, 'generated', exercise);
   if (!existsSync(dir)) return; // loadDataset names the missing data and the command that makes it
   const found = readGenerationRecord(dir).profile;
   if (found !== profile) {
@@ -301,15 +281,15 @@ function applyFrozen(model: TrainableModel, phase: Phase): void {
 export async function trainExercise(exercise: Exercise, phase: Phase, opts: TrainExerciseOptions = {}): Promise<TrainResult> {
   const wallStart = performance.now();
   const table = PHASES[phase];
-  const dataDir = opts.dataDir ?? 'data';
-  const modelsDir = opts.modelsDir ?? 'models';
+  const dataDir = opts.dataDir ?? DEFAULT_DATA_DIR;
+  const modelsDir = opts.modelsDir ?? DEFAULT_MODELS_DIR;
   const log = opts.log ?? ((line: string) => console.log(line));
-  const paths = phasePaths(modelsDir, exercise, phase, opts.perSeedFiles ? opts.seed ?? 42 : undefined);
+  const paths = phasePaths(modelsDir, exercise, phase, opts.perSeedFiles ? opts.seed ?? DEFAULT_SEED : undefined);
 
   // Preconditions first, before any slow work: the data's profile, real data, then the model to start from.
   if (opts.profile && !opts.dataset) checkProfile(dataDir, exercise, opts.profile);
   // The recipe depends on the data's profile (the phase table's epochs).
-  const profile = opts.dataset?.profile ?? opts.profile ?? readGenerationRecord(join(dataDir, 'generated', exercise)).profile;
+  const profile = opts.dataset?.profile ?? opts.profile ?? readGenerationRecord(repFolder(dataDir, 'generated', exercise)).profile;
   checkRealData(dataDir, exercise, phase);
   const resumeFrom = opts.resume && checkpointExists(paths.last) ? paths.last : null;
   const startFrom = resumeFrom ? null : previousPhaseModel(modelsDir, exercise, phase);
@@ -322,21 +302,21 @@ export async function trainExercise(exercise: Exercise, phase: Phase, opts: Trai
     epochs: opts.epochs ?? table.epochs[profile],
     batchSize: opts.batchSize ?? table.batchSize,
     learningRate: opts.learningRate ?? table.learningRate,
-    seed: opts.seed ?? 42,
-    splitSeed: opts.splitSeed ?? opts.seed ?? 42,
+    seed: opts.seed ?? DEFAULT_SEED,
+    splitSeed: opts.splitSeed ?? opts.seed ?? DEFAULT_SEED,
   };
-  const modelOpts = (seed: number): ModelOptions => ({ seed, threads: opts.threads });
+  const modelOpts = (seed: number): ModelOptions => ({ seed, threads: opts.threads, learningRate: settings.learningRate });
 
   if (resumeFrom) {
     const ck = models.readCheckpoint(resumeFrom);
-    state = ck.training as unknown as TrainingState;
-    if (state?.kind !== 'formscore-training-state' || state.exercise !== exercise || state.phase !== phase) {
+    state = trainingStateOf(ck.training, exercise, phase);
+    if (!state) {
       throw new Error(`${resumeFrom}/: not a resume checkpoint of ${exercise} phase ${phase}; start without --resume`);
     }
     // The run continues with its own batch size and seed (the data split and the
     // shuffles depend on them); --epochs may extend it.
     settings = {
-      epochs: opts.epochs ?? state.epochs, batchSize: state.batchSize, learningRate: state.learningRate, seed: state.seed,
+      epochs: opts.epochs ?? state.epochs, batchSize: state.batchSize, learningRate: ck.optimizer?.learningRate ?? settings.learningRate, seed: state.seed,
       splitSeed: state.splitSeed ?? state.seed,
     };
     const ignored = (['batchSize', 'learningRate', 'seed', 'splitSeed'] as const).filter((k) => opts[k] !== undefined && opts[k] !== settings[k]);
@@ -351,15 +331,12 @@ export async function trainExercise(exercise: Exercise, phase: Phase, opts: Trai
       };
     }
     model = await models.fromWeights(ck.weights, modelOpts(settings.seed));
-    if (ck.optimizer) model.setOptimizerState(ck.optimizer);
-    model.learningRate = state.learningRate;
+    if (ck.optimizer) model.optimizer.setState(ck.optimizer);
   } else if (startFrom) {
     // A new phase compiles a new optimizer, as Keras does: the weights carry over, Adam's moments do not.
     model = await models.fromWeights(models.readCheckpoint(startFrom).weights, modelOpts(settings.seed));
-    model.learningRate = settings.learningRate;
   } else {
     model = await models.create(modelOpts(settings.seed));
-    model.learningRate = settings.learningRate;
   }
 
   try {
@@ -372,51 +349,45 @@ export async function trainExercise(exercise: Exercise, phase: Phase, opts: Trai
 
     // Recorded in the best and final checkpoints: `formscore evaluate` rebuilds the test split from the seed.
     // The coverage of the training inputs lets `score` and `annotate` flag reps outside them.
-    const metadata = {
+    const metadata: ModelRecord = {
       exercise, phase, ...seeds, batchSize: settings.batchSize, augment: table.augment, includeReal: table.includeReal,
       profile: data.profile, coverage: measureCoverage(data.train.sequences, data.train.n),
     };
-    // EarlyStopping runs before ModelCheckpoint so that the final model carries the restored best weights.
-    const earlyStopping = new EarlyStopping({ monitor: 'val_mae', patience: 10, minDelta: 0, restoreBestWeights: true });
-    const checkpoint = new ModelCheckpoint({ filepath: paths.best, finalFilepath: paths.final, monitor: 'val_mae', metadata });
+    // EarlyStopping's best weights on resume are the `_best` checkpoint (same monitor, same rule).
+    const earlyStopping = new EarlyStopping({
+      monitor: 'val_mae', patience: 10, minDelta: 0, restoreBestWeights: true,
+      bestWeightsSource: () => (checkpointExists(paths.best) ? models.readCheckpoint(paths.best).weights : null),
+    });
+    const checkpoint = new ModelCheckpoint({ filepath: paths.best, finalFilepath: paths.final, monitor: 'val_mae', metadata: { ...metadata } });
     const reduceLr = new ReduceLROnPlateau({ monitor: 'val_mae', factor: 0.5, patience: 5, minLr: 1e-7, cooldown: 0 });
-    const csv = new CSVLogger({ filename: paths.history, append: !!state });
-    const tensorboard = new TensorBoard({ logDir: paths.tensorboard, append: !!state });
-    const callbacks: Callback[] = [earlyStopping, checkpoint, reduceLr, csv, tensorboard];
-    const named: Record<string, Callback> = { EarlyStopping: earlyStopping, ModelCheckpoint: checkpoint, ReduceLROnPlateau: reduceLr };
+    const backup = new BackupAndRestore({
+      backupDir: paths.last, run: { exercise, phase, epochs: settings.epochs, batchSize: settings.batchSize, ...seeds },
+      stateful: { EarlyStopping: earlyStopping, ModelCheckpoint: checkpoint, ReduceLROnPlateau: reduceLr }, resumeFrom: state,
+    });
+    // The bar first (its epoch line precedes the others' notices); EarlyStopping before ModelCheckpoint, so that
+    // the final model carries the restored best weights; the backup last, after every other callback's epoch end.
+    const callbacks: Callback[] = [
+      ...(opts.progress ? [new ProgbarLogger(opts.progress)] : []),
+      earlyStopping, checkpoint, reduceLr,
+      new CSVLogger({ filename: paths.history, append: !!state }),
+      new TensorBoard({ logDir: paths.tensorboard, append: !!state }),
+      ...(opts.shouldStop ? [new StopOnSignal(opts.shouldStop)] : []),
+      backup,
+    ];
     const initialEpoch = state ? state.epoch + 1 : 0;
-    if (state) {
-      for (const [name, cb] of Object.entries(named)) cb.setState(state.callbacks[name] ?? {});
-      // EarlyStopping's best weights are the `_best` checkpoint (same monitor, same rule).
-      if (earlyStopping.bestEpoch >= 0 && checkpointExists(paths.best)) earlyStopping.bestWeights = models.readCheckpoint(paths.best).weights;
-    }
 
     const frozen = table.frozen.length ? table.frozen.join(', ') : 'none';
     const origin = resumeFrom ? `resumed from ${resumeFrom}/ at epoch ${initialEpoch + 1}` : startFrom ? `from ${startFrom}/` : 'fresh model';
     log(
       `${exercise} phase ${phase} (${table.name}): ${data.train.n} train / ${data.val.n} val ${data.profile}-profile reps` +
         (data.realCount ? ` (${data.realCount} real in all splits)` : '') +
-        `, batch ${settings.batchSize}, ${settings.epochs} epochs, lr ${model.learningRate.toExponential(1)}, frozen: ${frozen}, ${origin}, seed ${settings.seed}` +
+        `, batch ${settings.batchSize}, ${settings.epochs} epochs, lr ${model.optimizer.learningRate.toExponential(1)}, frozen: ${frozen}, ${origin}, seed ${settings.seed}` +
         (seeds.splitSeed === undefined ? '' : ` (split seed ${seeds.splitSeed})`),
     );
 
-    const saveState = (epoch: number, completed: boolean) => {
-      const training: TrainingState = {
-        kind: 'formscore-training-state', version: 1, exercise, phase, epoch, epochs: settings.epochs,
-        batchSize: settings.batchSize, ...seeds, learningRate: model.learningRate, completed,
-        callbacks: Object.fromEntries(Object.entries(named).map(([name, cb]) => [name, cb.getState()])),
-      };
-      model.save(paths.last, training as unknown as Record<string, unknown>);
-    };
-
     const fitResult = await fit(model, data.train, data.val, {
       epochs: settings.epochs, batchSize: settings.batchSize, seed: settings.seed, initialEpoch, callbacks,
-      progress: opts.progress, shouldStop: opts.shouldStop,
-      afterEpoch: (epoch, _logs, stopping) => {
-        if (!stopping) saveState(epoch, false);
-      },
     });
-    if (!fitResult.interrupted) saveState(fitResult.lastEpoch, true);
 
     const wallSeconds = (performance.now() - wallStart) / 1000;
     return {
@@ -430,12 +401,6 @@ export async function trainExercise(exercise: Exercise, phase: Phase, opts: Trai
   } finally {
     await model.dispose();
   }
-}
-
-/** The seed of the data split a checkpoint's `training` block records (evaluate and export rebuild the split from it). */
-export function recordedSplitSeed(training: Record<string, unknown> | undefined): number | undefined {
-  const seed = training?.splitSeed ?? training?.seed;
-  return typeof seed === 'number' ? seed : undefined;
 }
 
 function bestFromState(state: TrainingState): number | null {

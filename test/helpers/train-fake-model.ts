@@ -11,7 +11,8 @@ import type { NamedWeights, TrainableLayer } from '../../src/nn/architecture.js'
 import { TRAINABLE_LAYERS } from '../../src/nn/architecture.js';
 import { writeDirAtomic } from '../../src/util/atomic.js';
 import { Random } from '../../src/util/random.js';
-import type { ModelFactory, OptimizerState, TrainableModel } from '../../src/train/trainer.js';
+import { Adam, type AdamMemory } from '../../src/nn/optimizer.js';
+import type { ModelFactory, TrainableModel } from '../../src/train/trainer.js';
 
 const WEIGHTS: [string, TrainableLayer, number][] = [
   ['conv1/kernel', 'conv1', N_FEATURES * N_SCORES],
@@ -23,31 +24,33 @@ const WEIGHTS: [string, TrainableLayer, number][] = [
 const copy = (w: NamedWeights): NamedWeights => new Map([...w].map(([k, v]) => [k, Float32Array.from(v)]));
 const zerosLike = (w: NamedWeights): NamedWeights => new Map([...w].map(([k, v]) => [k, new Float32Array(v.length)]));
 
-export class FakeScorer implements TrainableModel {
+export class FakeScorer implements TrainableModel, AdamMemory {
   weights: NamedWeights;
-  learningRate = 1e-3;
   trainable: Record<TrainableLayer, boolean> = Object.fromEntries(TRAINABLE_LAYERS.map((l) => [l, true])) as Record<TrainableLayer, boolean>;
-  opt: OptimizerState;
+  readonly optimizer: Adam;
+  moments: { m: NamedWeights; v: NamedWeights };
+  private grads: NamedWeights = new Map();
   steps = 0;
   disposed = false;
 
-  constructor(seed = 1) {
+  constructor(seed = 1, learningRate?: number) {
+    this.optimizer = new Adam(this, { learningRate });
     const rng = new Random(seed);
     this.weights = new Map(WEIGHTS.map(([name, , n]) => [name, Float32Array.from({ length: n }, () => rng.uniform(-0.1, 0.1))]));
-    this.opt = { step: 0, learningRate: this.learningRate, m: zerosLike(this.weights), v: zerosLike(this.weights) };
+    this.moments = { m: zerosLike(this.weights), v: zerosLike(this.weights) };
   }
 
   getWeights(): NamedWeights { return copy(this.weights); }
   setWeights(w: NamedWeights): void { this.weights = copy(w); }
   setTrainable(layer: TrainableLayer, on: boolean): void { this.trainable[layer] = on; }
-  getOptimizerState(): OptimizerState { return { step: this.opt.step, learningRate: this.learningRate, m: copy(this.opt.m), v: copy(this.opt.v) }; }
-  setOptimizerState(s: OptimizerState): void { this.opt = { step: s.step, learningRate: s.learningRate, m: copy(s.m), v: copy(s.v) }; this.learningRate = s.learningRate; }
+  readNamed(which: 'm' | 'v'): NamedWeights { return copy(this.moments[which]); }
+  writeNamed(which: 'm' | 'v', w: NamedWeights): void { this.moments[which] = copy(w); }
   async dispose(): Promise<void> { this.disposed = true; }
 
   save(dir: string, training?: Record<string, unknown>): void {
     const w = (m: NamedWeights) => Object.fromEntries([...m].map(([k, v]) => [k, Array.from(v)]));
     writeDirAtomic(dir, {
-      'model.json': JSON.stringify({ weights: w(this.weights), optimizer: { step: this.opt.step, learningRate: this.learningRate, m: w(this.opt.m), v: w(this.opt.v) }, training }),
+      'model.json': JSON.stringify({ weights: w(this.weights), optimizer: { step: this.optimizer.step, learningRate: this.optimizer.learningRate, m: w(this.moments.m), v: w(this.moments.v) }, training }),
     });
   }
 
@@ -93,19 +96,23 @@ export class FakeScorer implements TrainableModel {
         gB[j] += dz[i * N_SCORES + j];
         for (let c = 0; c < N_FEATURES; c++) gK[c * N_SCORES + j] += feats[i * N_FEATURES + c] * dz[i * N_SCORES + j];
       }
-    const t = ++this.opt.step;
-    const lrT = this.learningRate * Math.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t);
+    this.grads = new Map(WEIGHTS.map(([name]) => [name, name === 'scores/bias' ? gB : gK]));
+    this.optimizer.apply(this.trainable);
+    return r;
+  }
+
+  adam(learningRate: number, t: number, trainable: Record<TrainableLayer, boolean>): void {
+    const lrT = learningRate * Math.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t);
     for (const [name, layer] of WEIGHTS) {
-      if (!this.trainable[layer]) continue;
-      const g = name === 'scores/bias' ? gB : gK;
-      const w = this.weights.get(name)!, m = this.opt.m.get(name)!, v = this.opt.v.get(name)!;
+      if (!trainable[layer]) continue;
+      const g = this.grads.get(name)!;
+      const w = this.weights.get(name)!, m = this.moments.m.get(name)!, v = this.moments.v.get(name)!;
       for (let i = 0; i < w.length; i++) {
         m[i] = 0.9 * m[i] + 0.1 * g[i];
         v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i];
         w[i] -= (lrT * m[i]) / (Math.sqrt(v[i]) + 1e-7);
       }
     }
-    return r;
   }
 }
 
@@ -114,12 +121,12 @@ export function fakeFactory(created: FakeScorer[] = []): ModelFactory {
   const toMap = (o: Record<string, number[]>): NamedWeights => new Map(Object.entries(o).map(([k, v]) => [k, Float32Array.from(v)]));
   return {
     async create(opts) {
-      const m = new FakeScorer(opts.seed ?? 1);
+      const m = new FakeScorer(opts.seed ?? 1, opts.learningRate);
       created.push(m);
       return m;
     },
     async fromWeights(weights, opts) {
-      const m = new FakeScorer(opts.seed ?? 1);
+      const m = new FakeScorer(opts.seed ?? 1, opts.learningRate);
       m.setWeights(weights);
       created.push(m);
       return m;

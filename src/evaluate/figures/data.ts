@@ -13,6 +13,7 @@ import { blandAltman } from '../bland-altman.js';
 import { AnnotationStore } from '../../annotate/store.js';
 import { sharedPair } from '../../annotate/adjudication.js';
 import type { AgreementLineRow, AgreementPointRow, AngleRow, BinRow, CaptionRow, ErrorBinRow, HistoryRow, ScatterRow, ScoreBinRow } from './specs.js';
+import { SEQUENCES_NPY, SCORES_NPY, TIERS_NPY, repFolder } from '../../workspace/layout.js';
 
 /** Counts of `values` in `bins` equal bins over [lo, hi]; values outside go to the end bins. */
 export function histogram(values: ArrayLike<number>, lo: number, hi: number, bins: number): BinRow[] {
@@ -131,7 +132,7 @@ export function readHistory(path: string): HistoryRow[] {
 
 /** Score histograms (10-point bins) of `<dataDir>/generated/<ex>/scores.npy`; null when missing. */
 export function generatedScoreRows(dataDir: string, exercise: Exercise): { bins: ScoreBinRow[]; n: number } | null {
-  const path = join(dataDir, 'generated', exercise, 'scores.npy');
+  const path = join(repFolder(dataDir, 'generated', exercise), SCORES_NPY);
   if (!existsSync(path)) return null;
   const { data, shape } = readNpyFloat32(path, [-1, N_SCORES]);
   const n = shape[0];
@@ -148,14 +149,14 @@ export const GOOD_TIER = 1;
  * profile (tiers.npy), else the one whose overall score is the median. Null when the data is missing.
  */
 export function sampleRepRows(dataDir: string, exercise: Exercise): AngleRow[] | null {
-  const dir = join(dataDir, 'generated', exercise);
-  if (!existsSync(join(dir, 'sequences.npy')) || !existsSync(join(dir, 'scores.npy'))) return null;
-  const seqs = readNpy(join(dir, 'sequences.npy'));
+  const dir = repFolder(dataDir, 'generated', exercise);
+  if (!existsSync(join(dir, SEQUENCES_NPY)) || !existsSync(join(dir, SCORES_NPY))) return null;
+  const seqs = readNpy(join(dir, SEQUENCES_NPY));
   let rep: number;
-  if (existsSync(join(dir, 'tiers.npy'))) {
-    rep = Math.max(0, Array.prototype.findIndex.call(readNpy(join(dir, 'tiers.npy')).data, (t: number) => t === GOOD_TIER));
+  if (existsSync(join(dir, TIERS_NPY))) {
+    rep = Math.max(0, Array.prototype.findIndex.call(readNpy(join(dir, TIERS_NPY)).data, (t: number) => t === GOOD_TIER));
   } else {
-    const { data, shape } = readNpyFloat32(join(dir, 'scores.npy'), [-1, N_SCORES]);
+    const { data, shape } = readNpyFloat32(join(dir, SCORES_NPY), [-1, N_SCORES]);
     const overall = column(data, shape[0], N_SCORES - 1);
     const order = Array.from(overall.keys()).sort((a, b) => overall[a] - overall[b]);
     rep = order[Math.floor(order.length / 2)] ?? 0;

@@ -2,10 +2,8 @@
 // buildFigures is shared with the report, which embeds the same specs interactively.
 
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import type { Exercise } from '../../data/exercises.js';
-import { phasePaths } from '../../train/phases.js';
 import { collectPhaseData, type PhaseData } from '../comparison.js';
 import type { PhaseOptions } from '../evaluation.js';
 import {
@@ -14,6 +12,9 @@ import {
 } from './specs.js';
 import { annotatorAgreementRows, blandAltmanRows, errorRows, generatedScoreRows, readHistory, sampleRepRows, scatterRows } from './data.js';
 import { writeFigure, type FigureStyle } from './render.js';
+import {
+  DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_EVALUATION_DIR, repFolder, phasePaths, figuresFolder,
+} from '../../workspace/layout.js';
 
 export * from './specs.js';
 export * from './data.js';
@@ -36,13 +37,13 @@ export interface FigureInputs {
 /** The figures that the available data supports; says what is missing for the rest. */
 export function buildFigures(data: PhaseData, opts: FigureInputs): Figure[] {
   const log = opts.log ?? console.log;
-  const dataDir = opts.dataDir ?? 'data', modelsDir = opts.modelsDir ?? 'models';
+  const dataDir = opts.dataDir ?? DEFAULT_DATA_DIR, modelsDir = opts.modelsDir ?? DEFAULT_MODELS_DIR;
   const figures: Figure[] = [];
 
   const scoreBins: ScoreBinRow[] = [], counts: Record<string, number> = {}, angles: AngleRow[] = [];
   for (const ex of opts.exercises) {
     const scores = generatedScoreRows(dataDir, ex);
-    if (!scores) { log(`no synthetic data for ${ex} in ${join(dataDir, 'generated', ex)}: left out of score_distributions and sample_reps`); continue; }
+    if (!scores) { log(`no synthetic data for ${ex} in ${repFolder(dataDir, 'generated', ex)}: left out of score_distributions and sample_reps`); continue; }
     scoreBins.push(...scores.bins);
     counts[ex] = scores.n;
     angles.push(...(sampleRepRows(dataDir, ex) ?? []));
@@ -98,7 +99,7 @@ export async function runPlot(opts: PhaseOptions & { outDir?: string; style?: Fi
   const log = opts.log ?? console.log;
   const data = await collectPhaseData(opts);
   const figures = buildFigures(data, opts);
-  const dir = join(opts.outDir ?? 'evaluation', 'figures');
+  const dir = figuresFolder(opts.outDir ?? DEFAULT_EVALUATION_DIR);
   const written: string[] = [];
   for (const f of figures) {
     const t0 = Date.now();

@@ -9,7 +9,8 @@ import type { Field } from 'vega-lite/types_unstable/channeldef.js';
 import { DIMENSIONS, EXERCISES } from '../../data/exercises.js';
 import { APPROACHES, HYBRID_LABEL } from '../comparison.js';
 import { TARGETS } from '../evaluation.js';
-import { PHASES, type Phase } from '../../train/phases.js';
+import { PHASES } from '../../train/phases.js';
+import { type Phase } from '../../workspace/layout.js';
 
 // ---- row types: what each chart plots ---------------------------------------------
 
