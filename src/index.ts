@@ -3,6 +3,7 @@
 export * from './workspace/layout.js';
 export * from './workspace/model-record.js';
 export * from './workspace/export-summary.js';
+export * from './workspace/errors.js';
 export * from './data/exercises.js';
 export * from './nn/architecture.js';
 export { initWeights } from './nn/init.js';

@@ -9,6 +9,7 @@ import { toFeatures } from '../src/data/features.js';
 import { writeNpy } from '../src/data/npy.js';
 import { Random } from '../src/util/random.js';
 import { tempDir } from './helpers/fixtures.js';
+import { MissingInputError } from '../src/workspace/errors.js';
 
 const N = 1000;
 
@@ -142,7 +143,8 @@ test('dataset: every rep carries its source and row, through the shuffle and the
 
 test('dataset: missing data names the command to run; shape mismatches name the file', () => {
   const empty = tempDir();
-  assert.throws(() => loadDataset('lunge', { dataDir: empty }), /run: formscore generate --exercise lunge/);
+  assert.throws(() => loadDataset('lunge', { dataDir: empty }), (err: Error) =>
+    err instanceof MissingInputError && err.kind === 'synthetic-data' && err.remedy.startsWith('generate --exercise lunge'));
   const bad = tempDir();
   const dir = join(bad, 'generated', 'plank');
   mkdirSync(dir, { recursive: true });

@@ -16,6 +16,7 @@ import { runComparison, COMPARISON_COLUMNS } from '../src/evaluate/comparison.js
 import { PAIRED_COLUMNS } from '../src/evaluate/paired.js';
 import { makeWorkspace, WITH_MODEL, WITHOUT_MODEL } from './helpers/evaluate-workspace.js';
 import { REPO_ROOT, tempDir } from './helpers/fixtures.js';
+import { MissingInputError } from '../src/workspace/errors.js';
 
 const ws = makeWorkspace();
 const readCsv = (path: string) => parse(readFileSync(path, 'utf8'), { columns: true }) as Record<string, string>[];
@@ -33,7 +34,7 @@ test('evaluate: CSV has the contract columns, six rows per exercise with a model
   assert.deepEqual([...new Set(rows.map((r) => r.exercise))], WITH_MODEL);
   assert.deepEqual(rows.slice(0, 6).map((r) => r.dimension), [...DIMENSIONS]);
   assert.deepEqual(res.skipped.map((s) => s.exercise), [WITHOUT_MODEL]);
-  assert.ok(ws.lines.some((l) => l.startsWith(`skipping ${WITHOUT_MODEL}`) && l.includes('formscore train')), ws.lines.join('\n'));
+  assert.ok(ws.lines.some((l) => l.startsWith(`skipping ${WITHOUT_MODEL}`) && l.includes(`${WITHOUT_MODEL}_phase1_{final,best}`)), ws.lines.join('\n'));
   assert.ok(ws.lines.some((l) => l.includes('Targets on the overall dimension')));
   for (const r of rows) for (const k of ['mae', 'rmse', 'pearson', 'icc']) {
     const [v, lo, hi] = [r[k], r[`${k}_lo`], r[`${k}_hi`]].map(Number);
@@ -125,8 +126,10 @@ test('evaluate and compare with no models fail, write nothing and keep existing 
   const csv = join(out, 'results_evaluation.csv'), cmp = join(out, 'results_comparison.csv');
   writeFileSync(csv, 'keep me\n');
   const opts = { ...ws.opts, modelsDir: tempDir(), outDir: out, log: () => {} };
-  await assert.rejects(runEvaluation(opts), /no phase 1 model for squat, plank, lunge .*run: formscore train --phase 1$/);
-  await assert.rejects(runComparison({ ...opts, exercises: ['plank'] }), /run: formscore train --phase 1 --exercise plank$/);
+  await assert.rejects(runEvaluation(opts), (err: Error) =>
+    err instanceof MissingInputError && /no phase 1 model for squat, plank, lunge .*nothing written$/.test(err.message) && err.remedy === 'train --phase 1');
+  await assert.rejects(runComparison({ ...opts, exercises: ['plank'] }), (err: Error) =>
+    err instanceof MissingInputError && err.remedy === 'train --phase 1 --exercise plank');
   assert.equal(readFileSync(csv, 'utf8'), 'keep me\n');
   assert.ok(!existsSync(cmp));
 });

@@ -46,7 +46,7 @@ test('train: generated data of another profile is refused before any work, namin
   writeSynthetic(join(cwd, 'data', 'generated', 'squat'), generateSynthetic('squat', 20, 1, 'seed'));
   const r = cli(cwd, 'train', '--exercise', 'squat', '--phase', '1');
   assert.equal(r.code, 1);
-  assert.match(r.err, /data\/generated\/squat\/ holds seed-profile reps, not realistic; regenerate with: formscore generate --exercise squat, or train on them with --profile seed/);
+  assert.match(r.err, /data\/generated\/squat\/ holds seed-profile reps, not realistic \(or train on them with --profile seed\); run: formscore generate --exercise squat/);
   assert.equal(r.err.trim().split('\n').length, 1, r.err);
   assert.equal(existsSync(join(cwd, 'models')), false, 'nothing written');
   // With --profile seed the profile check passes (phase 2 then stops at the missing real data).

@@ -14,7 +14,7 @@ import { readHistoryCsv } from '../src/train/callbacks.js';
 import { readEventFile } from '../src/train/tensorboard.js';
 import { phasePaths } from '../src/workspace/layout.js';
 import {
-  MissingPrerequisiteError, formScorerFactory, summarize, trainExercise,
+  formScorerFactory, summarize, trainExercise,
   type ModelFactory, type TrainExerciseOptions, type TrainableModel,
 } from '../src/train/trainer.js';
 import { AnnotationStore } from '../src/annotate/store.js';
@@ -24,6 +24,7 @@ import { readPoseLog } from '../src/data/poselog.js';
 import { fixture, tempDir } from './helpers/fixtures.js';
 import { writeOriginalFolder } from './helpers/original.js';
 import { FakeScorer, fakeFactory } from './helpers/train-fake-model.js';
+import { MissingInputError, messageWithAdvice } from '../src/workspace/errors.js';
 
 /** Writes `n` synthetic reps as data/generated/<ex>/ (and `real` more as data/real/<ex>/). */
 function makeData(root: string, exercise: Exercise, n: number, real = 0): string {
@@ -192,24 +193,27 @@ test('missing real data and missing earlier models are named, with the command t
   const dataDir = makeData(root, 'squat', 20);
   const models = await realFactory();
   await assert.rejects(trainExercise('squat', 2, options(root, dataDir, models)), (err: Error) => {
-    assert.ok(err instanceof MissingPrerequisiteError && err.kind === 'real-data');
+    assert.ok(err instanceof MissingInputError && err.kind === 'real-data');
     assert.ok(err.message.includes(`${join(dataDir, 'real', 'squat')}/`), err.message);
-    assert.ok(err.message.includes('formscore annotate --exercise squat --input session.csv'), err.message);
+    assert.equal(err.remedy, 'annotate --exercise squat --input session.csv');
     return true;
   });
   makeData(root, 'squat', 20, 10);
   const modelsDir = join(root, 'models');
   await assert.rejects(trainExercise('squat', 2, options(root, dataDir, models)), (err: Error) => {
-    assert.ok(err instanceof MissingPrerequisiteError && err.kind === 'model');
+    assert.ok(err instanceof MissingInputError && err.kind === 'model');
     assert.ok(err.message.includes(`${phasePaths(modelsDir, 'squat', 1).final}/`), err.message);
-    assert.ok(err.message.includes(`formscore train --exercise squat --phase 1 --models-dir ${modelsDir}`), err.message);
+    assert.ok(err.remedy.startsWith(`train --exercise squat --phase 1 --models-dir ${modelsDir}`), err.remedy);
+    // the CLI prints the command as advice after the message
+    assert.ok(messageWithAdvice(err).endsWith(`; run: formscore ${err.remedy}`));
     return true;
   });
   await assert.rejects(trainExercise('squat', 3, options(root, dataDir, models)), (err: Error) => {
     assert.ok(err.message.includes(`${phasePaths(modelsDir, 'squat', 2).final}/ or ${phasePaths(modelsDir, 'squat', 1).final}/`), err.message);
     return true;
   });
-  await assert.rejects(trainExercise('pushup', 1, options(root, dataDir, models)), /run: formscore generate --exercise pushup/);
+  await assert.rejects(trainExercise('pushup', 1, options(root, dataDir, models)),
+    (err: Error) => err instanceof MissingInputError && err.kind === 'synthetic-data' && err.remedy.startsWith('generate --exercise pushup'));
 });
 
 test('a non-finite training loss stops training with a one-line error and never replaces the good checkpoints', async () => {

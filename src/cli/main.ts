@@ -13,6 +13,7 @@ import { registerScore } from './score.js';
 import { registerPipeline } from './pipeline.js';
 import { registerBench } from './bench.js';
 import { registerExport } from './export.js';
+import { messageWithAdvice } from '../workspace/errors.js';
 
 const program = new Command('formscore')
   .description('Train, evaluate and export the form scorer (layer 2) of the exercise-coaching app')
@@ -41,6 +42,6 @@ registerScore(program);
 registerBench(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  console.error(`formscore: ${err instanceof Error ? err.message : String(err)}`);
+  console.error(`formscore: ${messageWithAdvice(err)}`);
   process.exit(1);
 });

@@ -5,7 +5,7 @@ import { resolveExercises, type Exercise } from '../data/exercises.js';
 import { DATA_PROFILES, DEFAULT_PROFILE, parseProfile } from '../data/synthetic.js';
 import { PHASES, parsePhase, type PhaseConfig } from '../train/phases.js';
 import { ProgressBar } from '../train/progress.js';
-import { MissingPrerequisiteError } from '../train/trainer.js';
+import { MissingInputError, messageWithAdvice } from '../workspace/errors.js';
 import { trainPhase } from '../train/seeds.js';
 import { runSeedEvaluation } from '../evaluate/seeds.js';
 import { checkWritableDir } from '../util/writable.js';
@@ -136,11 +136,10 @@ async function runTrain(opts: TrainCliOptions): Promise<void> {
         trained.push(exercise);
       } catch (err) {
         if (single) throw err;
-        const message = err instanceof Error ? err.message : String(err);
-        console.error(`formscore: skipping ${exercise}: ${message}`);
-        overview.push(`${exercise} phase ${phase}: skipped (${err instanceof MissingPrerequisiteError ? `missing ${err.kind}` : 'error'})`);
+        console.error(`formscore: skipping ${exercise}: ${messageWithAdvice(err)}`);
+        overview.push(`${exercise} phase ${phase}: skipped (${err instanceof MissingInputError ? `missing ${err.kind}` : 'error'})`);
         // Missing real data is expected for some exercises in phases 2-3; anything else is a failure.
-        if (!(err instanceof MissingPrerequisiteError && err.kind === 'real-data')) failed++;
+        if (!(err instanceof MissingInputError && err.kind === 'real-data')) failed++;
       }
     }
     if (!single) console.log(['', `Phase ${phase} overview:`, ...overview.map((l) => `  ${l}`)].join('\n'));

@@ -16,6 +16,7 @@ import { type DataProfile, readGenerationRecord } from './synthetic.js';
 import { ruleScores } from './rules.js';
 import { Random } from '../util/random.js';
 import { DEFAULT_DATA_DIR, DEFAULT_SEED, SCORES_NPY, SEQUENCES_NPY, repFolder, sourceFolder } from '../workspace/layout.js';
+import { MissingInputError } from '../workspace/errors.js';
 
 export interface Split {
   x: Float32Array; // (N, 90, 18) model input
@@ -83,8 +84,8 @@ export function loadDataset(exercise: Exercise, opts: LoadDatasetOptions = {}): 
 
   const synthDir = repFolder(dataDir, 'generated', exercise);
   if (!hasReps(synthDir)) {
-    throw new Error(`no synthetic data for ${exercise} in ${synthDir}; run: formscore generate --exercise ${exercise}` +
-      (dataDir === DEFAULT_DATA_DIR ? '' : ` --out ${sourceFolder(dataDir, 'generated')}`));
+    throw new MissingInputError(`no synthetic data for ${exercise} in ${synthDir}`,
+      `generate --exercise ${exercise}` + (dataDir === DEFAULT_DATA_DIR ? '' : ` --out ${sourceFolder(dataDir, 'generated')}`), 'synthetic-data');
   }
   const { profile, groundTruth } = readGenerationRecord(synthDir);
   const sources = [readRepFolder(synthDir)];

@@ -21,6 +21,7 @@ import {
   DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_EVALUATION_DIR, DEFAULT_SEED, savedFolder, findModel, incompleteNote,
   type Phase,
 } from '../workspace/layout.js';
+import { MissingInputError } from '../workspace/errors.js';
 
 /** Targets on the overall dimension (the seed project's acceptance criteria). */
 export const TARGETS = { mae: 8, pearson: 0.85, icc: 0.8 } as const;
@@ -105,7 +106,7 @@ export async function predictTestSplits(opts: PhaseOptions): Promise<{ results: 
     const checkpoint = findCheckpoint(modelsDir, exercise, opts.phase);
     if (!checkpoint) {
       const reason = `no phase ${opts.phase} model in ${join(savedFolder(modelsDir), `${exercise}_phase${opts.phase}_{final,best}`)}` +
-        `${incompleteNote(modelsDir, exercise, opts.phase)}; run: formscore train --exercise ${exercise} --phase ${opts.phase}`;
+        incompleteNote(modelsDir, exercise, opts.phase);
       log(`skipping ${exercise}: ${reason}`);
       skipped.push({ exercise, reason });
       continue;
@@ -126,7 +127,9 @@ export async function predictCheckpointSplits(exercise: Exercise, checkpoint: st
     log(`warning: ${checkpoint} was trained with split seed ${recorded}; evaluating with --seed ${seed} mixes training reps into the test split`);
   }
   const data = loadDataset(exercise, { dataDir: opts.dataDir ?? DEFAULT_DATA_DIR, seed, includeReal: PHASES[opts.phase].includeReal });
-  if (data.test.n < 2) throw new Error(`${exercise}: test split has ${data.test.n} reps; generate more data (formscore generate --n-samples ...)`);
+  if (data.test.n < 2) {
+    throw new MissingInputError(`${exercise}: test split has ${data.test.n} reps`, `generate --exercise ${exercise} --n-samples <more>`, 'synthetic-data');
+  }
   const score = async (split: SplitName): Promise<SplitScores> => {
     const s = data[split];
     const network = await predictWeights(weights, s.x, s.n, opts);
@@ -201,8 +204,8 @@ export function ciNote(bootstrap: BootstrapOptions = {}, icc = true): string {
 /** Nothing to evaluate is an error for evaluate/compare (exit 1; no results file touched). */
 export function noModelsError(opts: PhaseOptions): Error {
   const which = opts.exercises.length === 1 ? ` --exercise ${opts.exercises[0]}` : '';
-  return new Error(`no phase ${opts.phase} model for ${opts.exercises.join(', ')} in ${savedFolder(opts.modelsDir ?? DEFAULT_MODELS_DIR)}; ` +
-    `nothing written; run: formscore train --phase ${opts.phase}${which}`);
+  return new MissingInputError(`no phase ${opts.phase} model for ${opts.exercises.join(', ')} in ${savedFolder(opts.modelsDir ?? DEFAULT_MODELS_DIR)}; ` +
+    'nothing written', `train --phase ${opts.phase}${which}`, 'model');
 }
 
 /** `formscore evaluate`: metrics per exercise and dimension, printed and saved as CSV. */

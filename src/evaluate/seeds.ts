@@ -15,6 +15,7 @@ import { formatTable, toCsv, type Row } from './table.js';
 import {
   DEFAULT_MODELS_DIR, DEFAULT_EVALUATION_DIR, MODEL_JSON, phasePaths, seedsRecordPath, type Phase,
 } from '../workspace/layout.js';
+import { MissingInputError } from '../workspace/errors.js';
 
 export const SEEDS_CSV = 'results_seeds.csv';
 export const SEEDS_SUMMARY_CSV = 'results_seeds_summary.csv';
@@ -64,8 +65,8 @@ function seedCheckpoint(modelsDir: string, exercise: Exercise, phase: Phase, see
   const paths = phasePaths(modelsDir, exercise, phase, seed);
   const dir = [paths.final, paths.best].find((d) => existsSync(join(d, MODEL_JSON)));
   if (!dir) {
-    throw new Error(`${paths.final}/: no ${MODEL_JSON}, but ${seedsRecordPath(modelsDir, exercise, phase)} lists seed ${seed}; ` +
-      `train the seeds again: formscore train --exercise ${exercise} --phase ${phase} --seeds ...`);
+    throw new MissingInputError(`${paths.final}/: no ${MODEL_JSON}, but ${seedsRecordPath(modelsDir, exercise, phase)} lists seed ${seed}`,
+      `train --exercise ${exercise} --phase ${phase} --seeds <the same seeds>`, 'seed-model');
   }
   return dir;
 }

@@ -21,6 +21,7 @@ import {
   DEFAULT_MODELS_DIR, savedFolder, phasePaths, findModel, incompleteNote, DEFAULT_EXPORT_DIR, EXPORT_SUMMARY_JSON,
   tfliteFolder, type Phase, type FoundModel,
 } from '../workspace/layout.js';
+import { MissingInputError } from '../workspace/errors.js';
 
 export const DEFAULT_OUTPUT_DIR = tfliteFolder(DEFAULT_EXPORT_DIR);
 export const SUMMARY_FILE = EXPORT_SUMMARY_JSON;
@@ -106,8 +107,8 @@ export async function exportModels(opts: ExportOptions): Promise<ExportReport> {
     const where = opts.phase
       ? `${phasePaths(modelsDir, exercise, opts.phase).final}/ or ${phasePaths(modelsDir, exercise, opts.phase).best}/`
       : `${join(savedFolder(modelsDir), `${exercise}_phase<N>_final`)}/`;
-    const reason = `no trained model (looked for ${where})${incompleteNote(modelsDir, exercise, opts.phase)}; train one with: formscore train --exercise ${exercise}`;
-    if (opts.requireModel) throw new Error(`${exercise}: ${reason}`);
+    const reason = `no trained model (looked for ${where})${incompleteNote(modelsDir, exercise, opts.phase)}`;
+    if (opts.requireModel) throw new MissingInputError(`${exercise}: ${reason}`, `train --exercise ${exercise}`, 'model');
     skipped.push({ exercise, reason });
     log(`skipping ${exercise}: ${reason}`);
   }

@@ -15,6 +15,7 @@ import { liteRtRuntime } from '../export/runtimes/litert.js';
 import { tfjsTfliteRuntime } from '../export/runtimes/tfjs-tflite.js';
 import { tflitePredictor } from '../export/runtimes/predictor.js';
 import { DEFAULT_MODELS_DIR, savedFolder, findModel, incompleteNote } from '../workspace/layout.js';
+import { MissingInputError } from '../workspace/errors.js';
 
 export interface RepScores {
   repId: string;
@@ -113,10 +114,9 @@ function resolveModel(exercise: Exercise, opts: ScoreOptions): { path: string; k
   const modelsDir = opts.modelsDir ?? DEFAULT_MODELS_DIR;
   const found = findModel(modelsDir, exercise);
   if (!found) {
-    throw new Error(
-      `no trained ${exercise} model under ${savedFolder(modelsDir)}/${incompleteNote(modelsDir, exercise)}; ` +
-        `train one with: formscore train --exercise ${exercise} --phase 1 ` +
-        `(or pass --model form_scorer_${exercise}_v1.tflite)`,
+    throw new MissingInputError(
+      `no trained ${exercise} model under ${savedFolder(modelsDir)}/${incompleteNote(modelsDir, exercise)} (or pass --model form_scorer_${exercise}_v1.tflite)`,
+      `train --exercise ${exercise} --phase 1`, 'model',
     );
   }
   return { path: found.dir, kind: 'checkpoint' };

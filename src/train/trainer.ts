@@ -22,6 +22,7 @@ import {
   DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_SEED, repFolder, phasePaths, seedsRecordPath, type Phase,
   type PhasePaths,
 } from '../workspace/layout.js';
+import { MissingInputError } from '../workspace/errors.js';
 
 /** What the trainer needs of a model: FormScorer has all of it. */
 export interface TrainableModel extends CallbackModel {
@@ -179,13 +180,6 @@ function stopIfNonFinite(what: string, value: number, where: string): void {
 // trainExercise: one exercise, one phase
 
 /** A precondition of a phase is missing (real data, an earlier model, synthetic data). */
-export class MissingPrerequisiteError extends Error {
-  constructor(message: string, readonly kind: 'real-data' | 'model' | 'synthetic-data' | 'resume') {
-    super(message);
-    this.name = 'MissingPrerequisiteError';
-  }
-}
-
 export interface TrainExerciseOptions {
   dataDir?: string; // default DEFAULT_DATA_DIR
   modelsDir?: string; // default DEFAULT_MODELS_DIR
@@ -245,10 +239,9 @@ export function previousPhaseModel(modelsDir: string, exercise: Exercise, phase:
   const wanted = from.map((p) => phasePaths(modelsDir, exercise, p).final);
   const make = from[from.length - 1];
   const mdir = modelsDir === DEFAULT_MODELS_DIR ? '' : ` --models-dir ${modelsDir}`;
-  throw new MissingPrerequisiteError(
-    `phase ${phase} of ${exercise} starts from ${wanted.map((d) => `${d}/`).join(' or ')}, which ${wanted.length > 1 ? 'do' : 'does'} not exist; ` +
-      `create it with: formscore train --exercise ${exercise} --phase ${make}${mdir}` +
-      (from.length > 1 ? ` (then optionally --phase ${from[0]})` : ''),
+  throw new MissingInputError(
+    `phase ${phase} of ${exercise} starts from ${wanted.map((d) => `${d}/`).join(' or ')}, which ${wanted.length > 1 ? 'do' : 'does'} not exist`,
+    `train --exercise ${exercise} --phase ${make}${mdir}` + (from.length > 1 ? ` (then optionally --phase ${from[0]})` : ''),
     'model',
   );
 }
@@ -256,9 +249,9 @@ export function previousPhaseModel(modelsDir: string, exercise: Exercise, phase:
 function checkRealData(dataDir: string, exercise: Exercise, phase: Phase): void {
   if (!PHASES[phase].includeReal || hasRealData(exercise, dataDir)) return;
   const dir = repFolder(dataDir, 'real', exercise);
-  throw new MissingPrerequisiteError(
-    `phase ${phase} of ${exercise} needs real annotated reps in ${dir}/ (sequences.npy, scores.npy), which is missing; ` +
-      `create it with the annotation tool: formscore annotate --exercise ${exercise} --input session.csv`,
+  throw new MissingInputError(
+    `phase ${phase} of ${exercise} needs real annotated reps in ${dir}/ (sequences.npy, scores.npy), which is missing`,
+    `annotate --exercise ${exercise} --input session.csv`,
     'real-data',
   );
 }
@@ -269,8 +262,8 @@ function checkProfile(dataDir: string, exercise: Exercise, profile: DataProfile)
   if (!existsSync(dir)) return; // loadDataset names the missing data and the command that makes it
   const found = readGenerationRecord(dir).profile;
   if (found !== profile) {
-    throw new Error(`${dir}/ holds ${found}-profile reps, not ${profile}; regenerate with: formscore generate --exercise ${exercise}` +
-      `${profile === 'seed' ? ' --profile seed' : ''}, or train on them with --profile ${found}`);
+    throw new MissingInputError(`${dir}/ holds ${found}-profile reps, not ${profile} (or train on them with --profile ${found})`,
+      `generate --exercise ${exercise}${profile === 'seed' ? ' --profile seed' : ''}`, 'synthetic-data');
   }
 }
 
