@@ -28,19 +28,20 @@ export interface WeightSpec<Name extends string = string> {
 
 const H4 = 4 * LSTM_UNITS; // gates i, f, c, o concatenated on the last axis
 
-type Direction = 'forward' | 'backward';
-/** One direction of a bidirectional LSTM layer, by its Keras weight-name prefix. */
-export type LstmDirection = `bilstm1/${Direction}_lstm1` | `bilstm2/${Direction}_lstm2`;
+/** Every LSTM direction in Keras weight order: its weight-name prefix, layer and input width. */
+export const LSTM_DIRECTIONS = [
+  { prefix: 'bilstm1/forward_lstm1', layer: 'bilstm1', inputDim: CONV_FILTERS },
+  { prefix: 'bilstm1/backward_lstm1', layer: 'bilstm1', inputDim: CONV_FILTERS },
+  { prefix: 'bilstm2/forward_lstm2', layer: 'bilstm2', inputDim: 2 * LSTM_UNITS },
+  { prefix: 'bilstm2/backward_lstm2', layer: 'bilstm2', inputDim: 2 * LSTM_UNITS },
+] as const;
 
-function lstmSpecs<L extends 'bilstm1' | 'bilstm2', S extends 'lstm1' | 'lstm2'>(layer: L, lstm: S, inputDim: number) {
-  return (['forward', 'backward'] as const).flatMap((dir) => {
-    const prefix = `${layer}/${dir}_${lstm}` as const;
-    return [
-      { name: `${prefix}/kernel` as const, layer, shape: [inputDim, H4], init: 'glorot_uniform' },
-      { name: `${prefix}/recurrent_kernel` as const, layer, shape: [LSTM_UNITS, H4], init: 'orthogonal' },
-      { name: `${prefix}/bias` as const, layer, shape: [H4], init: 'lstm_bias' },
-    ] satisfies WeightSpec[];
-  });
+function lstmSpecs(layer: 'bilstm1' | 'bilstm2') {
+  return LSTM_DIRECTIONS.filter((d) => d.layer === layer).flatMap(({ prefix, inputDim }) => [
+    { name: `${prefix}/kernel` as const, layer, shape: [inputDim, H4], init: 'glorot_uniform' },
+    { name: `${prefix}/recurrent_kernel` as const, layer, shape: [LSTM_UNITS, H4], init: 'orthogonal' },
+    { name: `${prefix}/bias` as const, layer, shape: [H4], init: 'lstm_bias' },
+  ] satisfies WeightSpec[]);
 }
 
 /** All weights in Keras order; shapes in Keras layout (Conv1D kernel: [k, in, out]). */
@@ -49,8 +50,8 @@ export const WEIGHT_SPECS = [
   { name: 'conv1/bias', layer: 'conv1', shape: [CONV_FILTERS], init: 'zeros' },
   { name: 'conv2/kernel', layer: 'conv2', shape: [CONV2_KERNEL, CONV_FILTERS, CONV_FILTERS], init: 'glorot_uniform' },
   { name: 'conv2/bias', layer: 'conv2', shape: [CONV_FILTERS], init: 'zeros' },
-  ...lstmSpecs('bilstm1', 'lstm1', CONV_FILTERS),
-  ...lstmSpecs('bilstm2', 'lstm2', 2 * LSTM_UNITS),
+  ...lstmSpecs('bilstm1'),
+  ...lstmSpecs('bilstm2'),
   { name: 'dense1/kernel', layer: 'dense1', shape: [2 * LSTM_UNITS, DENSE_UNITS], init: 'glorot_uniform' },
   { name: 'dense1/bias', layer: 'dense1', shape: [DENSE_UNITS], init: 'zeros' },
   { name: 'scores/kernel', layer: 'scores', shape: [DENSE_UNITS, N_SCORES], init: 'glorot_uniform' },

@@ -9,7 +9,7 @@
 
 import { FRAMES, N_FEATURES, N_SCORES } from '../data/exercises.js';
 import {
-  ADAM, CONV1_KERNEL, CONV2_KERNEL, CONV_FILTERS, DENSE_UNITS, DROPOUT_RATE, LSTM_UNITS, type LstmDirection, type NamedWeights,
+  ADAM, CONV1_KERNEL, CONV2_KERNEL, CONV_FILTERS, DENSE_UNITS, DROPOUT_RATE, LSTM_DIRECTIONS, LSTM_UNITS, type NamedWeights,
   POOLED_FRAMES, TRAINABLE_LAYERS, type TrainableLayer, WEIGHT_SPECS, type WeightName, sizeOf,
 } from './architecture.js';
 import { type KernelSet, type Kernels, defaultKernelSet } from './kernels.js';
@@ -154,13 +154,9 @@ export class Engine {
     this.adamV = take(off);
     this.gradsIn = take(off);
     this.conv2Flip = take(CONV2_KERNEL * F * F);
-    this.lstmT = [];
-    const directions: [LstmDirection, number][] = [
-      ['bilstm1/forward_lstm1', F], ['bilstm1/backward_lstm1', F], ['bilstm2/forward_lstm2', 2 * H], ['bilstm2/backward_lstm2', 2 * H],
-    ];
-    for (const [name, In] of directions) {
-      this.lstmT.push({ kernel: `${name}/kernel`, recurrent: `${name}/recurrent_kernel`, bias: `${name}/bias`, In, WT: take(H4 * In), UT: take(H4 * H) });
-    }
+    this.lstmT = LSTM_DIRECTIONS.map(({ prefix, inputDim: In }) => ({
+      kernel: `${prefix}/kernel`, recurrent: `${prefix}/recurrent_kernel`, bias: `${prefix}/bias`, In, WT: take(H4 * In), UT: take(H4 * H),
+    }));
     this.dense1T = take(D * 2 * H);
     this.scoresT = take(S * D);
     this.lossOut = take(4);

@@ -179,7 +179,6 @@ function stopIfNonFinite(what: string, value: number, where: string): void {
 // ---------------------------------------------------------------------------
 // trainExercise: one exercise, one phase
 
-/** A precondition of a phase is missing (real data, an earlier model, synthetic data). */
 export interface TrainExerciseOptions {
   dataDir?: string; // default DEFAULT_DATA_DIR
   modelsDir?: string; // default DEFAULT_MODELS_DIR

@@ -4,7 +4,7 @@
 // message about its own call and the command as data.
 
 /** What is missing: the trainer skips an exercise without real data instead of failing. */
-export type MissingInput = 'synthetic-data' | 'real-data' | 'model' | 'resume' | 'seed-model';
+export type MissingInput = 'synthetic-data' | 'real-data' | 'model' | 'seed-model';
 
 export class MissingInputError extends Error {
   /**

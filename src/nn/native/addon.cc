@@ -49,11 +49,6 @@ struct FlushDenormals {
 struct FlushDenormals {};
 #endif
 
-template <typename F>
-struct KernelArity;
-template <typename... A>
-struct KernelArity<void (*)(A...)> : std::integral_constant<size_t, sizeof...(A)> {};
-
 // One call's arguments: argv[0] the memory, then the kernel's own arguments.
 struct Call {
   napi_env env;
@@ -114,6 +109,10 @@ struct Call {
     }
   }
   // calls f with arguments 1.. read by f's own parameter types (a braced list reads them in order)
+  template <typename... A>
+  void invoke(void (*f)(A...)) {
+    invoke(f, std::index_sequence_for<A...>{});
+  }
   template <typename... A, size_t... I>
   void invoke(void (*f)(A...), std::index_sequence<I...>) {
     std::tuple<A...> args{get<A>(I + 1)...};
@@ -127,8 +126,7 @@ struct Call {
 template <auto Field>
 napi_value kernel(napi_env env, napi_callback_info info) {
   Call c(env, info);
-  using F = std::remove_const_t<std::remove_reference_t<decltype(c.k->*Field)>>;
-  if (!c.failed) c.invoke(c.k->*Field, std::make_index_sequence<KernelArity<F>::value>{});
+  if (!c.failed) c.invoke(c.k->*Field);
   return nullptr;
 }
 
