@@ -5,9 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Random } from '../src/util/random.js';
 import { centralDifference, relativeError } from './helpers/gradcheck.js';
-import { LSTM_UNITS, PARAM_COUNT, WEIGHT_SPECS, sizeOf } from '../src/nn/architecture.js';
+import { PARAM_COUNT, WEIGHT_SPECS, sizeOf } from '../src/nn/architecture.js';
 import { initWeights, orthogonal } from '../src/nn/init.js';
-import { type WeightMap, convert, networkForward, networkLossAndGrads, referenceForward } from '../src/nn/reference/index.js';
+import {
+  type WeightMap, convert, dropoutMasksOf, networkForward, networkLossAndGrads, referenceForward,
+} from '../src/nn/reference/index.js';
 import { FRAMES, N_FEATURES, N_SCORES } from '../src/data/exercises.js';
 
 function randomBatch(rng: Random, n: number): { x: Float32Array; y: Float32Array } {
@@ -62,10 +64,12 @@ test('dropout: same seed same scores, different seed different, inference ignore
   assert.deepEqual(a, b);
   assert.notDeepEqual(a, c);
   // masks handed in (as the engine parity test does with the engine's) reproduce the pass
-  const acts = networkForward(w, x, 2, { training: true, seed: 5 });
-  const given = networkForward(w, x, 2, { masks: { drop1: acts.drop1Mask!, drop2: acts.drop2Mask! } });
+  const masks = dropoutMasksOf(networkForward(w, x, 2, { training: true, seed: 5 }));
+  assert.deepEqual(Object.keys(masks), ['drop1', 'drop2']);
+  const given = networkForward(w, x, 2, { masks });
   assert.deepEqual(given.scores, a);
-  assert.throws(() => networkForward(w, x, 2, { masks: { drop1: new Float32Array(3), drop2: acts.drop2Mask! } }), /network masks: drop1 needs 5760/);
+  assert.throws(() => networkForward(w, x, 2, { masks: { ...masks, drop1: new Float32Array(3) } }), /network masks: drop1 needs 5760 values, got 3/);
+  assert.throws(() => dropoutMasksOf(networkForward(w, x, 2)), /drop1 did not drop/);
   const inf = referenceForward(w, x, 2);
   assert.deepEqual(inf, networkForward(w, x, 2, { seed: 9 }).scores);
   assert.ok(inf instanceof Float32Array && inf.length === 12);
@@ -104,7 +108,8 @@ test('initWeights: Keras initialisers, seeded', () => {
     } else if (spec.init === 'zeros') {
       assert.ok(w.every((v) => v === 0), spec.name);
     } else if (spec.init === 'lstm_bias') {
-      w.forEach((v, i) => assert.equal(v, i >= LSTM_UNITS && i < 2 * LSTM_UNITS ? 1 : 0, `${spec.name}[${i}]`));
+      const units = w.length / 4; // gates i, f, c, o: the forget gate's bias is 1
+      w.forEach((v, i) => assert.equal(v, i >= units && i < 2 * units ? 1 : 0, `${spec.name}[${i}]`));
     } else {
       // orthogonal (H, 4H): orthonormal rows
       const [rows, cols] = spec.shape;

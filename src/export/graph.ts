@@ -1,5 +1,6 @@
-// Builds the form scorer's TFLite graph from NamedWeights (Keras layout, see
-// src/nn/architecture.ts). Two forms of each BiLSTM, with the same weights:
+// Builds the form scorer's TFLite graph from NamedWeights (Keras layout) by walking
+// NETWORK (src/nn/architecture.ts) with one emitter per layer kind. Two forms of each
+// BiLSTM, with the same weights:
 //
 //   fused  — one UNIDIRECTIONAL_SEQUENCE_LSTM per direction, as TensorFlow's
 //            converter writes a Keras LSTM (per-gate [out, in] weights, output and
@@ -17,11 +18,10 @@
 // does: each constant a FLOAT16 tensor read through its own DEQUANTIZE.
 
 import type { Coverage } from '../data/coverage.js';
-import { FRAMES, N_FEATURES, N_SCORES } from '../data/exercises.js';
 import {
-  CONV_FILTERS, CONV1_KERNEL, CONV2_KERNEL, DENSE_UNITS, LSTM_UNITS, POOL_SIZE, POOLED_FRAMES, WEIGHT_SPECS, sizeOf,
+  type BiLstmLayer, type Conv1dLayer, type DenseLayer, type DropoutLayer, INPUT_SHAPE, type LayerDef, type LayerKind, type LstmDirection,
+  type MaxPool1dLayer, NETWORK, type NamedWeights, type Placed, WEIGHT_SPECS, kernelAndBias, lstmDirections, sizeOf,
 } from '../nn/architecture.js';
-import type { NamedWeights } from '../nn/architecture.js';
 import { ActivationFunctionType, BuiltinOperator, BuiltinOptions, LSTM_INPUTS, Padding, SCHEMA_VERSION, TensorType } from './tflite/schema.js';
 import type { ModelDef, OperatorCodeDef, OperatorDef, OptionsDef, TensorDef } from './tflite/model.js';
 import { toFloat16Bytes } from './tflite/float16.js';
@@ -68,6 +68,8 @@ const compareVersions = (a: string, b: string): number => {
 
 const opt = (type: BuiltinOptions, values: OptionsDef['values'] = {}): OptionsDef => ({ type, values });
 const NO_ACTIVATION = ActivationFunctionType.NONE;
+
+interface StateResetConstants { input: number; inputWeights: number; recurrentWeights: number; zeroBias: number; closedGateBias: number }
 
 /** Tensors, buffers and operators of one subgraph, with the float16 constant handling. */
 export class GraphBuilder {
@@ -183,17 +185,21 @@ export class GraphBuilder {
     return t;
   }
 
-  private reset?: { input: number; inputWeights: number; recurrentWeights: number; zeroBias: number; closedGateBias: number };
-  /** Constants of the LSTM state-reset step, shared by every direction. */
-  resetConstants(): { input: number; inputWeights: number; recurrentWeights: number; zeroBias: number; closedGateBias: number } {
-    this.reset ??= {
-      input: this.weight('state_reset/input', new Float32Array(1), [1, 1, 1]),
-      inputWeights: this.weight('state_reset/input_weights', new Float32Array(LSTM_UNITS), [LSTM_UNITS, 1]),
-      recurrentWeights: this.weight('state_reset/recurrent_weights', new Float32Array(LSTM_UNITS * LSTM_UNITS), [LSTM_UNITS, LSTM_UNITS]),
-      zeroBias: this.weight('state_reset/cell_bias', new Float32Array(LSTM_UNITS), [LSTM_UNITS]),
-      closedGateBias: this.weight('state_reset/closed_gate_bias', new Float32Array(LSTM_UNITS).fill(-1e4), [LSTM_UNITS]),
-    };
-    return this.reset;
+  private readonly resets = new Map<number, StateResetConstants>();
+  /** Constants of the LSTM state-reset step, shared by every direction of `units` units. */
+  resetConstants(units: number): StateResetConstants {
+    let c = this.resets.get(units);
+    if (c === undefined) {
+      c = {
+        input: this.weight('state_reset/input', new Float32Array(1), [1, 1, 1]),
+        inputWeights: this.weight('state_reset/input_weights', new Float32Array(units), [units, 1]),
+        recurrentWeights: this.weight('state_reset/recurrent_weights', new Float32Array(units * units), [units, units]),
+        zeroBias: this.weight('state_reset/cell_bias', new Float32Array(units), [units]),
+        closedGateBias: this.weight('state_reset/closed_gate_bias', new Float32Array(units).fill(-1e4), [units]),
+      };
+      this.resets.set(units, c);
+    }
+    return c;
   }
 
   operatorCodes(): OperatorCodeDef[] {
@@ -216,9 +222,6 @@ export interface FormScorerGraphOptions {
   /** The training data's input coverage (data/coverage.ts), carried in the "formscore" metadata for `score`'s domain-gap check. */
   coverage?: Coverage;
 }
-
-const H = LSTM_UNITS;
-const G = 4 * LSTM_UNITS;
 
 function need(weights: NamedWeights, name: string): Float32Array {
   const w = weights.get(name);
@@ -249,47 +252,75 @@ function convFilter(w: Float32Array, k: number, cin: number, cout: number): Floa
   return out;
 }
 
-// Conv front: [1, 90, 18] → NHWC [1, 1, 90, 18] → conv1, conv2 (SAME, ReLU) → max pool 1×2 → [1, 1, 45, 64].
-function convFront(g: GraphBuilder, weights: NamedWeights, input: number): number {
-  let x = g.reshape(input, [1, 1, FRAMES, N_FEATURES], 'conv1/nhwc');
-  const layers = [['conv1', CONV1_KERNEL, N_FEATURES], ['conv2', CONV2_KERNEL, CONV_FILTERS]] as const;
-  for (const [name, k, cin] of layers) {
-    const filter = g.weight(`${name}/filter`, convFilter(need(weights, `${name}/kernel`), k, cin, CONV_FILTERS), [CONV_FILTERS, 1, k, cin]);
-    const bias = g.weight(`${name}/bias`, need(weights, `${name}/bias`), [CONV_FILTERS]);
-    x = g.apply(BuiltinOperator.CONV_2D, [x, filter, bias], [1, 1, FRAMES, CONV_FILTERS], opt(BuiltinOptions.Conv2DOptions, {
-      padding: Padding.SAME, stride_w: 1, stride_h: 1, fused_activation_function: ActivationFunctionType.RELU,
-    }), `${name}/relu`);
-  }
-  return g.apply(BuiltinOperator.MAX_POOL_2D, [x], [1, 1, POOLED_FRAMES, CONV_FILTERS], opt(BuiltinOptions.Pool2DOptions, {
-    padding: Padding.VALID, stride_w: POOL_SIZE, stride_h: 1, filter_width: POOL_SIZE, filter_height: 1, fused_activation_function: NO_ACTIVATION,
-  }), 'pool');
+// --- layer emitters ------------------------------------------------------------
+// One per layer kind: each takes its layer in place and the previous layer's output
+// in whatever view ([1, 1, T, C] NHWC, [1, T, C], [T, C] or [1, N]), reshapes it to
+// the view its operators want if it is not already in it, and returns its output.
+
+type Emitter<L extends LayerDef> = (g: GraphBuilder, weights: NamedWeights, at: Placed<L>, x: number) => number;
+type Emitters = { [K in LayerKind]: Emitter<Extract<LayerDef, { kind: K }>> };
+
+/** `x` viewed as `shape` (same values, row-major): a RESHAPE named `name`, unless `x` has that shape. */
+function viewAs(g: GraphBuilder, x: number, shape: number[], name: string): number {
+  const current = g.tensors[x].shape;
+  return current.length === shape.length && current.every((n, i) => n === shape[i]) ? x : g.reshape(x, shape, name);
 }
 
-// Dense head: [1, 128] → dense1 (ReLU) → scores → LOGISTIC → output.
-function denseHead(g: GraphBuilder, weights: NamedWeights, x: number): number {
-  const w1 = g.weight('dense1/weights', transpose(need(weights, 'dense1/kernel'), 2 * H, DENSE_UNITS), [DENSE_UNITS, 2 * H]);
-  const b1 = g.weight('dense1/bias', need(weights, 'dense1/bias'), [DENSE_UNITS]);
-  const d1 = g.fullyConnected(x, w1, b1, [1, DENSE_UNITS], ActivationFunctionType.RELU, 'dense1/relu');
-  const w2 = g.weight('scores/weights', transpose(need(weights, 'scores/kernel'), DENSE_UNITS, N_SCORES), [N_SCORES, DENSE_UNITS]);
-  const b2 = g.weight('scores/bias', need(weights, 'scores/bias'), [N_SCORES]);
-  const logits = g.fullyConnected(d1, w2, b2, [1, N_SCORES], NO_ACTIVATION, 'scores/logits');
-  return g.apply(BuiltinOperator.LOGISTIC, [logits], [1, N_SCORES], undefined, OUTPUT_NAME);
-}
+/** A sequence [T, C] as an NHWC image [1, 1, T, C] (time along the width), for CONV_2D and MAX_POOL_2D. */
+const nhwc = (g: GraphBuilder, x: number, { layer, input }: Placed): number => viewAs(g, x, [1, 1, ...input], `${layer.name}/nhwc`);
 
-const lstmName = (layer: 'bilstm1' | 'bilstm2') => (layer === 'bilstm1' ? 'lstm1' : 'lstm2');
+// [T, C] → CONV_2D (SAME, stride 1, ReLU fused) → [1, 1, T, F]
+const conv1d: Emitter<Conv1dLayer> = (g, weights, at, x) => {
+  const { layer, input: [, channels], output } = at;
+  const image = nhwc(g, x, at);
+  const { kernel, bias } = kernelAndBias(layer);
+  const filter = g.weight(`${layer.name}/filter`, convFilter(need(weights, kernel), layer.kernelSize, channels, layer.filters), [layer.filters, 1, layer.kernelSize, channels]);
+  const b = g.weight(`${layer.name}/bias`, need(weights, bias), [layer.filters]);
+  return g.apply(BuiltinOperator.CONV_2D, [image, filter, b], [1, 1, ...output], opt(BuiltinOptions.Conv2DOptions, {
+    padding: Padding.SAME, stride_w: 1, stride_h: 1, fused_activation_function: ActivationFunctionType.RELU,
+  }), `${layer.name}/relu`);
+};
+
+// [T, C] → MAX_POOL_2D (1 × p, stride p, VALID) → [1, 1, T / p, C]
+const maxPool1d: Emitter<MaxPool1dLayer> = (g, _weights, at, x) => {
+  const { layer: { name, poolSize }, output } = at;
+  return g.apply(BuiltinOperator.MAX_POOL_2D, [nhwc(g, x, at)], [1, 1, ...output], opt(BuiltinOptions.Pool2DOptions, {
+    padding: Padding.VALID, stride_w: poolSize, stride_h: 1, filter_width: poolSize, filter_height: 1, fused_activation_function: NO_ACTIVATION,
+  }), name);
+};
+
+// Inference: dropout passes its input through.
+const dropout: Emitter<DropoutLayer> = (_g, _weights, _at, x) => x;
+
+// [N] → FULLY_CONNECTED → [1, U]; ReLU fused, sigmoid (which TFLite does not fuse) as its own LOGISTIC.
+const dense: Emitter<DenseLayer> = (g, weights, { layer, input: [inputDim] }, x) => {
+  const vector = viewAs(g, x, [1, inputDim], `${layer.name}/input`);
+  const { kernel, bias } = kernelAndBias(layer);
+  const w = g.weight(`${layer.name}/weights`, transpose(need(weights, kernel), inputDim, layer.units), [layer.units, inputDim]);
+  const b = g.weight(`${layer.name}/bias`, need(weights, bias), [layer.units]);
+  if (layer.activation === 'relu') return g.fullyConnected(vector, w, b, [1, layer.units], ActivationFunctionType.RELU, `${layer.name}/relu`);
+  const logits = g.fullyConnected(vector, w, b, [1, layer.units], NO_ACTIVATION, `${layer.name}/logits`);
+  return g.apply(BuiltinOperator.LOGISTIC, [logits], [1, layer.units], undefined, `${layer.name}/sigmoid`);
+};
+
+/** REVERSE_V2 of `x` ([1, T, C] or [T, C]) along time. */
+function reverseTime(g: GraphBuilder, x: number, name = ''): number {
+  const shape = g.tensors[x].shape;
+  return g.apply(BuiltinOperator.REVERSE_V2, [x, g.int32Const([shape.length - 2])], shape, opt(BuiltinOptions.ReverseV2Options), name);
+}
 
 // One fused LSTM direction over x [1, T, D] → [1, T, H]; gate weights sliced from the Keras i, f, c, o blocks.
-function fusedLstm(g: GraphBuilder, weights: NamedWeights, layer: 'bilstm1' | 'bilstm2', dir: 'forward' | 'backward', x: number, inputDim: number): number {
-  const base = `${layer}/${dir}_${lstmName(layer)}`;
-  const kernel = need(weights, `${base}/kernel`);
-  const recurrent = need(weights, `${base}/recurrent_kernel`);
-  const bias = need(weights, `${base}/bias`);
+function fusedLstm(g: GraphBuilder, weights: NamedWeights, d: LstmDirection, x: number, frames: number): number {
+  const H = d.units;
+  const kernel = need(weights, d.kernel);
+  const recurrent = need(weights, d.recurrent);
+  const bias = need(weights, d.bias);
   const gates = ['input', 'forget', 'cell', 'output'];
-  const inputW = gates.map((gate, k) => g.weight(`${base}/input_to_${gate}_weights`, columnsTransposed(kernel, inputDim, G, k * H, H), [H, inputDim]));
-  const recurrentW = gates.map((gate, k) => g.weight(`${base}/recurrent_to_${gate}_weights`, columnsTransposed(recurrent, H, G, k * H, H), [H, H]));
-  const biases = gates.map((gate, k) => g.weight(`${base}/${gate}_gate_bias`, bias.slice(k * H, (k + 1) * H), [H]));
-  const outputState = g.tensor([1, H], `${base}/output_state`, TensorType.FLOAT32, true);
-  const cellState = g.tensor([1, H], `${base}/cell_state`, TensorType.FLOAT32, true);
+  const inputW = gates.map((gate, k) => g.weight(`${d.prefix}/input_to_${gate}_weights`, columnsTransposed(kernel, d.inputDim, 4 * H, k * H, H), [H, d.inputDim]));
+  const recurrentW = gates.map((gate, k) => g.weight(`${d.prefix}/recurrent_to_${gate}_weights`, columnsTransposed(recurrent, H, 4 * H, k * H, H), [H, H]));
+  const biases = gates.map((gate, k) => g.weight(`${d.prefix}/${gate}_gate_bias`, bias.slice(k * H, (k + 1) * H), [H]));
+  const outputState = g.tensor([1, H], `${d.prefix}/output_state`, TensorType.FLOAT32, true);
+  const cellState = g.tensor([1, H], `${d.prefix}/cell_state`, TensorType.FLOAT32, true);
   const inputs = new Array<number>(LSTM_INPUTS.length).fill(-1);
   inputs[0] = x;
   inputW.forEach((t, k) => (inputs[1 + k] = t));
@@ -301,8 +332,8 @@ function fusedLstm(g: GraphBuilder, weights: NamedWeights, layer: 'bilstm1' | 'b
   const options = opt(BuiltinOptions.UnidirectionalSequenceLSTMOptions, {
     fused_activation_function: ActivationFunctionType.TANH, cell_clip: 0, proj_clip: 0, time_major: false,
   });
-  const sequence = g.apply(BuiltinOperator.UNIDIRECTIONAL_SEQUENCE_LSTM, inputs, [1, POOLED_FRAMES, H], options, `${base}/sequence`);
-  stateReset(g, outputState, cellState, options, base);
+  const sequence = g.apply(BuiltinOperator.UNIDIRECTIONAL_SEQUENCE_LSTM, inputs, [1, frames, H], options, `${d.prefix}/sequence`);
+  stateReset(g, H, outputState, cellState, options, d.prefix);
   return sequence;
 }
 
@@ -314,8 +345,8 @@ function fusedLstm(g: GraphBuilder, weights: NamedWeights, layer: 'bilstm1' | 'b
  * on the same state tensors writes exact zeros back: zero weights and gate biases
  * of -1e4 make i = f = o = σ(-1e4) = 0 in float32, hence c = 0 and h = 0.
  */
-function stateReset(g: GraphBuilder, outputState: number, cellState: number, options: OptionsDef, base: string): void {
-  const c = g.resetConstants();
+function stateReset(g: GraphBuilder, units: number, outputState: number, cellState: number, options: OptionsDef, prefix: string): void {
+  const c = g.resetConstants(units);
   const inputs = new Array<number>(LSTM_INPUTS.length).fill(-1);
   inputs[0] = c.input;
   for (let k = 0; k < 4; k++) {
@@ -325,62 +356,55 @@ function stateReset(g: GraphBuilder, outputState: number, cellState: number, opt
   }
   inputs[18] = outputState;
   inputs[19] = cellState;
-  g.apply(BuiltinOperator.UNIDIRECTIONAL_SEQUENCE_LSTM, inputs, [1, 1, H], options, `${base}/state_reset`);
+  g.apply(BuiltinOperator.UNIDIRECTIONAL_SEQUENCE_LSTM, inputs, [1, 1, units], options, `${prefix}/state_reset`);
 }
 
-function fusedBiLstms(g: GraphBuilder, weights: NamedWeights, pooled: number): number {
-  const T = POOLED_FRAMES;
-  const x1 = g.reshape(pooled, [1, T, CONV_FILTERS], 'bilstm1/input');
-  const reverse = (t: number, shape: number[], name = '') => g.apply(BuiltinOperator.REVERSE_V2, [t, g.int32Const([1])], shape, opt(BuiltinOptions.ReverseV2Options), name);
-  const f1 = fusedLstm(g, weights, 'bilstm1', 'forward', x1, CONV_FILTERS);
-  const b1r = fusedLstm(g, weights, 'bilstm1', 'backward', reverse(x1, [1, T, CONV_FILTERS]), CONV_FILTERS);
-  const y1 = g.concat([f1, reverse(b1r, [1, T, H])], 2, [1, T, 2 * H], 'bilstm1/output');
-  const f2 = fusedLstm(g, weights, 'bilstm2', 'forward', y1, 2 * H);
-  const b2r = fusedLstm(g, weights, 'bilstm2', 'backward', reverse(y1, [1, T, 2 * H]), 2 * H);
+// [T, C] → [1, T, C] → forward LSTM, and backward LSTM between two REVERSE_V2 →
+// concat [1, T, 2H] (returnSequences) or the last step of each pass [1, 2H].
+const fusedBiLstm: Emitter<BiLstmLayer> = (g, weights, at, x) => {
+  const { layer, input: [frames] } = at;
+  const H = layer.units;
+  const sequence = viewAs(g, x, [1, ...at.input], `${layer.name}/input`);
+  const [forward, backward] = lstmDirections(at);
+  const f = fusedLstm(g, weights, forward, sequence, frames);
+  const bReversed = fusedLstm(g, weights, backward, reverseTime(g, sequence), frames);
+  if (layer.returnSequences) return g.concat([f, reverseTime(g, bReversed)], 2, [1, frames, 2 * H], `${layer.name}/output`);
   // The last step of each pass: forward after the whole sequence, backward after the whole reversed one.
-  const begin = g.int32('bilstm2/last_step/begin', [0, T - 1, 0]);
-  const end = g.int32('bilstm2/last_step/end', [1, T, H]);
-  const strides = g.int32('bilstm2/last_step/strides', [1, 1, 1]);
+  const begin = g.int32(`${layer.name}/last_step/begin`, [0, frames - 1, 0]);
+  const end = g.int32(`${layer.name}/last_step/end`, [1, frames, H]);
+  const strides = g.int32(`${layer.name}/last_step/strides`, [1, 1, 1]);
   const last = (seq: number, name: string) => g.apply(BuiltinOperator.STRIDED_SLICE, [seq, begin, end, strides], [1, H], opt(BuiltinOptions.StridedSliceOptions, {
     begin_mask: 0, end_mask: 0, ellipsis_mask: 0, new_axis_mask: 0, shrink_axis_mask: 2,
   }), name);
-  return g.concat([last(f2, 'bilstm2/forward_last'), last(b2r, 'bilstm2/backward_last')], 1, [1, 2 * H], 'bilstm2/output');
-}
+  return g.concat([last(f, `${layer.name}/forward_last`), last(bReversed, `${layer.name}/backward_last`)], 1, [1, 2 * H], `${layer.name}/output`);
+};
 
-interface UnrolledLayer {
-  /** h per step, forward direction, in time order: [1, H] each. */
-  forward: number[];
-  /** h per step of the backward pass, in processing order (step s = time T-1-s). */
-  backward: number[];
-  /** Final [2, H] state (rows forward, backward). */
-  last: number;
-}
-
-// Both directions of one BiLSTM advance together: per step the state is [2, H]
-// (row 0 forward at time s, row 1 backward at time T-1-s).
+// Both directions advance together: per step the state is [2, H] (row 0 forward at
+// time s, row 1 backward at time T-1-s).
 //   P_s   = [x_s W_f^T + b_f ; x_{T-1-s} W_b^T + b_b]          (projected for all s at once)
 //   z     = P_s + [h_f U_f^T ; h_b U_b^T]
 //   i, f, o = σ(z) blocks 0, 1, 3;  c̃ = tanh(z) block 2
 //   c     = f ⊙ c + i ⊙ c̃;  h = o ⊙ tanh(c)
-function unrolledBiLstm(
-  g: GraphBuilder, weights: NamedWeights, layer: 'bilstm1' | 'bilstm2', x: number, xReversed: number, inputDim: number, needSequence: boolean,
-): UnrolledLayer {
-  const T = POOLED_FRAMES;
-  const w = (dir: 'forward' | 'backward', part: string) => need(weights, `${layer}/${dir}_${lstmName(layer)}/${part}`);
-  const proj = (['forward', 'backward'] as const).map((dir, k) => {
-    const base = `${layer}/${dir}_${lstmName(layer)}`;
-    const W = g.weight(`${base}/kernel_t`, transpose(w(dir, 'kernel'), inputDim, G), [G, inputDim]);
-    const b = g.weight(`${base}/bias`, w(dir, 'bias'), [G]);
-    return g.fullyConnected(k === 0 ? x : xReversed, W, b, [T, G], NO_ACTIVATION, `${base}/input_projection`);
+// [T, C] → [T, 2H] (returnSequences, rows [h_f(t), h_b(t)] in time order) or [1, 2H] (last steps).
+const unrolledBiLstm: Emitter<BiLstmLayer> = (g, weights, at, x) => {
+  const { layer, input: [T] } = at;
+  const H = layer.units;
+  const G = 4 * H;
+  const rows = viewAs(g, x, [...at.input], `${layer.name}/input`);
+  const directionInput = [rows, reverseTime(g, rows, `${layer.name}/input_reversed`)]; // forward reads time order, backward reversed
+  const directions = lstmDirections(at);
+  const proj = directions.map((d, k) => {
+    const W = g.weight(`${d.prefix}/kernel_t`, transpose(need(weights, d.kernel), d.inputDim, G), [G, d.inputDim]);
+    const b = g.weight(`${d.prefix}/bias`, need(weights, d.bias), [G]);
+    return g.fullyConnected(directionInput[k], W, b, [T, G], NO_ACTIVATION, `${d.prefix}/input_projection`);
   });
-  const recurrent = (['forward', 'backward'] as const).map((dir) =>
-    g.weight(`${layer}/${dir}_${lstmName(layer)}/recurrent_kernel_t`, transpose(w(dir, 'recurrent_kernel'), H, G), [G, H]));
+  const recurrent = directions.map((d) => g.weight(`${d.prefix}/recurrent_kernel_t`, transpose(need(weights, d.recurrent), H, G), [G, H]));
   const zeroBias = g.zeroBias(G);
   // [T, 2G] → [2T, G]: rows 2s, 2s+1 are the step's (forward, backward) projections.
-  const paired = g.reshape(g.concat(proj, 1, [T, 2 * G]), [2 * T, G], `${layer}/projection_pairs`);
+  const paired = g.reshape(g.concat(proj, 1, [T, 2 * G]), [2 * T, G], `${layer.name}/projection_pairs`);
 
-  const forward: number[] = [];
-  const backward: number[] = [];
+  const forward: number[] = []; // h per step in time order, [1, H] each
+  const backward: number[] = []; // h per step of the backward pass, step s = time T-1-s
   let h = -1;
   let c = -1;
   let hRows: number[] = [];
@@ -397,26 +421,26 @@ function unrolledBiLstm(
     const ig = g.mul(gate(sig, 0), gate(tanh, 2), [2, H]);
     c = s === 0 ? ig : g.add(g.mul(gate(sig, 1), c, [2, H]), ig, [2, H]);
     h = g.mul(gate(sig, 3), g.apply(BuiltinOperator.TANH, [c], [2, H]), [2, H]);
-    if (s < T - 1 || needSequence) {
+    if (s < T - 1 || layer.returnSequences) {
       hRows = [g.slice(h, [0, 0], [1, H]), g.slice(h, [1, 0], [1, H])];
       forward.push(hRows[0]);
       backward.push(hRows[1]);
     }
   }
-  return { forward, backward, last: h };
-}
+  if (!layer.returnSequences) return g.reshape(h, [1, 2 * H], `${layer.name}/output`); // [2, H] rows (forward, backward) → concat
+  const backwardInTime = backward.reverse();
+  return g.concat([g.concat(forward, 0, [T, H]), g.concat(backwardInTime, 0, [T, H])], 1, [T, 2 * H], `${layer.name}/output`);
+};
 
-function unrolledBiLstms(g: GraphBuilder, weights: NamedWeights, pooled: number): number {
-  const T = POOLED_FRAMES;
-  const x = g.reshape(pooled, [T, CONV_FILTERS], 'bilstm1/input');
-  const xReversed = g.apply(BuiltinOperator.REVERSE_V2, [x, g.int32Const([0])], [T, CONV_FILTERS], opt(BuiltinOptions.ReverseV2Options), 'bilstm1/input_reversed');
-  const l1 = unrolledBiLstm(g, weights, 'bilstm1', x, xReversed, CONV_FILTERS, true);
-  // bilstm1 output in time order, [h_f(t), h_b(t)], and in reverse time order for bilstm2's backward pass.
-  const bwTime = l1.backward.slice().reverse();
-  const y = g.concat([g.concat(l1.forward, 0, [T, H]), g.concat(bwTime, 0, [T, H])], 1, [T, 2 * H], 'bilstm1/output');
-  const yReversed = g.concat([g.concat(l1.forward.slice().reverse(), 0, [T, H]), g.concat(l1.backward, 0, [T, H])], 1, [T, 2 * H], 'bilstm1/output_reversed');
-  const l2 = unrolledBiLstm(g, weights, 'bilstm2', y, yReversed, 2 * H, false);
-  return g.reshape(l2.last, [1, 2 * H], 'bilstm2/output'); // [2, H] rows (forward, backward) → concat
+const FUSED: Emitters = { conv1d, maxPool1d, dropout, bilstm: fusedBiLstm, dense };
+const UNROLLED: Emitters = { ...FUSED, bilstm: unrolledBiLstm };
+
+/** Walks NETWORK from the input tensor [1, T, C]; returns the last layer's output. */
+function emitNetwork(g: GraphBuilder, weights: NamedWeights, emitters: Emitters, input: number): number {
+  return NETWORK.reduce((x, at) => {
+    const emit = emitters[at.layer.kind] as Emitter<LayerDef>; // Emitters pairs each kind with its own emitter
+    return emit(g, weights, at, x);
+  }, input);
 }
 
 /** The complete TFLite model (as data) of the form scorer for `weights`. */
@@ -424,10 +448,9 @@ export function buildFormScorerModel(weights: NamedWeights, options: FormScorerG
   const form = options.form ?? 'fused';
   const dtype = options.dtype ?? 'float16';
   const g = new GraphBuilder(dtype, form === 'unroll');
-  const input = g.tensor([1, FRAMES, N_FEATURES], INPUT_NAME);
-  const pooled = convFront(g, weights, input);
-  const features = form === 'fused' ? fusedBiLstms(g, weights, pooled) : unrolledBiLstms(g, weights, pooled);
-  const output = denseHead(g, weights, features);
+  const input = g.tensor([1, ...INPUT_SHAPE], INPUT_NAME);
+  const output = emitNetwork(g, weights, form === 'fused' ? FUSED : UNROLLED, input);
+  g.tensors[output].name = OUTPUT_NAME; // the signature's output keeps its name whatever the last layer
 
   const what = [
     `formscore ${options.version ?? ''}`.trim(),

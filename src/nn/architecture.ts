@@ -1,75 +1,182 @@
-// The form-scorer network (DESIGN.md, Keras semantics). Every other module names
-// weights through this table, so the engine, the checkpoints (TF.js Layers format)
-// and the TFLite writer agree on names, shapes and order.
+// The form-scorer network (DESIGN.md, Keras semantics), declared once: LAYERS is the
+// only place the layer sequence is written. Derived from it here: every layer's input
+// and output shape (NETWORK), the weights (names, shapes, initializers, Keras order)
+// and the trainable layers. Each module that runs or writes the network walks NETWORK
+// with one implementation per layer kind: the engine (engine-layers.ts), the reference
+// (reference/network.ts), the TF.js topology (checkpoint.ts) and the TFLite graphs
+// (export/graph.ts).
 
 import { FRAMES, N_FEATURES, N_SCORES } from '../data/exercises.js';
 
-export const CONV_FILTERS = 64;
-export const CONV1_KERNEL = 5;
-export const CONV2_KERNEL = 3;
-export const POOL_SIZE = 2;
-export const POOLED_FRAMES = FRAMES / POOL_SIZE; // 45
-export const LSTM_UNITS = 64;
-export const DENSE_UNITS = 128;
-export const DROPOUT_RATE = 0.3;
+/** Conv1D, stride 1, padding "same", with bias. */
+export interface Conv1dLayer { kind: 'conv1d'; name: string; filters: number; kernelSize: number; activation: 'relu' }
+/** MaxPooling1D, stride = pool size, padding "valid". */
+export interface MaxPool1dLayer { kind: 'maxPool1d'; name: string; poolSize: number }
+export interface DropoutLayer { kind: 'dropout'; name: string; rate: number }
+/**
+ * Bidirectional(LSTM(units), merge "concat"); `cell` is the wrapped LSTM's Keras name
+ * (weights "<name>/forward_<cell>/…"). Without returnSequences the output is the
+ * forward direction's last step and the backward direction's last step (time 0).
+ */
+export interface BiLstmLayer { kind: 'bilstm'; name: string; cell: string; units: number; returnSequences: boolean }
+export interface DenseLayer { kind: 'dense'; name: string; units: number; activation: 'relu' | 'sigmoid' }
+export type LayerDef = Conv1dLayer | MaxPool1dLayer | DropoutLayer | BiLstmLayer | DenseLayer;
+export type LayerKind = LayerDef['kind'];
+
+/** The form scorer, input (B, 90, 18) to scores (B, 6). */
+export const LAYERS = [
+  { kind: 'conv1d', name: 'conv1', filters: 64, kernelSize: 5, activation: 'relu' }, // (B, 90, 64)
+  { kind: 'conv1d', name: 'conv2', filters: 64, kernelSize: 3, activation: 'relu' }, // (B, 90, 64)
+  { kind: 'maxPool1d', name: 'pool', poolSize: 2 }, // (B, 45, 64)
+  { kind: 'dropout', name: 'drop1', rate: 0.3 },
+  { kind: 'bilstm', name: 'bilstm1', cell: 'lstm1', units: 64, returnSequences: true }, // (B, 45, 128)
+  { kind: 'bilstm', name: 'bilstm2', cell: 'lstm2', units: 64, returnSequences: false }, // (B, 128)
+  { kind: 'dense', name: 'dense1', units: 128, activation: 'relu' }, // (B, 128)
+  { kind: 'dropout', name: 'drop2', rate: 0.3 },
+  { kind: 'dense', name: 'scores', units: N_SCORES, activation: 'sigmoid' }, // (B, 6)
+] as const satisfies readonly LayerDef[];
+
+type Declared = (typeof LAYERS)[number];
+export type LayerName = Declared['name'];
+/** Layers that own weights. */
+export type TrainableLayer = Extract<Declared, { kind: 'conv1d' | 'bilstm' | 'dense' }>['name'];
+export type DropoutName = Extract<Declared, { kind: 'dropout' }>['name'];
+
 /** Adam as Keras compiles it (epsilon 1e-7): the engine, the reference and the checkpoints' optimizer block. */
 export const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 } as const;
-/** Layers that own weights, in order. */
-export const TRAINABLE_LAYERS = ['conv1', 'conv2', 'bilstm1', 'bilstm2', 'dense1', 'scores'] as const;
-export type TrainableLayer = (typeof TRAINABLE_LAYERS)[number];
 
-export interface WeightSpec<Name extends string = string> {
-  /** TF.js / Keras weight name, e.g. "bilstm1/forward_lstm1/kernel". */
-  name: Name;
+export const INPUT_SHAPE = [FRAMES, N_FEATURES] as const; // per sample (90, 18)
+/** Values of one model input sample: 90 × 18. */
+export const INPUT_SIZE = FRAMES * N_FEATURES;
+export const OUTPUT_SIZE = N_SCORES; // per sample (6)
+
+export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/**
+ * A layer in place: its per-sample input and output shapes, [frames, channels] for a
+ * sequence and [units] for a vector.
+ */
+export interface Placed<L extends LayerDef = LayerDef> {
+  layer: L;
+  index: number;
+  input: readonly number[];
+  output: readonly number[];
+}
+
+function outputShape(layer: LayerDef, input: readonly number[]): number[] {
+  const [frames, channels] = input;
+  switch (layer.kind) {
+    case 'conv1d': return [frames, layer.filters];
+    case 'maxPool1d': return [Math.floor(frames / layer.poolSize), channels];
+    case 'dropout': return [...input];
+    case 'bilstm': return layer.returnSequences ? [frames, 2 * layer.units] : [2 * layer.units];
+    case 'dense': return [layer.units];
+  }
+}
+
+/** LAYERS with their shapes, input to output. */
+export const NETWORK: readonly Placed[] = (() => {
+  let shape: readonly number[] = INPUT_SHAPE;
+  return LAYERS.map((layer, index) => {
+    const placed = { layer, index, input: shape, output: outputShape(layer, shape) };
+    shape = placed.output;
+    return placed;
+  });
+})();
+
+const last = NETWORK[NETWORK.length - 1];
+if (last.output.length !== 1 || last.output[0] !== OUTPUT_SIZE) throw new Error(`LAYERS end in [${last.output}], not the ${OUTPUT_SIZE} scores`);
+
+/** The placed layer called `name`. */
+export function layerNamed<N extends LayerName>(name: N): Placed<Extract<Declared, { name: N }>> {
+  return NETWORK.find((p) => p.layer.name === name) as Placed<Extract<Declared, { name: N }>>;
+}
+
+/** The layers of one kind, in network order. */
+export function layersOfKind<K extends LayerKind>(kind: K): Placed<Extract<LayerDef, { kind: K }>>[] {
+  return NETWORK.filter((p) => p.layer.kind === kind) as Placed<Extract<LayerDef, { kind: K }>>[];
+}
+
+// --- weights ---------------------------------------------------------------------
+
+type LstmPrefix<L> = L extends BiLstmLayer ? `${L['name']}/${'forward' | 'backward'}_${L['cell']}` : never;
+/** Every weight's name, e.g. "conv1/kernel" or "bilstm1/forward_lstm1/recurrent_kernel": a misspelt one does not compile. */
+export type WeightName =
+  | `${Extract<Declared, { kind: 'conv1d' | 'dense' }>['name']}/${'kernel' | 'bias'}`
+  | `${LstmPrefix<Declared>}/${'kernel' | 'recurrent_kernel' | 'bias'}`;
+
+export interface WeightSpec {
+  /** TF.js / Keras weight name. */
+  name: WeightName;
   layer: TrainableLayer;
   shape: readonly number[];
   init: 'glorot_uniform' | 'orthogonal' | 'zeros' | 'lstm_bias';
 }
 
-const H4 = 4 * LSTM_UNITS; // gates i, f, c, o concatenated on the last axis
+/** One direction of a BiLSTM: its weights' names, its input width and whether it runs backward in time. */
+export interface LstmDirection {
+  layer: BiLstmLayer;
+  prefix: string;
+  inputDim: number;
+  units: number;
+  reverse: boolean;
+  kernel: WeightName;
+  recurrent: WeightName;
+  bias: WeightName;
+}
 
-/** Every LSTM direction in Keras weight order: its weight-name prefix, layer and input width. */
-export const LSTM_DIRECTIONS = [
-  { prefix: 'bilstm1/forward_lstm1', layer: 'bilstm1', inputDim: CONV_FILTERS },
-  { prefix: 'bilstm1/backward_lstm1', layer: 'bilstm1', inputDim: CONV_FILTERS },
-  { prefix: 'bilstm2/forward_lstm2', layer: 'bilstm2', inputDim: 2 * LSTM_UNITS },
-  { prefix: 'bilstm2/backward_lstm2', layer: 'bilstm2', inputDim: 2 * LSTM_UNITS },
-] as const;
+/** The two directions of a placed BiLSTM, forward first (Keras order). */
+export function lstmDirections({ layer, input }: Pick<Placed<BiLstmLayer>, 'layer' | 'input'>): [LstmDirection, LstmDirection] {
+  const direction = (dir: 'forward' | 'backward'): LstmDirection => {
+    const prefix = `${layer.name}/${dir}_${layer.cell}`;
+    return {
+      layer, prefix, inputDim: input[input.length - 1], units: layer.units, reverse: dir === 'backward',
+      kernel: `${prefix}/kernel` as WeightName, recurrent: `${prefix}/recurrent_kernel` as WeightName, bias: `${prefix}/bias` as WeightName,
+    };
+  };
+  return [direction('forward'), direction('backward')];
+}
 
-function lstmSpecs(layer: 'bilstm1' | 'bilstm2') {
-  return LSTM_DIRECTIONS.filter((d) => d.layer === layer).flatMap(({ prefix, inputDim }) => [
-    { name: `${prefix}/kernel` as const, layer, shape: [inputDim, H4], init: 'glorot_uniform' },
-    { name: `${prefix}/recurrent_kernel` as const, layer, shape: [LSTM_UNITS, H4], init: 'orthogonal' },
-    { name: `${prefix}/bias` as const, layer, shape: [H4], init: 'lstm_bias' },
-  ] satisfies WeightSpec[]);
+/** Every LSTM direction in Keras weight order. */
+export const LSTM_DIRECTIONS: readonly LstmDirection[] = layersOfKind('bilstm').flatMap(lstmDirections);
+
+/** The kernel and bias names of a Conv1D or Dense layer. */
+export const kernelAndBias = (layer: Conv1dLayer | DenseLayer) =>
+  ({ kernel: `${layer.name}/kernel` as WeightName, bias: `${layer.name}/bias` as WeightName });
+
+function weightSpecs({ layer, input }: Placed): WeightSpec[] {
+  const inputDim = input[input.length - 1];
+  switch (layer.kind) {
+    case 'conv1d':
+    case 'dense': {
+      const { kernel, bias } = kernelAndBias(layer);
+      const units = layer.kind === 'conv1d' ? layer.filters : layer.units;
+      const kernelShape = layer.kind === 'conv1d' ? [layer.kernelSize, inputDim, units] : [inputDim, units];
+      return [
+        { name: kernel, layer: layer.name as TrainableLayer, shape: kernelShape, init: 'glorot_uniform' },
+        { name: bias, layer: layer.name as TrainableLayer, shape: [units], init: 'zeros' },
+      ];
+    }
+    case 'bilstm':
+      // gates i, f, c, o concatenated on the last axis
+      return lstmDirections({ layer, input }).flatMap((d) => [
+        { name: d.kernel, layer: layer.name as TrainableLayer, shape: [d.inputDim, 4 * d.units], init: 'glorot_uniform' },
+        { name: d.recurrent, layer: layer.name as TrainableLayer, shape: [d.units, 4 * d.units], init: 'orthogonal' },
+        { name: d.bias, layer: layer.name as TrainableLayer, shape: [4 * d.units], init: 'lstm_bias' },
+      ] satisfies WeightSpec[]);
+    default:
+      return [];
+  }
 }
 
 /** All weights in Keras order; shapes in Keras layout (Conv1D kernel: [k, in, out]). */
-export const WEIGHT_SPECS = [
-  { name: 'conv1/kernel', layer: 'conv1', shape: [CONV1_KERNEL, N_FEATURES, CONV_FILTERS], init: 'glorot_uniform' },
-  { name: 'conv1/bias', layer: 'conv1', shape: [CONV_FILTERS], init: 'zeros' },
-  { name: 'conv2/kernel', layer: 'conv2', shape: [CONV2_KERNEL, CONV_FILTERS, CONV_FILTERS], init: 'glorot_uniform' },
-  { name: 'conv2/bias', layer: 'conv2', shape: [CONV_FILTERS], init: 'zeros' },
-  ...lstmSpecs('bilstm1'),
-  ...lstmSpecs('bilstm2'),
-  { name: 'dense1/kernel', layer: 'dense1', shape: [2 * LSTM_UNITS, DENSE_UNITS], init: 'glorot_uniform' },
-  { name: 'dense1/bias', layer: 'dense1', shape: [DENSE_UNITS], init: 'zeros' },
-  { name: 'scores/kernel', layer: 'scores', shape: [DENSE_UNITS, N_SCORES], init: 'glorot_uniform' },
-  { name: 'scores/bias', layer: 'scores', shape: [N_SCORES], init: 'zeros' },
-] as const satisfies readonly WeightSpec[];
+export const WEIGHT_SPECS: readonly WeightSpec[] = NETWORK.flatMap(weightSpecs);
 
-/** Every weight's name: a misspelt one does not compile. */
-export type WeightName = (typeof WEIGHT_SPECS)[number]['name'];
-
-export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+/** Layers that own weights, in order. */
+export const TRAINABLE_LAYERS: readonly TrainableLayer[] = [...new Set(WEIGHT_SPECS.map((s) => s.layer))];
 
 /** 200,326 for the form scorer. */
 export const PARAM_COUNT = WEIGHT_SPECS.reduce((n, s) => n + sizeOf(s.shape), 0);
 
 /** Weights by name, each a flat float32 buffer in the spec's row-major layout. */
 export type NamedWeights = Map<string, Float32Array>;
-
-export const INPUT_SHAPE = [FRAMES, N_FEATURES] as const; // per sample (90, 18)
-/** Values of one model input sample: 90 × 18. */
-export const INPUT_SIZE = FRAMES * N_FEATURES;
-export const OUTPUT_SIZE = N_SCORES; // per sample (6)

@@ -11,13 +11,12 @@
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { FRAMES, N_FEATURES, N_SCORES } from '../data/exercises.js';
 import { writeDirAtomic } from '../util/atomic.js';
 import { VERSION } from '../version.js';
 import { MODEL_JSON, OPTIMIZER_BIN, WEIGHTS_BIN } from '../workspace/layout.js';
 import {
-  ADAM, CONV1_KERNEL, CONV2_KERNEL, CONV_FILTERS, DENSE_UNITS, DROPOUT_RATE, LSTM_UNITS, type NamedWeights, POOL_SIZE,
-  TRAINABLE_LAYERS, type TrainableLayer, WEIGHT_SPECS, sizeOf,
+  ADAM, type BiLstmLayer, type Conv1dLayer, type DenseLayer, type DropoutLayer, INPUT_SHAPE, type LayerDef, type MaxPool1dLayer,
+  NETWORK, type NamedWeights, TRAINABLE_LAYERS, type TrainableLayer, WEIGHT_SPECS, sizeOf,
 } from './architecture.js';
 import type { AdamState } from './optimizer.js';
 
@@ -50,102 +49,83 @@ interface ManifestGroup {
 }
 
 // --- topology ----------------------------------------------------------------
-// Built by hand (no tfjs import at run time: loading it costs a second and a banner);
-// test/nn-checkpoint.test.ts compares it with tfjs-layers' own model.toJSON().
+// Built by hand (no tfjs import at run time: loading it costs a second and a banner)
+// by walking NETWORK, one Keras config per layer kind; test/nn-checkpoint.test.ts
+// compares it with tfjs-layers' own model.toJSON(). Key order is part of model.json's
+// bytes (the golden checkpoint test pins them).
+
+const INPUT_LAYER = 'input';
 
 const glorotUniform = () => ({
   class_name: 'VarianceScaling',
   config: { scale: 1, mode: 'fan_avg', distribution: 'uniform', seed: null },
 });
 const zeros = () => ({ class_name: 'Zeros', config: {} });
-const inbound = (from: string) => [[[from, 0, 0, {}]]];
 
-function conv1d(name: string, kernel: number, from: string, trainable: boolean) {
-  return {
-    name, class_name: 'Conv1D',
+const conv1dConfig = (layer: Conv1dLayer) => ({
+  filters: layer.filters, kernel_initializer: glorotUniform(), kernel_regularizer: null, kernel_constraint: null,
+  kernel_size: [layer.kernelSize], strides: [1], padding: 'same', dilation_rate: [1], activation: layer.activation, use_bias: true,
+  bias_initializer: zeros(), bias_regularizer: null, activity_regularizer: null, bias_constraint: null,
+});
+
+const maxPool1dConfig = (layer: MaxPool1dLayer) => ({ pool_size: [layer.poolSize], padding: 'valid', strides: [layer.poolSize] });
+
+const dropoutConfig = (layer: DropoutLayer) => ({ rate: layer.rate, noise_shape: null, seed: null });
+
+const bidirectionalConfig = (layer: BiLstmLayer) => ({
+  merge_mode: 'concat',
+  layer: {
+    class_name: 'LSTM',
     config: {
-      filters: CONV_FILTERS, kernel_initializer: glorotUniform(), kernel_regularizer: null, kernel_constraint: null,
-      kernel_size: [kernel], strides: [1], padding: 'same', dilation_rate: [1], activation: 'relu', use_bias: true,
-      bias_initializer: zeros(), bias_regularizer: null, activity_regularizer: null, bias_constraint: null,
-      name, trainable,
+      // tfjs-layers keeps the wrapped layer's own flag (true) and freezes through the wrapper
+      name: layer.cell, trainable: true, units: layer.units, activation: 'tanh', recurrent_activation: 'sigmoid', use_bias: true,
+      kernel_initializer: glorotUniform(),
+      recurrent_initializer: { class_name: 'Orthogonal', config: { gain: 1, seed: null } },
+      bias_initializer: zeros(), unit_forget_bias: true, kernel_regularizer: null, recurrent_regularizer: null,
+      bias_regularizer: null, activity_regularizer: null, kernel_constraint: null, recurrent_constraint: null,
+      bias_constraint: null, dropout: 0, recurrent_dropout: 0, implementation: null,
+      return_sequences: layer.returnSequences, return_state: false, go_backwards: false, stateful: false, unroll: false,
     },
-    inbound_nodes: inbound(from),
-  };
-}
+  },
+});
 
-function dropout(name: string, from: string) {
-  return {
-    name, class_name: 'Dropout',
-    config: { rate: DROPOUT_RATE, noise_shape: null, seed: null, name, trainable: true },
-    inbound_nodes: inbound(from),
-  };
-}
+const denseConfig = (layer: DenseLayer) => ({
+  units: layer.units, activation: layer.activation, use_bias: true, kernel_initializer: glorotUniform(), bias_initializer: zeros(),
+  kernel_regularizer: null, bias_regularizer: null, activity_regularizer: null, kernel_constraint: null, bias_constraint: null,
+});
 
-function bidirectional(name: string, lstm: string, returnSequences: boolean, from: string, trainable: boolean) {
-  return {
-    name, class_name: 'Bidirectional',
-    config: {
-      merge_mode: 'concat',
-      layer: {
-        class_name: 'LSTM',
-        config: {
-          // tfjs-layers keeps the wrapped layer's own flag (true) and freezes through the wrapper
-          name: lstm, trainable: true, units: LSTM_UNITS, activation: 'tanh', recurrent_activation: 'sigmoid', use_bias: true,
-          kernel_initializer: glorotUniform(),
-          recurrent_initializer: { class_name: 'Orthogonal', config: { gain: 1, seed: null } },
-          bias_initializer: zeros(), unit_forget_bias: true, kernel_regularizer: null, recurrent_regularizer: null,
-          bias_regularizer: null, activity_regularizer: null, kernel_constraint: null, recurrent_constraint: null,
-          bias_constraint: null, dropout: 0, recurrent_dropout: 0, implementation: null,
-          return_sequences: returnSequences, return_state: false, go_backwards: false, stateful: false, unroll: false,
-        },
-      },
-      name, trainable,
-    },
-    inbound_nodes: inbound(from),
-  };
-}
-
-function dense(name: string, units: number, activation: string, from: string, trainable: boolean) {
-  return {
-    name, class_name: 'Dense',
-    config: {
-      units, activation, use_bias: true, kernel_initializer: glorotUniform(), bias_initializer: zeros(),
-      kernel_regularizer: null, bias_regularizer: null, activity_regularizer: null, kernel_constraint: null,
-      bias_constraint: null, name, trainable,
-    },
-    inbound_nodes: inbound(from),
-  };
+/** The Keras class and config of `layer`, without the name and trainable flag every config ends with. */
+function kerasLayer(layer: LayerDef): { class_name: string; config: object } {
+  switch (layer.kind) {
+    case 'conv1d': return { class_name: 'Conv1D', config: conv1dConfig(layer) };
+    case 'maxPool1d': return { class_name: 'MaxPooling1D', config: maxPool1dConfig(layer) };
+    case 'dropout': return { class_name: 'Dropout', config: dropoutConfig(layer) };
+    case 'bilstm': return { class_name: 'Bidirectional', config: bidirectionalConfig(layer) };
+    case 'dense': return { class_name: 'Dense', config: denseConfig(layer) };
+  }
 }
 
 /** The form scorer's functional-model config, as tfjs-layers 4.22 `model.toJSON(null, false)` returns it. */
 export function formScorerTopology(trainable: Partial<Record<TrainableLayer, boolean>> = {}) {
-  const on = (layer: TrainableLayer) => trainable[layer] ?? true;
+  const input = {
+    name: INPUT_LAYER, class_name: 'InputLayer',
+    config: { batch_input_shape: [null, ...INPUT_SHAPE], dtype: 'float32', sparse: false, name: INPUT_LAYER },
+    inbound_nodes: [],
+  };
+  const layers = NETWORK.map(({ layer, index }) => {
+    const { class_name, config } = kerasLayer(layer);
+    const from = index === 0 ? INPUT_LAYER : NETWORK[index - 1].layer.name;
+    // only layers with weights carry a flag; the others stay trainable, as in Keras
+    const flag = trainable[layer.name as TrainableLayer] ?? true;
+    return { name: layer.name, class_name, config: { ...config, name: layer.name, trainable: flag }, inbound_nodes: [[[from, 0, 0, {}]]] };
+  });
   return {
     class_name: 'Model',
     config: {
       name: MODEL_NAME,
-      layers: [
-        {
-          name: 'input', class_name: 'InputLayer',
-          config: { batch_input_shape: [null, FRAMES, N_FEATURES], dtype: 'float32', sparse: false, name: 'input' },
-          inbound_nodes: [],
-        },
-        conv1d('conv1', CONV1_KERNEL, 'input', on('conv1')),
-        conv1d('conv2', CONV2_KERNEL, 'conv1', on('conv2')),
-        {
-          name: 'pool', class_name: 'MaxPooling1D',
-          config: { pool_size: [POOL_SIZE], padding: 'valid', strides: [POOL_SIZE], name: 'pool', trainable: true },
-          inbound_nodes: inbound('conv2'),
-        },
-        dropout('drop1', 'pool'),
-        bidirectional('bilstm1', 'lstm1', true, 'drop1', on('bilstm1')),
-        bidirectional('bilstm2', 'lstm2', false, 'bilstm1', on('bilstm2')),
-        dense('dense1', DENSE_UNITS, 'relu', 'bilstm2', on('dense1')),
-        dropout('drop2', 'dense1'),
-        dense('scores', N_SCORES, 'sigmoid', 'drop2', on('scores')),
-      ],
-      input_layers: [['input', 0, 0]],
-      output_layers: [['scores', 0, 0]],
+      layers: [input, ...layers],
+      input_layers: [[INPUT_LAYER, 0, 0]],
+      output_layers: [[NETWORK[NETWORK.length - 1].layer.name, 0, 0]],
     },
     keras_version: 'tfjs-layers 4.22.0',
     backend: 'tensor_flow.js',

@@ -6,29 +6,23 @@
 // order of WEIGHT_SPECS), then weight-derived scratch (transposed kernels for the
 // backward products), then the activations, laid out once per batch capacity and
 // reused by every step. The kernels (src/nn/wasm/kernels.ts, src/nn/native) allocate nothing.
+//
+// The layers are NETWORK's (architecture.ts), each run by its kind's EngineLayer
+// (engine-layers.ts); the engine gives each one its buffers: its output, padded as the
+// next layer reads it, and its output gradient, padded as its own backward reads it.
 
 import { FRAMES, N_FEATURES, N_SCORES } from '../data/exercises.js';
 import {
-  ADAM, CONV1_KERNEL, CONV2_KERNEL, CONV_FILTERS, DENSE_UNITS, DROPOUT_RATE, LSTM_DIRECTIONS, LSTM_UNITS, type NamedWeights,
-  POOLED_FRAMES, TRAINABLE_LAYERS, type TrainableLayer, WEIGHT_SPECS, type WeightName, sizeOf,
+  ADAM, type DropoutName, INPUT_SHAPE, NETWORK, type NamedWeights, TRAINABLE_LAYERS, type TrainableLayer, WEIGHT_SPECS, type WeightName, sizeOf,
 } from './architecture.js';
+import {
+  Dropout, type EngineLayer, NO_PADDING, type EngineMemory, type Pass, type Region, type Tensor, allocTensor, engineLayer, needsOf,
+} from './engine-layers.js';
 import { type KernelSet, type Kernels, defaultKernelSet } from './kernels.js';
 
 const T = FRAMES; // 90
-const TP = POOLED_FRAMES; // 45
 const CIN = N_FEATURES; // 18
-const F = CONV_FILTERS; // 64
-const H = LSTM_UNITS; // 64
-const H4 = 4 * H;
-const D = DENSE_UNITS; // 128
 const S = N_SCORES; // 6
-const PAD1 = Math.floor((CONV1_KERNEL - 1) / 2); // 2 zero rows before conv1's input
-const PAD2 = Math.floor((CONV2_KERNEL - 1) / 2); // 1 zero row before conv2's input
-const XROWS = T + CONV1_KERNEL - 1; // 94 padded input rows
-const A1ROWS = T + CONV2_KERNEL - 1; // 92 padded conv1 output rows
-// conv2's output gradient sits in a buffer padded for the flipped-kernel input gradient:
-// (k-1-pad) rows before, pad rows after (see conv1dBackward in the kernels)
-const D2BEFORE = CONV2_KERNEL - 1 - PAD2;
 const PAGE = 65536;
 /** Samples per forward/backward pass in training (see accumulateGradients). */
 const MICRO_BATCH = 16;
@@ -39,59 +33,10 @@ interface Slot {
   size: number;
 }
 
-/** One LSTM direction: its weights' names and the transposed copies for the backward products. */
-interface LstmSlots {
-  kernel: WeightName;
-  recurrent: WeightName;
-  bias: WeightName;
-  In: number;
-  WT: number; // (4H, In)
-  UT: number; // (4H, H)
+/** An activation buffer's floats per sample; its pointer is set for each batch capacity. */
+interface ActivationRequest extends Region {
+  floatsPerSample: number;
 }
-
-/**
- * The activation buffers, each a byte pointer into the kernel memory, sized for the
- * batch capacity (floats per sample in the comment; "pad" buffers hold zero rows around
- * each sample). d* are gradients of the activation of the same name.
- */
-const ACTIVATIONS = {
-  xpad: XROWS * CIN, // (B, 94, 18) input, PAD1 zero rows before, 2 after
-  y: S, // targets (B, 6)
-  a1pad: A1ROWS * F, // conv1 out (B, 92, 64), a zero row around
-  a2: T * F, // conv2 out (B, 90, 64)
-  poolArg: TP * F, // (B, 45, 64) lane masks
-  pool: TP * F,
-  mask1: TP * F,
-  d1: TP * F, // drop1 out (B, 45, 64)
-  g1f: TP * H4, // gates (B, 45, 256), per layer and direction
-  g1b: TP * H4,
-  c1f: TP * H, // cells (B, 45, 64)
-  c1b: TP * H,
-  h1: TP * 2 * H, // hidden states (B, 45, 128) [fwd, bwd]
-  g2f: TP * H4,
-  g2b: TP * H4,
-  c2f: TP * H,
-  c2b: TP * H,
-  h2: TP * 2 * H,
-  o2: 2 * H, // bilstm2 last-step output (B, 128)
-  e1: D, // dense1 out
-  mask2: D,
-  e1d: D, // drop2 out
-  out: S, // scores (B, 6)
-  dOut: S,
-  dE1d: D,
-  dE1: D,
-  dO2: 2 * H,
-  dH2: TP * 2 * H,
-  dG: TP * H4,
-  dh: H,
-  dc: H,
-  dH1: TP * 2 * H,
-  dD1: TP * F,
-  dA2pad: A1ROWS * F, // (B, 92, 64), a zero row around
-  dA1: T * F,
-} as const;
-type Activation = keyof typeof ACTIVATIONS;
 
 /** Options of one forward pass. */
 export interface ForwardOptions {
@@ -117,15 +62,16 @@ export class Engine {
   /** A parameter-sized region where a worker's gradient sums are summed in (addGradients). */
   private readonly gradsIn: number;
   private readonly layerRange: Record<TrainableLayer, { offset: number; size: number }>;
-  // weight-derived scratch
-  private readonly conv2Flip: number;
-  private readonly lstmT: LstmSlots[];
-  private readonly dense1T: number;
-  private readonly scoresT: number;
   private readonly lossOut: number;
+  /** The network's layers, input to output (NETWORK order). */
+  private readonly layers: EngineLayer[];
+  private readonly requests: ActivationRequest[] = [];
+  private readonly input: Tensor; // (B, 90, 18), padded for the first layer
+  private readonly targets: Region; // (B, 6)
+  /** Per layer: the tensor it read and the one it returned in the last forward pass. */
+  private readonly seen: { x: Tensor; y: Tensor }[] = [];
   private readonly activationsBase: number;
   private cap = 0;
-  private a!: Record<Activation, number>; // activation pointers for the current capacity
 
   constructor(capacity = 64, kernels: KernelSet = defaultKernelSet()) {
     this.k = kernels.instantiate();
@@ -153,15 +99,60 @@ export class Engine {
     this.adamM = take(off);
     this.adamV = take(off);
     this.gradsIn = take(off);
-    this.conv2Flip = take(CONV2_KERNEL * F * F);
-    this.lstmT = LSTM_DIRECTIONS.map(({ prefix, inputDim: In }) => ({
-      kernel: `${prefix}/kernel`, recurrent: `${prefix}/recurrent_kernel`, bias: `${prefix}/bias`, In, WT: take(H4 * In), UT: take(H4 * H),
-    }));
-    this.dense1T = take(D * 2 * H);
-    this.scoresT = take(S * D);
     this.lossOut = take(4);
+    const memory = this.memory(take);
+    this.input = allocTensor(memory, INPUT_SHAPE, needsOf(NETWORK[0].layer).inputPadding);
+    this.targets = memory.activation(S);
+    this.layers = Engine.layers(memory);
     this.activationsBase = p;
     this.ensureCapacity(capacity);
+  }
+
+  /** What the layers may take from this engine while they are built; `take` allocates scratch. */
+  private memory(take: (floats: number) => number): EngineMemory {
+    const shared = new Map<string, ActivationRequest>();
+    return {
+      k: this.k,
+      w: (name) => this.w(name),
+      g: (name) => this.g(name),
+      scratch: take,
+      activation: (floatsPerSample, key) => {
+        const known = key === undefined ? undefined : shared.get(key);
+        if (known) {
+          known.floatsPerSample = Math.max(known.floatsPerSample, floatsPerSample);
+          return known;
+        }
+        const r: ActivationRequest = { ptr: 0, floatsPerSample };
+        this.requests.push(r);
+        if (key !== undefined) shared.set(key, r);
+        return r;
+      },
+    };
+  }
+
+  /** NETWORK's layers with their buffers; throws where one layer cannot feed the next. */
+  private static layers(memory: EngineMemory): EngineLayer[] {
+    const layers: EngineLayer[] = [];
+    let dropouts = 0;
+    for (const placed of NETWORK) {
+      const { layer, index } = placed;
+      const next = NETWORK[index + 1]?.layer;
+      const needs = needsOf(layer);
+      const outputPadding = next ? needsOf(next).inputPadding : NO_PADDING;
+      if (outputPadding.some(Boolean) && !needs.writesPaddedOutput) {
+        throw new Error(`engine: ${next!.name} needs a padded input, which ${layer.kind} ${layer.name} cannot write`);
+      }
+      const computesInputGrad = index > 0; // nothing needs the gradient of the input
+      const gradPadding = computesInputGrad ? needs.outputGradPadding : NO_PADDING;
+      if (gradPadding.some(Boolean) && !(next && needsOf(next).writesPaddedInputGrad)) {
+        throw new Error(`engine: ${layer.name} needs a padded output gradient, which ${next ? `${next.kind} ${next.name}` : 'the loss'} cannot write`);
+      }
+      const output = allocTensor(memory, placed.output, outputPadding);
+      const outputGrad = layer.kind === 'dropout' ? layers[index - 1].outputGrad : allocTensor(memory, placed.output, gradPadding);
+      layers.push(engineLayer(placed, memory, { output, outputGrad, computesInputGrad }, dropouts));
+      if (layer.kind === 'dropout') dropouts++;
+    }
+    return layers;
   }
 
   get capacity(): number {
@@ -172,17 +163,15 @@ export class Engine {
   ensureCapacity(n: number): void {
     if (n <= this.cap) return;
     let p = this.activationsBase;
-    const a = {} as Record<Activation, number>;
-    for (const [name, floatsPerSample] of Object.entries(ACTIVATIONS) as [Activation, number][]) {
-      a[name] = p;
-      p = align(p + n * floatsPerSample * 4);
+    for (const r of this.requests) {
+      r.ptr = p;
+      p = align(p + n * r.floatsPerSample * 4);
     }
     const need = p;
     const have = this.k.memory.buffer.byteLength;
     if (need > have) this.k.memory.grow(Math.ceil((need - have) / PAGE));
     // padding rows must read as zero; the forward/backward passes never write them
     this.k.zero(this.activationsBase, (need - this.activationsBase) / 4);
-    this.a = a;
     this.cap = n;
   }
 
@@ -233,62 +222,34 @@ export class Engine {
   setInput(x: Float32Array<ArrayBufferLike>, n: number): void {
     if (x.length < n * T * CIN) throw new Error(`engine input: ${x.length} values, expected ${n}×${T}×${CIN}`);
     this.ensureCapacity(n);
-    const buf = this.f32(this.a.xpad, n * XROWS * CIN);
-    for (let b = 0; b < n; b++) buf.set(x.subarray(b * T * CIN, (b + 1) * T * CIN), (b * XROWS + PAD1) * CIN);
+    const { data, stride } = this.input;
+    const buf = this.f32(this.input.base, n * stride);
+    for (let b = 0; b < n; b++) buf.set(x.subarray(b * T * CIN, (b + 1) * T * CIN), b * stride + (data - this.input.base) / 4);
   }
 
   setTargets(y: Float32Array<ArrayBufferLike>, n: number): void {
     if (y.length < n * S) throw new Error(`engine targets: ${y.length} values, expected ${n}×${S}`);
-    this.f32(this.a.y, n * S).set(y.subarray(0, n * S));
+    this.f32(this.targets.ptr, n * S).set(y.subarray(0, n * S));
   }
 
   /** Forward pass over the n samples set by setInput; returns a view of the scores (n, 6). */
   forward(n: number, opts: ForwardOptions = {}): Float32Array {
-    const { k, a } = this;
-    const training = opts.training ?? false;
-    const seed = (opts.seed ?? 0) >>> 0;
-    const off = opts.sampleOffset ?? 0;
-    // conv1 writes inside its padded buffer (row PAD2 of each sample) so conv2 reads it as is
-    k.conv1dForward(n, T, CIN, F, CONV1_KERNEL, a.xpad, this.w('conv1/kernel'), this.w('conv1/bias'), a.a1pad + PAD2 * F * 4, A1ROWS * F);
-    k.conv1dForward(n, T, F, F, CONV2_KERNEL, a.a1pad, this.w('conv2/kernel'), this.w('conv2/bias'), a.a2, T * F);
-    k.maxPool1dForward(n, TP, F, a.a2, a.pool, a.poolArg);
-    let lstmIn = a.pool;
-    if (training) {
-      k.dropoutForward(n, TP * F, DROPOUT_RATE, seed ^ 0x1d1d1d1d, off, a.pool, a.d1, a.mask1);
-      lstmIn = a.d1;
-    }
-    this.lstmLayer(n, 0, lstmIn, F, a.g1f, a.c1f, a.g1b, a.c1b, a.h1);
-    this.lstmLayer(n, 2, a.h1, 2 * H, a.g2f, a.c2f, a.g2b, a.c2b, a.h2);
-    k.bidirectionalLastForward(n, TP, H, a.h2, a.o2);
-    k.denseForward(n, 2 * H, D, a.o2, this.w('dense1/kernel'), this.w('dense1/bias'), a.e1, 1);
-    let denseIn = a.e1;
-    if (training) {
-      k.dropoutForward(n, D, DROPOUT_RATE, seed ^ 0x2e2e2e2e, off, a.e1, a.e1d, a.mask2);
-      denseIn = a.e1d;
-    }
-    k.denseForward(n, D, S, denseIn, this.w('scores/kernel'), this.w('scores/bias'), a.out, 2);
-    this.lastTraining = training;
-    return this.f32(a.out, n * S);
+    const pass: Pass = { training: opts.training ?? false, seed: (opts.seed ?? 0) >>> 0, sampleOffset: opts.sampleOffset ?? 0 };
+    let x = this.input;
+    this.layers.forEach((layer, i) => {
+      const y = layer.forward(n, x, pass);
+      this.seen[i] = { x, y };
+      x = y;
+    });
+    this.lastPass = pass;
+    return this.f32(x.data, n * S);
   }
 
-  private lastTraining = false;
-
-  private lstmLayer(n: number, first: number, X: number, In: number, gf: number, cf: number, gb: number, cb: number, Hs: number): void {
-    const [fw, bw] = [this.lstmT[first], this.lstmT[first + 1]];
-    this.k.lstmForward(n, TP, In, H, X, this.w(fw.kernel), this.w(fw.recurrent), this.w(fw.bias), gf, cf, Hs, 2 * H, 0);
-    this.k.lstmForward(n, TP, In, H, X, this.w(bw.kernel), this.w(bw.recurrent), this.w(bw.bias), gb, cb, Hs + H * 4, 2 * H, 1);
-  }
+  private lastPass: Pass = { training: false, seed: 0, sampleOffset: 0 };
 
   /** Transposed kernels for the backward products; call after the weights change. */
   prepareBackward(): void {
-    const { k } = this;
-    k.conv1dFlipKernel(CONV2_KERNEL, F, F, this.w('conv2/kernel'), this.conv2Flip);
-    for (const l of this.lstmT) {
-      k.transpose(l.In, H4, this.w(l.kernel), l.WT);
-      k.transpose(H, H4, this.w(l.recurrent), l.UT);
-    }
-    k.transpose(2 * H, D, this.w('dense1/kernel'), this.dense1T);
-    k.transpose(D, S, this.w('scores/kernel'), this.scoresT);
+    for (const layer of this.layers) layer.prepareBackward();
   }
 
   /**
@@ -300,38 +261,19 @@ export class Engine {
    * optimizer never applies them. Returns the sums of squared and absolute errors.
    */
   backward(n: number, normalizer: number, trainable?: Partial<Record<TrainableLayer, boolean>>): { se: number; ae: number } {
-    const { k, a } = this;
-    const on = (l: TrainableLayer) => trainable?.[l] !== false;
-    const training = this.lastTraining;
-    k.mseLoss(n * S, a.out, a.y, a.dOut, normalizer, this.lossOut);
+    const { k } = this;
+    const out = this.layers[this.layers.length - 1];
+    k.mseLoss(n * S, this.seen[this.layers.length - 1].y.data, this.targets.ptr, out.outputGrad.data, normalizer, this.lossOut);
     const loss = new Float64Array(k.memory.buffer, this.lossOut, 2);
     const result = { se: loss[0], ae: loss[1] };
     // how deep the backward pass must go: down to the lowest trainable layer
-    const lowest = TRAINABLE_LAYERS.findIndex(on);
+    const lowest = this.layers.findIndex(({ placed: { layer } }) =>
+      (TRAINABLE_LAYERS as readonly string[]).includes(layer.name) && trainable?.[layer.name as TrainableLayer] !== false);
     if (lowest < 0) return result;
-    const needBelow = (layer: TrainableLayer) => lowest < TRAINABLE_LAYERS.indexOf(layer);
-    const dScoresIn = !needBelow('scores') ? 0 : training ? a.dE1d : a.dE1;
-    k.denseBackward(n, D, S, training ? a.e1d : a.e1, this.scoresT, a.out, a.dOut, this.g('scores/kernel'), this.g('scores/bias'), dScoresIn, 2);
-    if (!needBelow('scores')) return result;
-    if (training) k.mulInto(n * D, a.dE1d, a.mask2, a.dE1);
-    k.denseBackward(n, 2 * H, D, a.o2, this.dense1T, a.e1, a.dE1, this.g('dense1/kernel'), this.g('dense1/bias'), needBelow('dense1') ? a.dO2 : 0, 1);
-    if (!needBelow('dense1')) return result;
-    k.bidirectionalLastBackward(n, TP, H, a.dO2, a.dH2);
-    const below2 = needBelow('bilstm2');
-    this.lstmLayerBackward(n, 2, a.h1, 2 * H, a.g2f, a.c2f, a.g2b, a.c2b, a.h2, a.dH2, below2 ? a.dH1 : 0);
-    if (!below2) return result;
-    const lstmIn = training ? a.d1 : a.pool;
-    const below1 = needBelow('bilstm1');
-    this.lstmLayerBackward(n, 0, lstmIn, F, a.g1f, a.c1f, a.g1b, a.c1b, a.h1, a.dH1, below1 ? a.dD1 : 0);
-    if (!below1) return result;
-    if (training) k.mulInto(n * TP * F, a.dD1, a.mask1, a.dD1);
-    // pool gradient lands inside conv2's padded output-gradient buffer
-    const dA2 = a.dA2pad + D2BEFORE * F * 4;
-    k.maxPool1dBackward(n, TP, F, a.dD1, a.poolArg, dA2, A1ROWS * F);
-    const conv1On = on('conv1');
-    k.conv1dBackward(n, T, F, F, CONV2_KERNEL, PAD2, a.a1pad, a.a2, T * F, dA2, A1ROWS * F, this.g('conv2/kernel'), this.g('conv2/bias'), this.conv2Flip, conv1On ? a.dA1 : 0);
-    if (!conv1On) return result;
-    k.conv1dBackward(n, T, CIN, F, CONV1_KERNEL, PAD1, a.xpad, a.a1pad + PAD2 * F * 4, A1ROWS * F, a.dA1, T * F, this.g('conv1/kernel'), this.g('conv1/bias'), 0, 0);
+    for (let i = this.layers.length - 1; i >= lowest; i--) {
+      const { x, y } = this.seen[i];
+      this.layers[i].backward(n, x, y, i > lowest ? this.layers[i - 1].outputGrad : null, this.lastPass);
+    }
     return result;
   }
 
@@ -356,16 +298,6 @@ export class Engine {
       total.ae += ae;
     }
     return total;
-  }
-
-  private lstmLayerBackward(n: number, first: number, X: number, In: number, gf: number, cf: number, gb: number, cb: number, Hs: number, dHs: number, dX: number): void {
-    const { k, a } = this;
-    const fw = this.lstmT[first];
-    const bw = this.lstmT[first + 1];
-    k.lstmBackward(n, TP, In, H, X, fw.WT, fw.UT, gf, cf, Hs, 2 * H, dHs, a.dG, a.dh, a.dc,
-      this.g(fw.kernel), this.g(fw.recurrent), this.g(fw.bias), dX, 0, 0);
-    k.lstmBackward(n, TP, In, H, X, bw.WT, bw.UT, gb, cb, Hs + H * 4, 2 * H, dHs + H * 4, a.dG, a.dh, a.dc,
-      this.g(bw.kernel), this.g(bw.recurrent), this.g(bw.bias), dX, 1, 1);
   }
 
   /** Adds another engine's gradient region (a worker's, same layout) into this one's. */
@@ -401,8 +333,12 @@ export class Engine {
     return out;
   }
 
-  /** Views of the last forward pass's dropout masks (tests). */
-  dropoutMasks(n: number): { drop1: Float32Array; drop2: Float32Array } {
-    return { drop1: this.f32(this.a.mask1, n * TP * F).slice(), drop2: this.f32(this.a.mask2, n * D).slice() };
+  /** Copies of the last training pass's dropout masks, by dropout layer name (tests). */
+  dropoutMasks(n: number): Record<DropoutName, Float32Array> {
+    const masks = {} as Record<DropoutName, Float32Array>;
+    for (const layer of this.layers) {
+      if (layer instanceof Dropout) masks[layer.placed.layer.name as DropoutName] = this.f32(layer.mask.ptr, n * sizeOf(layer.placed.output)).slice();
+    }
+    return masks;
   }
 }

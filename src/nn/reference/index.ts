@@ -35,12 +35,15 @@
 //   biLstmForward(out, cache, inp, fw, bw, B, T, C, H, returnSequences)
 //       out (B,T,2H) = [h_fwd[t], h_bwd[t]], or (B,2H) = [h_fwd[T-1], h_bwd[0]] without sequences
 //   biLstmBackward(dinp|null, dfw, dbw, dout, cache, inp, fw, bw, B, T, C, H, returnSequences)
-// network.ts
-//   networkForward(weights, x, n, { dtype, training, seed | rng, dropoutRate, masks }) -> NetworkActivations
-//       dropout masks: one Random(seed); drop1 (B·45·64 draws) then drop2 (B·128 draws);
+// network.ts: walks NETWORK (architecture.ts), one forward and one backward per layer kind
+//   networkForward(weights, x, n, { dtype, training, seed | rng, masks }) -> NetworkActivations
+//       (x, scores and per layer, indexed like NETWORK, its output and cache: pool argmax,
+//       dropout mask, BiLstmCache); dropout at each layer's declared rate, masks from one
+//       Random(seed) drawn in network order (drop1's B·45·64 draws, then drop2's B·128);
 //       or masks: { drop1, drop2 } given (e.g. the engine's), which implies training
 //   networkBackward(acts, dscores) -> { grads: WeightMap (WEIGHT_SPECS names), dx }
 //   networkLossAndGrads(weights, x, y, n, opts) -> { loss, mae, scores, grads, dx }
+//   dropoutMasksOf(acts) -> { drop1, drop2 }, the masks a training pass used
 //   referenceForward(weights: NamedWeights, x: Float32Array, n) -> Float32Array (N,6), float32, no dropout
 
 export * from './buffers.js';

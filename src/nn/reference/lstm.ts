@@ -141,6 +141,21 @@ export function biLstmCache(dtype: DType, B: number, T: number, H: number): BiLs
   return { forward: lstmCache(dtype, B, T, H), backward: lstmCache(dtype, B, T, H) };
 }
 
+// The rows of a merged output, (B,T,2H) with returnSequences, else (B,2H): visit(o, sf, sb)
+// for each row of H forward then H backward values at o, which are h_fwd at sf and h_bwd
+// at sb, offsets into (B,T,H).
+function forEachMergedRow(
+  B: number, T: number, H: number, returnSequences: boolean, visit: (o: number, sf: number, sb: number) => void,
+): void {
+  for (let b = 0; b < B; b++) {
+    if (returnSequences) {
+      for (let t = 0; t < T; t++) visit((b * T + t) * 2 * H, (b * T + t) * H, (b * T + t) * H);
+    } else {
+      visit(b * 2 * H, (b * T + T - 1) * H, b * T * H);
+    }
+  }
+}
+
 // inp (B,T,C) -> out (B,T,2H) when returnSequences, else (B,2H) = [h_fwd[T-1], h_bwd[0]]
 // (the backward direction's last state is the one after consuming x[T-1..0], stored at t=0)
 export function biLstmForward(
@@ -151,26 +166,12 @@ export function biLstmForward(
   lstmForward(cache.backward, inp, bw.kernel, bw.recurrent, bw.bias, B, T, C, H, true);
   const hf = cache.forward.h;
   const hb = cache.backward.h;
-  for (let b = 0; b < B; b++) {
-    if (returnSequences) {
-      for (let t = 0; t < T; t++) {
-        const o = (b * T + t) * 2 * H;
-        const s = (b * T + t) * H;
-        for (let k = 0; k < H; k++) {
-          out[o + k] = hf[s + k];
-          out[o + H + k] = hb[s + k];
-        }
-      }
-    } else {
-      const o = b * 2 * H;
-      const sf = (b * T + T - 1) * H;
-      const sb = b * T * H;
-      for (let k = 0; k < H; k++) {
-        out[o + k] = hf[sf + k];
-        out[o + H + k] = hb[sb + k];
-      }
+  forEachMergedRow(B, T, H, returnSequences, (o, sf, sb) => {
+    for (let k = 0; k < H; k++) {
+      out[o + k] = hf[sf + k];
+      out[o + H + k] = hb[sb + k];
     }
-  }
+  });
 }
 
 export interface LstmGrads {
@@ -187,26 +188,12 @@ export function biLstmBackward(
   const dtype = dtypeOf(dout);
   const dhf = alloc(dtype, B * T * H);
   const dhb = alloc(dtype, B * T * H);
-  for (let b = 0; b < B; b++) {
-    if (returnSequences) {
-      for (let t = 0; t < T; t++) {
-        const o = (b * T + t) * 2 * H;
-        const s = (b * T + t) * H;
-        for (let k = 0; k < H; k++) {
-          dhf[s + k] = dout[o + k];
-          dhb[s + k] = dout[o + H + k];
-        }
-      }
-    } else {
-      const o = b * 2 * H;
-      const sf = (b * T + T - 1) * H;
-      const sb = b * T * H;
-      for (let k = 0; k < H; k++) {
-        dhf[sf + k] = dout[o + k];
-        dhb[sb + k] = dout[o + H + k];
-      }
+  forEachMergedRow(B, T, H, returnSequences, (o, sf, sb) => {
+    for (let k = 0; k < H; k++) {
+      dhf[sf + k] = dout[o + k];
+      dhb[sb + k] = dout[o + H + k];
     }
-  }
+  });
   lstmBackward(dinp, dfw.kernel, dfw.recurrent, dfw.bias, dhf, cache.forward, inp, fw.kernel, fw.recurrent, B, T, C, H, false);
   lstmBackward(dinp, dbw.kernel, dbw.recurrent, dbw.bias, dhb, cache.backward, inp, bw.kernel, bw.recurrent, B, T, C, H, true);
 }

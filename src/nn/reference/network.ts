@@ -1,18 +1,17 @@
 // The whole form scorer on the reference kernels: the oracle the WebAssembly engine
 // is tested against, and the float64 model for the whole-network gradient check.
+// The forward pass walks NETWORK (architecture.ts) input to output, the backward pass
+// output to input, with one forward and one backward per layer kind (LAYER_KINDS).
 //
-//   x (B,90,18) → conv1 relu (B,90,64) → conv2 relu (B,90,64) → pool (B,45,64)
-//   → drop1 → bilstm1 (B,45,128) → bilstm2 (B,128) → dense1 relu (B,128) → drop2
-//   → scores sigmoid (B,6)
-//
-// Dropout masks (training only) come from one Random: drop1's B·45·64 draws first,
-// then drop2's B·128, each in row-major index order (see dropoutMask).
+// Dropout masks (training only) come from one Random: each dropout layer draws its
+// mask in network order, one draw per element in row-major index order (see
+// dropoutMask), so drop1's B·45·64 draws come first, then drop2's B·128.
 
-import { FRAMES, N_FEATURES, N_SCORES } from '../../data/exercises.js';
 import { Random } from '../../util/random.js';
 import {
-  CONV1_KERNEL, CONV2_KERNEL, CONV_FILTERS, DENSE_UNITS, DROPOUT_RATE, LSTM_UNITS, POOL_SIZE, POOLED_FRAMES,
-  WEIGHT_SPECS, type NamedWeights, sizeOf,
+  type Conv1dLayer, type DenseLayer, type DropoutLayer, type DropoutName, INPUT_SHAPE, INPUT_SIZE,
+  type LayerDef, type LayerKind, type LstmDirection, NETWORK, type NamedWeights, OUTPUT_SIZE,
+  type Placed, WEIGHT_SPECS, kernelAndBias, layersOfKind, lstmDirections, sizeOf,
 } from '../architecture.js';
 import { type Buf, type DType, alloc, convert, dtypeOf } from './buffers.js';
 import {
@@ -27,41 +26,168 @@ export type WeightMap = Map<string, Buf>;
 export interface ForwardOptions {
   /** Arithmetic of the activations (default: that of the weights). */
   dtype?: DType;
-  /** Apply dropout (default false: inference). */
+  /** Apply dropout, each layer at its declared rate (default false: inference). */
   training?: boolean;
   /** Seed of the dropout masks when training (default 0); ignored when `rng` is given. */
   seed?: number;
   rng?: Random;
-  /** Dropout rate (default DROPOUT_RATE = 0.3). */
-  dropoutRate?: number;
   /**
-   * Given dropout masks (values 0 or 1/(1-rate)) instead of drawn ones, e.g. the
-   * engine's, so a training-mode pass can be compared mask for mask. Implies training.
+   * Given dropout masks by layer, (B, ...layer output) of values 0 or 1/(1-rate), instead
+   * of drawn ones, e.g. the engine's, so a training-mode pass can be compared mask for
+   * mask. Implies training.
    */
-  masks?: { drop1: ArrayLike<number> /* (B,45,64) */; drop2: ArrayLike<number> /* (B,128) */ };
+  masks?: Record<DropoutName, ArrayLike<number>>;
 }
 
-/** Every intermediate of one forward pass, kept for the backward pass. */
-export interface NetworkActivations {
+/** What a layer keeps for its backward pass, by kind. */
+interface LayerCaches {
+  conv1d: null;
+  maxPool1d: Int32Array; // index into the input of each output element
+  dropout: Buf | null; // the mask, null at inference (the output is the input)
+  bilstm: BiLstmCache;
+  dense: null;
+}
+
+/** One layer's forward result: its output (B, ...placed.output) and its cache. */
+export interface LayerActivation<K extends LayerKind = LayerKind> {
+  out: Buf;
+  cache: LayerCaches[K];
+}
+
+/** What every layer of a pass reads: batch size, arithmetic and the weights in it. */
+interface Pass {
   n: number;
   dtype: DType;
   weights: WeightMap; // in `dtype`
-  x: Buf; // (B,90,18)
-  conv1: Buf; // (B,90,64)
-  conv2: Buf; // (B,90,64)
-  pool: Buf; // (B,45,64)
-  poolArgmax: Int32Array; // (B,45,64)
-  drop1Mask: Buf | null; // (B,45,64)
-  drop1: Buf; // (B,45,64)
-  bilstm1Cache: BiLstmCache;
-  bilstm1: Buf; // (B,45,128)
-  bilstm2Cache: BiLstmCache;
-  bilstm2: Buf; // (B,128)
-  dense1: Buf; // (B,128)
-  drop2Mask: Buf | null; // (B,128)
-  drop2: Buf; // (B,128)
-  scores: Buf; // (B,6)
 }
+
+/** Every intermediate of one forward pass, kept for the backward pass. */
+export interface NetworkActivations extends Pass {
+  x: Buf; // (B,90,18)
+  /** Indexed like NETWORK. */
+  layers: LayerActivation[];
+  scores: Buf; // (B,6), the last layer's output
+}
+
+/** A dropout layer's mask for this pass (B, ...output), or null when not training. */
+type MaskSource = (p: Placed<DropoutLayer>) => Buf | null;
+
+interface ForwardPass extends Pass {
+  mask: MaskSource;
+}
+
+type LayerOf<K extends LayerKind> = Extract<LayerDef, { kind: K }>;
+
+/** One layer kind on the reference kernels. */
+interface LayerKindPass<K extends LayerKind> {
+  // inp (B, ...p.input) -> out (B, ...p.output), cache
+  forward(p: Placed<LayerOf<K>>, inp: Buf, pass: ForwardPass): LayerActivation<K>;
+  // dout (B, ...p.output) -> dinp (B, ...p.input); weight gradients += into grads
+  backward(p: Placed<LayerOf<K>>, act: LayerActivation<K>, inp: Buf, dout: Buf, pass: Pass, grads: WeightMap): Buf;
+}
+
+/** A zeroed (B, ...shape) buffer of the pass. */
+const batchOf = ({ n, dtype }: Pass, shape: readonly number[]): Buf => alloc(dtype, n * sizeOf(shape));
+
+/** A Conv1D or Dense layer's kernel and bias in `map` (weights or gradients). */
+function kernelAndBiasIn(map: WeightMap, layer: Conv1dLayer | DenseLayer): { kernel: Buf; bias: Buf } {
+  const names = kernelAndBias(layer);
+  return { kernel: map.get(names.kernel)!, bias: map.get(names.bias)! };
+}
+
+/** One LSTM direction's kernel, recurrent kernel and bias in `map` (weights or gradients). */
+function lstmIn(map: WeightMap, d: LstmDirection): LstmWeights {
+  return { kernel: map.get(d.kernel)!, recurrent: map.get(d.recurrent)!, bias: map.get(d.bias)! };
+}
+
+const conv1d: LayerKindPass<'conv1d'> = {
+  forward({ layer, input: [T, C], output }, inp, pass) {
+    const out = batchOf(pass, output);
+    const { kernel, bias } = kernelAndBiasIn(pass.weights, layer);
+    conv1dForward(out, inp, kernel, bias, pass.n, T, C, layer.filters, layer.kernelSize, layer.activation === 'relu');
+    return { out, cache: null };
+  },
+  backward({ layer, input }, { out }, inp, dout, pass, grads) {
+    const [T, C] = input;
+    const dinp = batchOf(pass, input);
+    const g = kernelAndBiasIn(grads, layer);
+    conv1dBackward(dinp, g.kernel, g.bias, dout, inp, kernelAndBiasIn(pass.weights, layer).kernel, out,
+      pass.n, T, C, layer.filters, layer.kernelSize, layer.activation === 'relu');
+    return dinp;
+  },
+};
+
+const maxPool1d: LayerKindPass<'maxPool1d'> = {
+  forward({ layer, input: [T, C], output }, inp, pass) {
+    const out = batchOf(pass, output);
+    const argmax = new Int32Array(out.length);
+    maxPool1dForward(out, argmax, inp, pass.n, T, C, layer.poolSize);
+    return { out, cache: argmax };
+  },
+  backward({ input }, { cache: argmax }, _inp, dout, pass) {
+    const dinp = batchOf(pass, input);
+    maxPool1dBackward(dinp, dout, argmax, dout.length);
+    return dinp;
+  },
+};
+
+const dropout: LayerKindPass<'dropout'> = {
+  forward(p, inp, pass) {
+    const mask = pass.mask(p);
+    if (!mask) return { out: inp, cache: null };
+    const out = batchOf(pass, p.output);
+    dropoutForward(out, inp, mask, out.length);
+    return { out, cache: mask };
+  },
+  backward({ input }, { cache: mask }, _inp, dout, pass) {
+    if (!mask) return dout;
+    const dinp = batchOf(pass, input);
+    dropoutBackward(dinp, dout, mask, dinp.length);
+    return dinp;
+  },
+};
+
+const bilstm: LayerKindPass<'bilstm'> = {
+  forward(p, inp, pass) {
+    const { layer, input: [T, C] } = p;
+    const [fw, bw] = lstmDirections(p);
+    const out = batchOf(pass, p.output);
+    const cache = biLstmCache(pass.dtype, pass.n, T, layer.units);
+    biLstmForward(out, cache, inp, lstmIn(pass.weights, fw), lstmIn(pass.weights, bw),
+      pass.n, T, C, layer.units, layer.returnSequences);
+    return { out, cache };
+  },
+  backward(p, { cache }, inp, dout, pass, grads) {
+    const { layer, input: [T, C] } = p;
+    const [fw, bw] = lstmDirections(p);
+    const dinp = batchOf(pass, p.input);
+    biLstmBackward(dinp, lstmIn(grads, fw), lstmIn(grads, bw), dout, cache, inp,
+      lstmIn(pass.weights, fw), lstmIn(pass.weights, bw), pass.n, T, C, layer.units, layer.returnSequences);
+    return dinp;
+  },
+};
+
+const dense: LayerKindPass<'dense'> = {
+  forward({ layer, input: [C], output }, inp, pass) {
+    const out = batchOf(pass, output);
+    const { kernel, bias } = kernelAndBiasIn(pass.weights, layer);
+    denseForward(out, inp, kernel, bias, pass.n, C, layer.units, layer.activation);
+    return { out, cache: null };
+  },
+  backward({ layer, input }, { out }, inp, dout, pass, grads) {
+    const [C] = input;
+    const dinp = batchOf(pass, input);
+    const g = kernelAndBiasIn(grads, layer);
+    denseBackward(dinp, g.kernel, g.bias, dout, inp, kernelAndBiasIn(pass.weights, layer).kernel, out,
+      pass.n, C, layer.units, layer.activation);
+    return dinp;
+  },
+};
+
+const LAYER_KINDS: { [K in LayerKind]: LayerKindPass<K> } = { conv1d, maxPool1d, dropout, bilstm, dense };
+
+/** The forward and backward of a placed layer's kind. */
+const kindPassOf = (p: Placed): LayerKindPass<LayerKind> => LAYER_KINDS[p.layer.kind] as LayerKindPass<LayerKind>;
 
 function weightsIn(weights: WeightMap, dtype: DType): WeightMap {
   const out: WeightMap = new Map();
@@ -76,126 +202,70 @@ function weightsIn(weights: WeightMap, dtype: DType): WeightMap {
   return out;
 }
 
-function lstmWeights(w: WeightMap, prefix: string): LstmWeights {
-  return {
-    kernel: w.get(`${prefix}/kernel`)!,
-    recurrent: w.get(`${prefix}/recurrent_kernel`)!,
-    bias: w.get(`${prefix}/bias`)!,
+/** Masks handed in, checked against every dropout layer's size. */
+function givenMasks(masks: Record<DropoutName, ArrayLike<number>>, n: number, dtype: DType): MaskSource {
+  for (const { layer, output } of layersOfKind('dropout')) {
+    const given = masks[layer.name as DropoutName];
+    if (given?.length !== n * sizeOf(output)) {
+      throw new Error(`network masks: ${layer.name} needs ${n * sizeOf(output)} values, got ${given?.length ?? 'none'}`);
+    }
+  }
+  return (p) => convert(masks[p.layer.name as DropoutName], dtype);
+}
+
+/** Masks drawn from one Random, layer after layer as the forward pass reaches them. */
+function drawnMasks(rng: Random, n: number, dtype: DType): MaskSource {
+  return (p) => {
+    const mask = alloc(dtype, n * sizeOf(p.output));
+    dropoutMask(mask, mask.length, p.layer.rate, rng);
+    return mask;
   };
 }
 
-const T = FRAMES;
-const TP = POOLED_FRAMES;
-const F = CONV_FILTERS;
-const H = LSTM_UNITS;
+function maskSource(opts: ForwardOptions, n: number, dtype: DType): MaskSource {
+  if (opts.masks) return givenMasks(opts.masks, n, dtype);
+  if (!opts.training) return () => null;
+  return drawnMasks(opts.rng ?? new Random(opts.seed ?? 0), n, dtype);
+}
 
-// x (B,90,18) -> activations, scores (B,6)
+// x (B,90,18) -> activations of every layer, scores (B,6)
 export function networkForward(
   weights: WeightMap, x: ArrayLike<number>, n: number, opts: ForwardOptions = {},
 ): NetworkActivations {
-  if (x.length !== n * T * N_FEATURES) {
-    throw new Error(`network input: ${x.length} values, expected ${n}×${T}×${N_FEATURES}`);
+  if (x.length !== n * INPUT_SIZE) {
+    throw new Error(`network input: ${x.length} values, expected ${n}×${INPUT_SHAPE.join('×')}`);
   }
   const dtype = opts.dtype ?? dtypeOf(weights.get(WEIGHT_SPECS[0].name) ?? new Float32Array(0));
-  const w = weightsIn(weights, dtype);
-  const B = n;
+  const pass: ForwardPass = { n, dtype, weights: weightsIn(weights, dtype), mask: maskSource(opts, n, dtype) };
   const xb = convert(x, dtype);
-
-  const conv1 = alloc(dtype, B * T * F);
-  conv1dForward(conv1, xb, w.get('conv1/kernel')!, w.get('conv1/bias')!, B, T, N_FEATURES, F, CONV1_KERNEL, true);
-  const conv2 = alloc(dtype, B * T * F);
-  conv1dForward(conv2, conv1, w.get('conv2/kernel')!, w.get('conv2/bias')!, B, T, F, F, CONV2_KERNEL, true);
-  const pool = alloc(dtype, B * TP * F);
-  const poolArgmax = new Int32Array(B * TP * F);
-  maxPool1dForward(pool, poolArgmax, conv2, B, T, F, POOL_SIZE);
-
-  const masks = opts.masks;
-  if (masks && (masks.drop1.length !== B * TP * F || masks.drop2.length !== B * DENSE_UNITS)) {
-    throw new Error(`network masks: drop1 needs ${B * TP * F} values and drop2 ${B * DENSE_UNITS}`);
+  const layers: LayerActivation[] = [];
+  let inp = xb;
+  for (const placed of NETWORK) {
+    const act = kindPassOf(placed).forward(placed, inp, pass);
+    layers.push(act);
+    inp = act.out;
   }
-  const training = (opts.training ?? false) || !!masks;
-  const rate = opts.dropoutRate ?? DROPOUT_RATE;
-  const rng = training && !masks ? (opts.rng ?? new Random(opts.seed ?? 0)) : null;
-  let drop1Mask: Buf | null = null;
-  let drop1 = pool;
-  if (training) {
-    drop1Mask = masks ? convert(masks.drop1, dtype) : alloc(dtype, B * TP * F);
-    if (rng) dropoutMask(drop1Mask, B * TP * F, rate, rng);
-    drop1 = alloc(dtype, B * TP * F);
-    dropoutForward(drop1, pool, drop1Mask, B * TP * F);
-  }
-
-  const bilstm1Cache = biLstmCache(dtype, B, TP, H);
-  const bilstm1 = alloc(dtype, B * TP * 2 * H);
-  biLstmForward(bilstm1, bilstm1Cache, drop1, lstmWeights(w, 'bilstm1/forward_lstm1'),
-    lstmWeights(w, 'bilstm1/backward_lstm1'), B, TP, F, H, true);
-  const bilstm2Cache = biLstmCache(dtype, B, TP, H);
-  const bilstm2 = alloc(dtype, B * 2 * H);
-  biLstmForward(bilstm2, bilstm2Cache, bilstm1, lstmWeights(w, 'bilstm2/forward_lstm2'),
-    lstmWeights(w, 'bilstm2/backward_lstm2'), B, TP, 2 * H, H, false);
-
-  const dense1 = alloc(dtype, B * DENSE_UNITS);
-  denseForward(dense1, bilstm2, w.get('dense1/kernel')!, w.get('dense1/bias')!, B, 2 * H, DENSE_UNITS, 'relu');
-  let drop2Mask: Buf | null = null;
-  let drop2 = dense1;
-  if (training) {
-    drop2Mask = masks ? convert(masks.drop2, dtype) : alloc(dtype, B * DENSE_UNITS);
-    if (rng) dropoutMask(drop2Mask, B * DENSE_UNITS, rate, rng);
-    drop2 = alloc(dtype, B * DENSE_UNITS);
-    dropoutForward(drop2, dense1, drop2Mask, B * DENSE_UNITS);
-  }
-  const scores = alloc(dtype, B * N_SCORES);
-  denseForward(scores, drop2, w.get('scores/kernel')!, w.get('scores/bias')!, B, DENSE_UNITS, N_SCORES, 'sigmoid');
-
-  return {
-    n, dtype, weights: w, x: xb, conv1, conv2, pool, poolArgmax, drop1Mask, drop1, bilstm1Cache, bilstm1,
-    bilstm2Cache, bilstm2, dense1, drop2Mask, drop2, scores,
-  };
+  return { n, dtype, weights: pass.weights, x: xb, layers, scores: inp };
 }
 
 // dscores (B,6) = dLoss/dscores -> gradients of every weight (WEIGHT_SPECS order) and of x (B,90,18)
 export function networkBackward(acts: NetworkActivations, dscores: Buf): { grads: WeightMap; dx: Buf } {
-  const { n: B, dtype, weights: w } = acts;
-  const grads: WeightMap = new Map();
-  for (const spec of WEIGHT_SPECS) grads.set(spec.name, alloc(dtype, sizeOf(spec.shape)));
-  const g = (name: string) => grads.get(name)!;
-  const lg = (prefix: string) => ({
-    kernel: g(`${prefix}/kernel`), recurrent: g(`${prefix}/recurrent_kernel`), bias: g(`${prefix}/bias`),
-  });
+  const grads: WeightMap = new Map(WEIGHT_SPECS.map((spec) => [spec.name, alloc(acts.dtype, sizeOf(spec.shape))]));
+  let dout = dscores;
+  for (let i = NETWORK.length - 1; i >= 0; i--) {
+    const inp = i > 0 ? acts.layers[i - 1].out : acts.x;
+    dout = kindPassOf(NETWORK[i]).backward(NETWORK[i], acts.layers[i], inp, dout, acts, grads);
+  }
+  return { grads, dx: dout };
+}
 
-  const ddrop2 = alloc(dtype, B * DENSE_UNITS);
-  denseBackward(ddrop2, g('scores/kernel'), g('scores/bias'), dscores, acts.drop2, w.get('scores/kernel')!,
-    acts.scores, B, DENSE_UNITS, N_SCORES, 'sigmoid');
-  let ddense1 = ddrop2;
-  if (acts.drop2Mask) {
-    ddense1 = alloc(dtype, B * DENSE_UNITS);
-    dropoutBackward(ddense1, ddrop2, acts.drop2Mask, B * DENSE_UNITS);
-  }
-  const dbilstm2 = alloc(dtype, B * 2 * H);
-  denseBackward(dbilstm2, g('dense1/kernel'), g('dense1/bias'), ddense1, acts.bilstm2, w.get('dense1/kernel')!,
-    acts.dense1, B, 2 * H, DENSE_UNITS, 'relu');
-  const dbilstm1 = alloc(dtype, B * TP * 2 * H);
-  biLstmBackward(dbilstm1, lg('bilstm2/forward_lstm2'), lg('bilstm2/backward_lstm2'), dbilstm2, acts.bilstm2Cache,
-    acts.bilstm1, lstmWeights(w, 'bilstm2/forward_lstm2'), lstmWeights(w, 'bilstm2/backward_lstm2'),
-    B, TP, 2 * H, H, false);
-  const ddrop1 = alloc(dtype, B * TP * F);
-  biLstmBackward(ddrop1, lg('bilstm1/forward_lstm1'), lg('bilstm1/backward_lstm1'), dbilstm1, acts.bilstm1Cache,
-    acts.drop1, lstmWeights(w, 'bilstm1/forward_lstm1'), lstmWeights(w, 'bilstm1/backward_lstm1'),
-    B, TP, F, H, true);
-  let dpool = ddrop1;
-  if (acts.drop1Mask) {
-    dpool = alloc(dtype, B * TP * F);
-    dropoutBackward(dpool, ddrop1, acts.drop1Mask, B * TP * F);
-  }
-  const dconv2 = alloc(dtype, B * T * F);
-  maxPool1dBackward(dconv2, dpool, acts.poolArgmax, B * TP * F);
-  const dconv1 = alloc(dtype, B * T * F);
-  conv1dBackward(dconv1, g('conv2/kernel'), g('conv2/bias'), dconv2, acts.conv1, w.get('conv2/kernel')!, acts.conv2,
-    B, T, F, F, CONV2_KERNEL, true);
-  const dx = alloc(dtype, B * T * N_FEATURES);
-  conv1dBackward(dx, g('conv1/kernel'), g('conv1/bias'), dconv1, acts.x, w.get('conv1/kernel')!, acts.conv1,
-    B, T, N_FEATURES, F, CONV1_KERNEL, true);
-  return { grads, dx };
+/** The dropout masks a training pass used, by layer (the engine's dropoutMasks(n) counterpart). */
+export function dropoutMasksOf(acts: NetworkActivations): Record<DropoutName, Buf> {
+  return Object.fromEntries(layersOfKind('dropout').map(({ layer, index }) => {
+    const mask = acts.layers[index].cache as Buf | null;
+    if (!mask) throw new Error(`dropoutMasksOf: ${layer.name} did not drop (not a training pass)`);
+    return [layer.name, mask];
+  })) as Record<DropoutName, Buf>;
 }
 
 /** One training-style pass: forward (dropout when opts.training), MSE loss on y (B,6) in [0,1], backward. */
@@ -203,8 +273,8 @@ export function networkLossAndGrads(
   weights: WeightMap, x: ArrayLike<number>, y: ArrayLike<number>, n: number, opts: ForwardOptions = {},
 ): { loss: number; mae: number; scores: Buf; grads: WeightMap; dx: Buf } {
   const acts = networkForward(weights, x, n, opts);
-  const dscores = alloc(acts.dtype, n * N_SCORES);
-  const { loss, mae } = mseLoss(dscores, acts.scores, y, n, N_SCORES);
+  const dscores = alloc(acts.dtype, n * OUTPUT_SIZE);
+  const { loss, mae } = mseLoss(dscores, acts.scores, y, n, OUTPUT_SIZE);
   const { grads, dx } = networkBackward(acts, dscores);
   return { loss, mae, scores: acts.scores, grads, dx };
 }
