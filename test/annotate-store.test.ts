@@ -14,6 +14,18 @@ import { fixture, tempDir } from './helpers/fixtures.js';
 const session = () => readPoseLog(fixture('poselog', 'squat_session.csv'));
 const S = (depth: number, rest = 50) => ({ depth, stability: rest, symmetry: rest, tempo: rest, alignment: rest, overall: rest });
 
+/** A test on a squat store in a fresh temporary folder, with the fixture session; the folder is removed afterwards. */
+function storeTest(name: string, body: (t: { dir: string; src: ReturnType<typeof session>; store: AnnotationStore }) => void): void {
+  test(name, () => {
+    const dir = tempDir();
+    try {
+      body({ dir, src: session(), store: new AnnotationStore(dir, 'squat') });
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+}
+
 /** Every file under `dir`, relative, sorted. */
 function listFiles(dir: string, prefix = ''): string[] {
   if (!existsSync(dir)) return [];
@@ -21,10 +33,7 @@ function listFiles(dir: string, prefix = ''): string[] {
     e.isDirectory() ? listFiles(join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`]).sort();
 }
 
-test('store: a save writes annotations.csv, the source reps and the training arrays', () => {
-  const dir = tempDir();
-  const src = session();
-  const store = new AnnotationStore(dir, 'squat');
+storeTest('store: a save writes annotations.csv, the source reps and the training arrays', ({ dir, src, store }) => {
   const key = store.resolveSource('squat_session.csv', src);
   assert.equal(key, 'squat_session.csv');
   store.save(key, src, '3', 'ana', S(80));
@@ -45,13 +54,9 @@ test('store: a save writes annotations.csv, the source reps and the training arr
   // What annotate writes is what the training loader reads.
   assert.equal(hasRealData('squat', dir), true);
   assert.equal(readRepFolder(store.dir).n, 1);
-  rmSync(dir, { recursive: true });
 });
 
-test('store: changing a score replaces the row; a second annotator is kept and averaged', () => {
-  const dir = tempDir();
-  const src = session();
-  const store = new AnnotationStore(dir, 'squat');
+storeTest('store: changing a score replaces the row; a second annotator is kept and averaged', ({ src, store }) => {
   const key = store.resolveSource('squat_session.csv', src);
   store.save(key, src, '1', 'ana', S(60));
   store.save(key, src, '2', 'ana', S(70));
@@ -71,13 +76,9 @@ test('store: changing a score replaces the row; a second annotator is kept and a
   assert.deepEqual(Array.from(seq.data.subarray(810, 1620)), Array.from(src.reps[1].sequence));
   const index = readFileSync(join(store.dir, 'sequences_index.csv'), 'utf8');
   assert.match(index, /^row,source_file,rep_id,rep_index,annotators\n0,squat_session\.csv,1,0,ana ben\n1,squat_session\.csv,2,1,ana\n$/);
-  rmSync(dir, { recursive: true });
 });
 
-test('store: refused scores throw a message naming the dimension and nothing is written', () => {
-  const dir = tempDir();
-  const src = session();
-  const store = new AnnotationStore(dir, 'squat');
+storeTest('store: refused scores throw a message naming the dimension and nothing is written', ({ dir, src, store }) => {
   const bad: [unknown, RegExp][] = [
     [S(101), /depth: 101 is outside 0-100/],
     [S(-1), /depth: -1 is outside/],
@@ -96,13 +97,9 @@ test('store: refused scores throw a message naming the dimension and nothing is 
   assert.throws(() => store.save('../x.csv', src, '1', 'ana', S(50)), /not a plain file name/);
   assert.equal(existsSync(join(dir, 'real')), false);
   assert.deepEqual(checkScores([0, 100, 0.5, 99.9, 1, 2]), [0, 100, 0.5, 99.9, 1, 2]);
-  rmSync(dir, { recursive: true });
 });
 
-test('store: the reps live beside the annotations, so a moved source loses nothing; same name, other reps gets its own key', () => {
-  const dir = tempDir();
-  const src = session();
-  const store = new AnnotationStore(dir, 'squat');
+storeTest('store: the reps live beside the annotations, so a moved source loses nothing; same name, other reps gets its own key', ({ dir, src, store }) => {
   store.save(store.resolveSource('session.csv', src), src, '5', 'ana', S(40));
   // A fresh store (a later session) rebuilds from annotations.csv + reps/ alone.
   unlinkSync(join(store.dir, 'sequences.npy'));
@@ -120,13 +117,9 @@ test('store: the reps live beside the annotations, so a moved source loses nothi
   assert.equal(later.resolveSource('session.csv', other), 'session~2.csv');
   assert.throws(() => later.save('session.csv', other, '1', 'ana', S(1)), /different reps/);
   assert.deepEqual(readNpy(join(store.dir, 'scores.npy')).shape, [2, 6]);
-  rmSync(dir, { recursive: true });
 });
 
-test('store: a save that cannot complete leaves the files as they were (atomic, no temporary files)', () => {
-  const dir = tempDir();
-  const src = session();
-  const store = new AnnotationStore(dir, 'squat');
+storeTest('store: a save that cannot complete leaves the files as they were (atomic, no temporary files)', ({ src, store }) => {
   store.save('a.csv', src, '1', 'ana', S(10));
   store.save('a.csv', src, '2', 'ana', S(20));
   const before = new Map(listFiles(store.dir).map((f) => [f, readFileSync(join(store.dir, f))]));
@@ -138,13 +131,9 @@ test('store: a save that cannot complete leaves the files as they were (atomic, 
   assert.deepEqual(after, [...before.keys()].sort());
   for (const f of after) assert.deepEqual(readFileSync(join(store.dir, f)), before.get(f), f);
   assert.equal(after.some((f) => f.endsWith('.tmp')), false);
-  rmSync(dir, { recursive: true });
 });
 
-test('store: a save whose training files cannot be written fails and keeps annotations.csv as it was; a restart rebuilds', () => {
-  const dir = tempDir();
-  const src = session();
-  const store = new AnnotationStore(dir, 'squat');
+storeTest('store: a save whose training files cannot be written fails and keeps annotations.csv as it was; a restart rebuilds', ({ dir, src, store }) => {
   store.save('a.csv', src, '1', 'ana', S(10));
   const before = readFileSync(store.annotationsPath, 'utf8');
   // scores.npy cannot be replaced (a folder stands in its way, as a full disk would refuse it).
@@ -159,13 +148,9 @@ test('store: a save whose training files cannot be written fails and keeps annot
   restarted.rebuild();
   assert.equal(restarted.needsRebuild(), false);
   assert.deepEqual(Array.from(readNpy(join(store.dir, 'scores.npy')).data), [10, 50, 50, 50, 50, 50]);
-  rmSync(dir, { recursive: true });
 });
 
-test('store: training files built from other annotations than annotations.csv holds (same row count) are found stale by content', () => {
-  const dir = tempDir();
-  const src = session();
-  const store = new AnnotationStore(dir, 'squat');
+storeTest('store: training files built from other annotations than annotations.csv holds (same row count) are found stale by content', ({ src, store }) => {
   store.save('a.csv', src, '1', 'ana', S(10));
   store.save('a.csv', src, '2', 'ana', S(20));
   assert.equal(store.needsRebuild(), false);
@@ -180,13 +165,9 @@ test('store: training files built from other annotations than annotations.csv ho
   // A derived file damaged on its own is found too.
   writeFileSync(join(store.dir, 'sequences_index.csv'), 'row\n');
   assert.equal(store.needsRebuild(), true);
-  rmSync(dir, { recursive: true });
 });
 
-test('store: inter-rater ICC(2,1) per dimension once two annotators share reps', () => {
-  const dir = tempDir();
-  const src = session();
-  const store = new AnnotationStore(dir, 'squat');
+storeTest('store: inter-rater ICC(2,1) per dimension once two annotators share reps', ({ src, store }) => {
   const ana = [60, 70, 80, 90], ben = [62, 75, 78, 95];
   ana.forEach((v, i) => store.save('s.csv', src, String(i + 1), 'ana', S(v, 50 + i)));
   assert.equal(interRater(store.rows()), null);
@@ -201,7 +182,6 @@ test('store: inter-rater ICC(2,1) per dimension once two annotators share reps',
   // A third annotator on one rep only: the best-overlapping pair is used.
   store.save('s.csv', src, '1', 'cy', S(10));
   assert.deepEqual(interRater(store.rows())!.annotators, ['ana', 'ben']);
-  rmSync(dir, { recursive: true });
 });
 
 test('store: source keys are plain file names, never paths', () => {
@@ -215,24 +195,17 @@ test('store: source keys are plain file names, never paths', () => {
   assert.ok(formatAnnotations([]).startsWith('source_file,'));
 });
 
-test('store: rep ids a spreadsheet would run as formulas are written as text and read back unchanged', () => {
-  const dir = tempDir();
-  const base = session();
+storeTest('store: rep ids a spreadsheet would run as formulas are written as text and read back unchanged', ({ src: base, store }) => {
   const src = { reps: base.reps.slice(0, 2).map((r, i) => ({ ...r, repId: ['=HYPERLINK("http://x")', '-1+2'][i] })) };
-  const store = new AnnotationStore(dir, 'squat');
   store.save('a.csv', src, '=HYPERLINK("http://x")', 'ana', S(10));
   store.save('a.csv', src, '-1+2', 'ana', S(20));
   const text = readFileSync(store.annotationsPath, 'utf8');
   assert.ok(text.includes(`"'=HYPERLINK(""http://x"")"`) && text.includes("'-1+2"), text);
   assert.deepEqual(store.rows().map((r) => r.repId), ['=HYPERLINK("http://x")', '-1+2']);
   assert.equal(store.needsRebuild(), false);
-  rmSync(dir, { recursive: true });
 });
 
-test('store: skips and flags are recorded but not trained on; undo puts back the row a save replaced', () => {
-  const dir = tempDir();
-  const src = session();
-  const store = new AnnotationStore(dir, 'squat');
+storeTest('store: skips and flags are recorded but not trained on; undo puts back the row a save replaced', ({ src, store }) => {
   store.save('s.csv', src, '1', 'ana', S(60), { mode: 'blind' });
   store.save('s.csv', src, '2', 'ana', null, { status: 'skipped', mode: 'blind' });
   store.save('s.csv', src, '3', 'ana', null, { status: 'flagged', comment: 'knee hidden, frames 10-30', mode: 'open' });
@@ -255,13 +228,9 @@ test('store: skips and flags are recorded but not trained on; undo puts back the
   store.undo('ana');
   assert.equal(store.rows().some((r) => r.repId === '5'), false);
   assert.equal(store.needsRebuild(), false);
-  rmSync(dir, { recursive: true });
 });
 
-test('store: annotations.csv from before skips and flags is read as scored rows of unknown mode', () => {
-  const dir = tempDir();
-  const src = session();
-  const store = new AnnotationStore(dir, 'squat');
+storeTest('store: annotations.csv from before skips and flags is read as scored rows of unknown mode', ({ src, store }) => {
   store.save('s.csv', src, '1', 'ana', S(60));
   writeFileSync(store.annotationsPath, [
     'source_file,rep_id,rep_index,annotator,time,depth,stability,symmetry,tempo,alignment,overall',
@@ -273,5 +242,4 @@ test('store: annotations.csv from before skips and flags is read as scored rows 
   assert.throws(() => store.rows(), (e: Error) => e.message === `${store.annotationsPath}: data row 1, column status: "maybe" is not one of scored, skipped, flagged`);
   writeFileSync(store.annotationsPath, `${ANNOTATION_HEADER}\ns.csv,1,0,ana,t,open,skipped,,1,,,,,\n`);
   assert.throws(() => store.rows(), /data row 1, column depth: a skipped rep has no scores/);
-  rmSync(dir, { recursive: true });
 });

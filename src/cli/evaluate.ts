@@ -6,7 +6,7 @@ import { runEvaluation, TARGETS } from '../evaluate/evaluation.js';
 import { runSeedEvaluation, SEEDS_CSV, SEEDS_SUMMARY_CSV } from '../evaluate/seeds.js';
 import { runTransfer, TRANSFER_CSV } from '../evaluate/transfer.js';
 import { BENCHMARK_SPEC } from '../data/sessions.js';
-import { addPhaseOptions, phaseOptionsFrom, type PhaseCliOptions } from './options.js';
+import { addPhaseOptions, examplesHelp, phaseOptionsFrom, type PhaseCliOptions } from './options.js';
 
 interface EvaluateCliOptions extends PhaseCliOptions {
   sessions?: string;
@@ -34,12 +34,10 @@ export function registerEvaluate(program: Command): void {
     ))
     .option('--sessions <path>', 'pose-log CSV, or folder of them: <path>/<ex>/*.csv, or <path>/*.csv with one --exercise (default: the benchmark)')
     .option('--no-transfer', 'skip the transfer evaluation on pose-log sessions')
-    .addHelpText('after', [
-      '',
-      'Examples:',
-      '  formscore evaluate --phase 1 --exercise squat',
-      '  formscore evaluate --phase 1 --exercise squat --sessions recordings/   # recordings/*.csv or recordings/squat/*.csv',
-    ].join('\n'))
+    .addHelpText('after', examplesHelp(
+      'formscore evaluate --phase 1 --exercise squat',
+      'formscore evaluate --phase 1 --exercise squat --sessions recordings/   # recordings/*.csv or recordings/squat/*.csv',
+    ))
     .action(async (opts: EvaluateCliOptions) => {
       const options = phaseOptionsFrom(opts);
       await runEvaluation(options);

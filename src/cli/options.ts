@@ -13,6 +13,11 @@ import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_EVALUATION_DIR } from '..
 /** Help text of every `--exercise` option that also accepts "all". */
 export const EXERCISE_OR_ALL = `all, or one of ${EXERCISES.join(', ')}`;
 
+/** The block that ends a command's help: a blank line, `Examples:`, then one command line each, indented. */
+export function examplesHelp(...commandLines: string[]): string {
+  return ['', 'Examples:', ...commandLines.map((line) => `  ${line}`)].join('\n');
+}
+
 /** The one exercise a command works on (annotate, score): "all" is refused. */
 export function oneExercise(value: string): Exercise {
   if (isExercise(value)) return value;

@@ -7,7 +7,7 @@ import { ProgressBar, formatDuration } from '../train/progress.js';
 import { parsePreset } from '../pipeline/presets.js';
 import { runPipeline, STATE_FILE, type PipelineResult } from '../pipeline/pipeline.js';
 import { checkWritableDir } from '../util/writable.js';
-import { EXERCISE_OR_ALL, seedList, wholeNumber } from './options.js';
+import { EXERCISE_OR_ALL, examplesHelp, seedList, wholeNumber } from './options.js';
 import { stopOnInterrupt } from './interrupt.js';
 import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_EVALUATION_DIR, DEFAULT_EXPORT_DIR } from '../workspace/layout.js';
 
@@ -35,13 +35,11 @@ export function registerPipeline(program: Command): void {
     .option('--threads <n>', 'training worker threads (default: all cores)')
     .option('--seeds <n|list>', 'train every phase N times (seeds 42, 43, ...) or once per listed seed on one split, evaluate each ' +
       '(evaluation/results_seeds.csv, mean ± SD), and export the seed with the lowest val MAE')
-    .addHelpText('after', [
-      '',
-      'Examples:',
-      '  formscore pipeline --preset quick',
-      '  formscore pipeline --preset full --exercise squat',
-      '  formscore pipeline --preset quick --seeds 3',
-    ].join('\n'))
+    .addHelpText('after', examplesHelp(
+      'formscore pipeline --preset quick',
+      'formscore pipeline --preset full --exercise squat',
+      'formscore pipeline --preset quick --seeds 3',
+    ))
     .action((opts: PipelineCliOptions) => runPipelineCli(opts));
 }
 

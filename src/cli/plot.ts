@@ -2,7 +2,7 @@
 
 import type { Command } from 'commander';
 import { FIGURE_FORMATS, runPlot, type FigureFormat, type FigureStyle } from '../evaluate/figures/index.js';
-import { addPhaseOptions, phaseOptionsFrom, wholeNumber, type PhaseCliOptions } from './options.js';
+import { addPhaseOptions, examplesHelp, phaseOptionsFrom, wholeNumber, type PhaseCliOptions } from './options.js';
 
 interface PlotCliOptions extends PhaseCliOptions {
   format: string;
@@ -28,12 +28,10 @@ export function registerPlot(program: Command): void {
     .option('--width <px>', 'width of every figure in px (1 px = 1 pt in the PDF); panels are resized, text keeps its size (default: as designed)')
     .option('--font-size <px>', 'axis-label size in px; titles, headers and legends scale with it (default 11)')
     .option('--no-titles', 'leave out figure titles and subtitles (for a caption of your own); panel headers stay')
-    .addHelpText('after', [
-      '',
-      'Examples:',
-      '  formscore plot --phase 1 && ls evaluation/figures',
-      '  formscore plot --phase 1 --format pdf --width 480 --font-size 9 --no-titles   # for a thesis page',
-    ].join('\n'))
+    .addHelpText('after', examplesHelp(
+      'formscore plot --phase 1 && ls evaluation/figures',
+      'formscore plot --phase 1 --format pdf --width 480 --font-size 9 --no-titles   # for a thesis page',
+    ))
     .action(async (opts: PlotCliOptions) => {
       const style = figureStyle(opts);
       await runPlot({ ...phaseOptionsFrom(opts), style });

@@ -9,7 +9,7 @@ import { MissingInputError, messageWithAdvice } from '../workspace/errors.js';
 import { trainPhase } from '../train/seeds.js';
 import { runSeedEvaluation } from '../evaluate/seeds.js';
 import { checkWritableDir } from '../util/writable.js';
-import { EXERCISE_OR_ALL, positiveNumber, seedList, wholeNumber } from './options.js';
+import { EXERCISE_OR_ALL, examplesHelp, positiveNumber, seedList, wholeNumber } from './options.js';
 import { stopOnInterrupt } from './interrupt.js';
 import {
   DEFAULT_SEED, PHASE_NUMBERS, DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_EVALUATION_DIR,
@@ -89,12 +89,12 @@ Ctrl-C stops after the current step and keeps the last good checkpoint (exit 130
 run the same command with --resume to continue. Phases 2 and 3 need real annotated
 reps in data/real/<ex>/ (formscore annotate); with --exercise all, exercises without
 them are skipped.
-
-Examples:
-  formscore generate --exercise squat && formscore train --exercise squat --phase 1
-  formscore train --exercise all --phase 2 --threads 2
-  formscore train --exercise squat --phase 1 --resume
-  formscore train --exercise squat --phase 1 --seeds 5 --epochs 20`,
+${examplesHelp(
+    'formscore generate --exercise squat && formscore train --exercise squat --phase 1',
+    'formscore train --exercise all --phase 2 --threads 2',
+    'formscore train --exercise squat --phase 1 --resume',
+    'formscore train --exercise squat --phase 1 --seeds 5 --epochs 20',
+  )}`,
     )
     .action((opts: TrainCliOptions) => runTrain(opts));
 }

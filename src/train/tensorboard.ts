@@ -83,20 +83,21 @@ class ProtoWriter {
     return this;
   }
 
-  double(field: number, value: number): this {
-    this.tag(field, 1);
-    const b = new Uint8Array(8);
-    new DataView(b.buffer).setFloat64(0, value, true);
+  /** A fixed-width field: wire type 1 (64-bit) or 5 (32-bit), its bytes little-endian as `write` sets them. */
+  private fixed(field: number, wireType: 1 | 5, write: (view: DataView) => void): this {
+    this.tag(field, wireType);
+    const b = new Uint8Array(wireType === 1 ? 8 : 4);
+    write(new DataView(b.buffer));
     this.bytes.push(...b);
     return this;
   }
 
+  double(field: number, value: number): this {
+    return this.fixed(field, 1, (view) => view.setFloat64(0, value, true));
+  }
+
   float(field: number, value: number): this {
-    this.tag(field, 5);
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setFloat32(0, value, true);
-    this.bytes.push(...b);
-    return this;
+    return this.fixed(field, 5, (view) => view.setFloat32(0, value, true));
   }
 
   bytesField(field: number, value: Uint8Array): this {

@@ -4,7 +4,7 @@
 // the PNG/SVG files and the interactive charts of the HTML report.
 
 import type { TopLevelSpec } from 'vega-lite';
-import type { LayerSpec } from 'vega-lite/types_unstable/spec/index.js';
+import type { LayerSpec, UnitSpec } from 'vega-lite/types_unstable/spec/index.js';
 import type { Field } from 'vega-lite/types_unstable/channeldef.js';
 import { DIMENSIONS, EXERCISES } from '../../data/exercises.js';
 import { APPROACHES, HYBRID_LABEL } from '../comparison.js';
@@ -33,6 +33,37 @@ export interface AgreementLineRow { method: string; line: string; value: number;
 const SCORE_AXIS = { domain: [0, 100] as number[], nice: false };
 const dimensionOrder = [...DIMENSIONS] as string[];
 const exerciseOrder = [...EXERCISES] as string[];
+
+/**
+ * One panel per `metric` of the rows, side by side, each on its own y scale: the chart,
+ * then the panel's target as a dashed line (the largest `target` of its rows, after
+ * `filter` where only some rows carry one), `title` in its tooltip.
+ */
+function metricPanelsSpec(
+  title: { text: string; subtitle: string }, values: object[], size: { width: number; height: number },
+  chart: UnitSpec<Field>, target: { title: string; filter?: string },
+): TopLevelSpec {
+  return {
+    title,
+    data: { values },
+    facet: { column: { field: 'metric', type: 'nominal', title: null } },
+    resolve: { scale: { y: 'independent' } },
+    spec: {
+      ...size,
+      layer: [
+        chart,
+        {
+          transform: [
+            ...(target.filter === undefined ? [] : [{ filter: target.filter }]),
+            { aggregate: [{ op: 'max', field: 'target', as: 'target' }], groupby: ['metric'] },
+          ],
+          mark: { type: 'rule', color: '#b3261e', strokeDash: [6, 4], strokeWidth: 1.5 },
+          encoding: { y: { field: 'target', type: 'quantitative' }, tooltip: [{ field: 'target', type: 'quantitative', title: target.title }] },
+        },
+      ],
+    },
+  };
+}
 
 // ---- figures -----------------------------------------------------------------------
 
@@ -197,38 +228,27 @@ export function hybridComparisonSpec(rows: ApproachRow[]): TopLevelSpec {
     { exercise: r.exercise, approach: r.approach, metric: 'MAE (points, lower is better)', value: r.mae, target: TARGETS.mae },
     { exercise: r.exercise, approach: r.approach, metric: 'mean Pearson r (higher is better)', value: r.mean_pearson, target: TARGETS.pearson },
   ]);
-  return {
-    title: { text: `Rule-based vs network vs hybrid (${HYBRID_LABEL})`, subtitle: 'test split, all six dimensions' },
-    data: { values: long },
-    facet: { column: { field: 'metric', type: 'nominal', title: null } },
-    resolve: { scale: { y: 'independent' } },
-    spec: {
-      width: 320,
-      height: 220,
-      layer: [
-        {
-          mark: { type: 'bar' },
-          encoding: {
-            x: { field: 'exercise', type: 'nominal', sort: exerciseOrder, title: null, axis: { labelAngle: 0 } },
-            xOffset: { field: 'approach', type: 'nominal', sort: [...APPROACHES] },
-            y: { field: 'value', type: 'quantitative', title: null },
-            color: { field: 'approach', type: 'nominal', sort: [...APPROACHES], scale: { range: ['#9d755d', '#4c78a8', '#54a24b'] } },
-            tooltip: [
-              { field: 'exercise', type: 'nominal' },
-              { field: 'approach', type: 'nominal' },
-              { field: 'value', type: 'quantitative', format: '.3f', title: 'value' },
-            ],
-          },
-        },
-        {
-          // The acceptance target of the overall dimension (MAE < 8, r > 0.85), one line per panel.
-          transform: [{ aggregate: [{ op: 'max', field: 'target', as: 'target' }], groupby: ['metric'] }],
-          mark: { type: 'rule', color: '#b3261e', strokeDash: [6, 4], strokeWidth: 1.5 },
-          encoding: { y: { field: 'target', type: 'quantitative' }, tooltip: [{ field: 'target', type: 'quantitative', title: 'target' }] },
-        },
-      ],
+  return metricPanelsSpec(
+    { text: `Rule-based vs network vs hybrid (${HYBRID_LABEL})`, subtitle: 'test split, all six dimensions' },
+    long,
+    { width: 320, height: 220 },
+    {
+      mark: { type: 'bar' },
+      encoding: {
+        x: { field: 'exercise', type: 'nominal', sort: exerciseOrder, title: null, axis: { labelAngle: 0 } },
+        xOffset: { field: 'approach', type: 'nominal', sort: [...APPROACHES] },
+        y: { field: 'value', type: 'quantitative', title: null },
+        color: { field: 'approach', type: 'nominal', sort: [...APPROACHES], scale: { range: ['#9d755d', '#4c78a8', '#54a24b'] } },
+        tooltip: [
+          { field: 'exercise', type: 'nominal' },
+          { field: 'approach', type: 'nominal' },
+          { field: 'value', type: 'quantitative', format: '.3f', title: 'value' },
+        ],
+      },
     },
-  };
+    // The acceptance target of the overall dimension (MAE < 8, r > 0.85), one line per panel.
+    { title: 'target' },
+  );
 }
 
 /** training_curves_<ex>: train and validation MAE and loss per epoch. */
@@ -245,41 +265,31 @@ export function trainingCurvesSpec(exercise: string, phase: Phase, history: Hist
     { epoch: h.epoch + 1, metric: 'learning rate', split: 'train', value: h.lr, lr: h.lr },
   ]);
   const best = history.reduce((a, b) => (b.val_mae < a.val_mae ? b : a), history[0]);
-  return {
-    title: {
+  return metricPanelsSpec(
+    {
       text: `${exercise}: training curves, phase ${phase}`,
       subtitle: `${history.length} epochs; best validation MAE ${(best.val_mae * 100).toFixed(2)} at epoch ${best.epoch + 1}; ` +
         `dashed: the phase's target (${targetMae})`,
     },
-    data: { values: long },
-    facet: { column: { field: 'metric', type: 'nominal', title: null } },
-    resolve: { scale: { y: 'independent' } },
-    spec: {
-      width: 300,
-      height: 200,
-      layer: [
-        {
-          mark: { type: 'line', point: { size: 16 } },
-          encoding: {
-            x: { field: 'epoch', type: 'quantitative', axis: { tickMinStep: 1 } },
-            y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
-            color: { field: 'split', type: 'nominal', scale: { range: ['#4c78a8', '#e45756'] }, title: null },
-            tooltip: [
-              { field: 'epoch', type: 'quantitative' },
-              { field: 'split', type: 'nominal' },
-              { field: 'value', type: 'quantitative', format: '.4f' },
-              { field: 'lr', type: 'quantitative', format: '.1e', title: 'learning rate' },
-            ],
-          },
-        },
-        {
-          transform: [{ filter: 'isValid(datum.target)' }, { aggregate: [{ op: 'max', field: 'target', as: 'target' }], groupby: ['metric'] }],
-          mark: { type: 'rule', color: '#b3261e', strokeDash: [6, 4], strokeWidth: 1.5 },
-          encoding: { y: { field: 'target', type: 'quantitative' }, tooltip: [{ field: 'target', type: 'quantitative', title: 'target val MAE' }] },
-        },
-      ],
+    long,
+    { width: 300, height: 200 },
+    {
+      mark: { type: 'line', point: { size: 16 } },
+      encoding: {
+        x: { field: 'epoch', type: 'quantitative', axis: { tickMinStep: 1 } },
+        y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
+        color: { field: 'split', type: 'nominal', scale: { range: ['#4c78a8', '#e45756'] }, title: null },
+        tooltip: [
+          { field: 'epoch', type: 'quantitative' },
+          { field: 'split', type: 'nominal' },
+          { field: 'value', type: 'quantitative', format: '.4f' },
+          { field: 'lr', type: 'quantitative', format: '.1e', title: 'learning rate' },
+        ],
+      },
     },
-  };
+    // Only the train MAE rows carry the target.
+    { title: 'target val MAE', filter: 'isValid(datum.target)' },
+  );
 }
 
 /**

@@ -17,38 +17,35 @@ class Table {
   has(slot: number): boolean {
     return this.field(slot) !== 0;
   }
-  int8(slot: number, dflt = 0): number {
+  /** A field read with `read` at its position, or `absent` when the table does not have it. */
+  private value<T>(slot: number, absent: T, read: (position: number) => T): T {
     const o = this.field(slot);
-    return o ? this.bb.readInt8(this.pos + o) : dflt;
+    return o ? read(this.pos + o) : absent;
+  }
+  int8(slot: number, dflt = 0): number {
+    return this.value(slot, dflt, (p) => this.bb.readInt8(p));
   }
   uint8(slot: number, dflt = 0): number {
-    const o = this.field(slot);
-    return o ? this.bb.readUint8(this.pos + o) : dflt;
+    return this.value(slot, dflt, (p) => this.bb.readUint8(p));
   }
   int32(slot: number, dflt = 0): number {
-    const o = this.field(slot);
-    return o ? this.bb.readInt32(this.pos + o) : dflt;
+    return this.value(slot, dflt, (p) => this.bb.readInt32(p));
   }
   uint32(slot: number, dflt = 0): number {
-    const o = this.field(slot);
-    return o ? this.bb.readUint32(this.pos + o) : dflt;
+    return this.value(slot, dflt, (p) => this.bb.readUint32(p));
   }
   float32(slot: number, dflt = 0): number {
-    const o = this.field(slot);
-    return o ? this.bb.readFloat32(this.pos + o) : dflt;
+    return this.value(slot, dflt, (p) => this.bb.readFloat32(p));
   }
   string(slot: number): string {
-    const o = this.field(slot);
-    return o ? (this.bb.__string(this.pos + o) as string) : '';
+    return this.value(slot, '', (p) => this.bb.__string(p) as string);
   }
   table(slot: number): Table | null {
-    const o = this.field(slot);
-    return o ? new Table(this.bb, this.bb.__indirect(this.pos + o)) : null;
+    return this.value<Table | null>(slot, null, (p) => new Table(this.bb, this.bb.__indirect(p)));
   }
   /** [start, length] of a vector field, or null when absent. */
   private vector(slot: number): [number, number] | null {
-    const o = this.field(slot);
-    return o ? [this.bb.__vector(this.pos + o), this.bb.__vector_len(this.pos + o)] : null;
+    return this.value<[number, number] | null>(slot, null, (p) => [this.bb.__vector(p), this.bb.__vector_len(p)]);
   }
   int32s(slot: number): number[] {
     const v = this.vector(slot);
