@@ -115,17 +115,26 @@ export function allocTensor(m: EngineMemory, shape: readonly number[], [before, 
   return new Tensor(m.activation((before + rows + after) * cols), rows, cols, before, after);
 }
 
+/** What every kind shares: its place, the engine's memory and its buffers. */
+abstract class KindLayer<L extends LayerDef> implements EngineLayer {
+  constructor(readonly placed: Placed<L>, protected readonly m: EngineMemory, protected readonly b: LayerBuffers) {}
+  get outputGrad(): Tensor {
+    return this.b.outputGrad;
+  }
+  abstract forward(n: number, x: Tensor, pass: Pass): Tensor;
+  prepareBackward(): void {}
+  abstract backward(n: number, x: Tensor, y: Tensor, dx: Tensor | null, pass: Pass): void;
+}
+
 // x (B, T+k-1, Cin) padded -> y (B, T, filters), fused ReLU
-class Conv1d implements EngineLayer {
+class Conv1d extends KindLayer<Conv1dLayer> {
   private readonly flip: number; // [k*filters, Cin], block k' = kernel[k-1-k']^T
   private readonly names: { kernel: WeightName; bias: WeightName };
-  constructor(readonly placed: Placed<Conv1dLayer>, private readonly m: EngineMemory, private readonly b: LayerBuffers) {
+  constructor(placed: Placed<Conv1dLayer>, m: EngineMemory, b: LayerBuffers) {
+    super(placed, m, b);
     const { layer, input } = placed;
     this.names = kernelAndBias(layer);
     this.flip = b.computesInputGrad ? m.scratch(layer.kernelSize * layer.filters * input[1]) : 0;
-  }
-  get outputGrad(): Tensor {
-    return this.b.outputGrad;
   }
   forward(n: number, x: Tensor): Tensor {
     const { layer, input: [T, Cin] } = this.placed;
@@ -146,21 +155,18 @@ class Conv1d implements EngineLayer {
 }
 
 // x (B, 2·Tout, C) -> y (B, Tout, C); the lane masks of the winners kept for the backward pass
-class MaxPool1d implements EngineLayer {
+class MaxPool1d extends KindLayer<MaxPool1dLayer> {
   private readonly winners: Region;
-  constructor(readonly placed: Placed<MaxPool1dLayer>, private readonly m: EngineMemory, private readonly b: LayerBuffers) {
+  constructor(placed: Placed<MaxPool1dLayer>, m: EngineMemory, b: LayerBuffers) {
+    super(placed, m, b);
     if (placed.layer.poolSize !== 2) throw new Error(`engine: ${placed.layer.name} pools ${placed.layer.poolSize} frames; the kernels pool 2`);
     this.winners = m.activation(placed.output[0] * placed.output[1]);
-  }
-  get outputGrad(): Tensor {
-    return this.b.outputGrad;
   }
   forward(n: number, x: Tensor): Tensor {
     const [Tout, C] = this.placed.output;
     this.m.k.maxPool1dForward(n, Tout, C, x.data, this.b.output.data, this.winners.ptr);
     return this.b.output;
   }
-  prepareBackward(): void {}
   backward(n: number, _x: Tensor, _y: Tensor, dx: Tensor | null): void {
     const [Tout, C] = this.placed.output;
     if (dx) this.m.k.maxPool1dBackward(n, Tout, C, this.b.outputGrad.data, this.winners.ptr, dx.data, dx.stride);
@@ -169,13 +175,11 @@ class MaxPool1d implements EngineLayer {
 
 // x -> x ⊙ mask in training (mask values 0 or 1/(1-rate)), x itself in inference.
 // Its output gradient is its input's, scaled by the mask in place.
-export class Dropout implements EngineLayer {
+export class Dropout extends KindLayer<DropoutLayer> {
   readonly mask: Region;
-  constructor(readonly placed: Placed<DropoutLayer>, private readonly m: EngineMemory, private readonly b: LayerBuffers, private readonly stream: number) {
+  constructor(placed: Placed<DropoutLayer>, m: EngineMemory, b: LayerBuffers, private readonly stream: number) {
+    super(placed, m, b);
     this.mask = m.activation(placed.output.reduce((a, c) => a * c, 1));
-  }
-  get outputGrad(): Tensor {
-    return this.b.outputGrad;
   }
   forward(n: number, x: Tensor, pass: Pass): Tensor {
     if (!pass.training) return x;
@@ -183,7 +187,6 @@ export class Dropout implements EngineLayer {
     this.m.k.dropoutForward(n, y.stride, this.placed.layer.rate, (pass.seed ^ this.stream) >>> 0, pass.sampleOffset, x.data, y.data, this.mask.ptr);
     return y;
   }
-  prepareBackward(): void {}
   backward(n: number, _x: Tensor, _y: Tensor, dx: Tensor | null, pass: Pass): void {
     const dy = this.b.outputGrad;
     if (dx && pass.training) this.m.k.mulInto(n * dy.stride, dy.data, this.mask.ptr, dx.data);
@@ -192,7 +195,7 @@ export class Dropout implements EngineLayer {
 
 // x (B, T, In) -> y (B, T, 2H) [forward, backward] hidden states, or (B, 2H) the last
 // steps (forward at T-1, backward at 0) without returnSequences.
-class BiLstm implements EngineLayer {
+class BiLstm extends KindLayer<BiLstmLayer> {
   private readonly dirs: {
     names: { kernel: WeightName; recurrent: WeightName; bias: WeightName };
     gates: Region; // (B, T, 4H)
@@ -205,7 +208,8 @@ class BiLstm implements EngineLayer {
   private readonly dGates: Region; // (B, T, 4H) scratch shared by every BiLSTM
   private readonly dh: Region; // (B, H)
   private readonly dc: Region;
-  constructor(readonly placed: Placed<BiLstmLayer>, private readonly m: EngineMemory, private readonly b: LayerBuffers) {
+  constructor(placed: Placed<BiLstmLayer>, m: EngineMemory, b: LayerBuffers) {
+    super(placed, m, b);
     const { layer: { units: H, returnSequences }, input: [T, In] } = placed;
     this.dirs = lstmDirections(placed).map(({ kernel, recurrent, bias }) => ({
       names: { kernel, recurrent, bias },
@@ -219,9 +223,6 @@ class BiLstm implements EngineLayer {
     this.dGates = m.activation(T * 4 * H, 'lstm dGates');
     this.dh = m.activation(H, 'lstm dh');
     this.dc = m.activation(H, 'lstm dc');
-  }
-  get outputGrad(): Tensor {
-    return this.b.outputGrad;
   }
   forward(n: number, x: Tensor): Tensor {
     const { k, w } = this.m;
@@ -257,15 +258,13 @@ class BiLstm implements EngineLayer {
 const DENSE_ACTIVATION = { relu: 1, sigmoid: 2 } as const;
 
 // x (B, In) -> y (B, units), fused activation
-class Dense implements EngineLayer {
+class Dense extends KindLayer<DenseLayer> {
   private readonly names: { kernel: WeightName; bias: WeightName };
   private readonly WT: number; // (units, In)
-  constructor(readonly placed: Placed<DenseLayer>, private readonly m: EngineMemory, private readonly b: LayerBuffers) {
+  constructor(placed: Placed<DenseLayer>, m: EngineMemory, b: LayerBuffers) {
+    super(placed, m, b);
     this.names = kernelAndBias(placed.layer);
     this.WT = m.scratch(placed.layer.units * placed.input[0]);
-  }
-  get outputGrad(): Tensor {
-    return this.b.outputGrad;
   }
   forward(n: number, x: Tensor): Tensor {
     const { layer, input: [In] } = this.placed;
