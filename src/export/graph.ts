@@ -103,7 +103,7 @@ export class GraphBuilder {
     return this.constant(name, shape, TensorType.INT32, new Uint8Array(Int32Array.from(values).buffer));
   }
 
-  /** A float32 weight as the graph sees it; in float16 mode a FLOAT16 constant plus DEQUANTIZE. */
+  /** A float32 weight as the graph sees it; in float16 mode a FLOAT16 constant plus DEQUANTIZE, unless float32Weights is set. */
   weight(name: string, values: Float32Array, shape: number[]): number {
     if (values.length !== sizeOf(shape)) throw new Error(`weight ${name}: ${values.length} values for shape [${shape}]`);
     if (this.dtype === 'float32' || this.float32Weights) {
@@ -471,7 +471,7 @@ export function buildFormScorerModel(weights: NamedWeights, options: FormScorerG
     options.exercise ? `exercise ${options.exercise}` : '',
     options.phase !== undefined ? `phase ${options.phase}` : '',
     `${form} LSTM`,
-    `${dtype} weights`,
+    dtype === 'float16' ? 'float16 weights (first layer float32)' : 'float32 weights',
   ].filter(Boolean);
   const info = JSON.stringify({ formscore: options.version ?? null, exercise: options.exercise ?? null, phase: options.phase ?? null, form, dtype, input: INPUT_NAME, output: OUTPUT_NAME, coverage: options.coverage ?? null });
   const text = (s: string, pad = 0) => {

@@ -87,6 +87,12 @@ export interface LayerNeeds {
 
 const samePadding = (k: number): number => Math.floor((k - 1) / 2);
 
+/** `n`, checked to be a multiple of 4: the WebAssembly kernels step through these in 4-lane vectors. */
+function whole4(layer: string, what: string, n: number): number {
+  if (n % 4 !== 0) throw new Error(`engine: ${layer} has ${n} ${what}; the kernels need a multiple of 4`);
+  return n;
+}
+
 export function needsOf(layer: LayerDef): LayerNeeds {
   if (layer.kind === 'conv1d') {
     const pad = samePadding(layer.kernelSize);
@@ -159,7 +165,9 @@ class MaxPool1d extends KindLayer<MaxPool1dLayer> {
   private readonly winners: Region;
   constructor(placed: Placed<MaxPool1dLayer>, m: EngineMemory, b: LayerBuffers) {
     super(placed, m, b);
-    if (placed.layer.poolSize !== 2) throw new Error(`engine: ${placed.layer.name} pools ${placed.layer.poolSize} frames; the kernels pool 2`);
+    const { layer: { name, poolSize }, input, output } = placed;
+    if (poolSize !== 2 || input[0] !== 2 * output[0]) throw new Error(`engine: ${name} pools ${poolSize} of ${input[0]} frames; the kernels pool 2 of an even number`);
+    whole4(name, 'channels', output[1]);
     this.winners = m.activation(placed.output[0] * placed.output[1]);
   }
   forward(n: number, x: Tensor): Tensor {
@@ -179,7 +187,7 @@ export class Dropout extends KindLayer<DropoutLayer> {
   readonly mask: Region;
   constructor(placed: Placed<DropoutLayer>, m: EngineMemory, b: LayerBuffers, private readonly stream: number) {
     super(placed, m, b);
-    this.mask = m.activation(placed.output.reduce((a, c) => a * c, 1));
+    this.mask = m.activation(whole4(placed.layer.name, 'values per sample', placed.output.reduce((a, c) => a * c, 1)));
   }
   forward(n: number, x: Tensor, pass: Pass): Tensor {
     if (!pass.training) return x;
@@ -210,7 +218,8 @@ class BiLstm extends KindLayer<BiLstmLayer> {
   private readonly dc: Region;
   constructor(placed: Placed<BiLstmLayer>, m: EngineMemory, b: LayerBuffers) {
     super(placed, m, b);
-    const { layer: { units: H, returnSequences }, input: [T, In] } = placed;
+    const { layer: { name, units: H, returnSequences }, input: [T, In] } = placed;
+    whole4(name, 'units', H);
     this.dirs = lstmDirections(placed).map(({ kernel, recurrent, bias }) => ({
       names: { kernel, recurrent, bias },
       gates: m.activation(T * 4 * H),
