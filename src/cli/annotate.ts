@@ -8,7 +8,7 @@ import { startAnnotateServer } from '../annotate/server.js';
 import { importOriginal, readOriginalFolder } from '../annotate/original.js';
 import { AnnotationStore } from '../annotate/store.js';
 import { checkWritableDir } from '../util/writable.js';
-import { oneExercise, wholeNumber } from './options.js';
+import { examplesHelp, oneExercise, wholeNumber } from './options.js';
 import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR } from '../workspace/layout.js';
 
 /** Opens `url` in the default browser when the platform has a way to; failure is ignored. */
@@ -49,12 +49,13 @@ export function registerAnnotate(program: Command): void {
       'after',
       '\nKeys in the page: 1-6 pick a score slider, arrows adjust it, R starts from the rule scores,\n' +
         'Enter saves and moves on, N jumps to the next open rep (across the study files),\n' +
-        'S skips, F flags with a comment, U undoes your last save, B switches blind mode. Ctrl-C stops the server.\n\n' +
-        'Examples:\n' +
-        '  formscore annotate --exercise squat --input squat_session.csv\n' +
-        '  formscore annotate --exercise squat --input study/ --blind --annotator "Dr Lee"\n' +
-        '  formscore annotate --exercise squat --import-original old-project/data/real/squat --annotator "Dr Lee"\n' +
-        '  formscore annotate --exercise pushup --annotator "Dr Lee" --port 8080 --no-open',
+        'S skips, F flags with a comment, U undoes your last save, B switches blind mode. Ctrl-C stops the server.\n' +
+        examplesHelp(
+          'formscore annotate --exercise squat --input squat_session.csv',
+          'formscore annotate --exercise squat --input study/ --blind --annotator "Dr Lee"',
+          'formscore annotate --exercise squat --import-original old-project/data/real/squat --annotator "Dr Lee"',
+          'formscore annotate --exercise pushup --annotator "Dr Lee" --port 8080 --no-open',
+        ),
     )
     .action(async (opts: { exercise: string; input?: string; annotator?: string; importOriginal?: string; blind?: boolean; segment?: boolean; port?: string; open: boolean; dataDir: string; modelsDir: string }) => {
       const exercise = oneExercise(opts.exercise);

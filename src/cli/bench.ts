@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { compareAnchors } from '../nn/anchors.js';
 import { benchEngine } from '../nn/bench.js';
+import { examplesHelp } from './options.js';
 import { kernelSet, kernelSets } from '../nn/kernels.js';
 
 interface BenchOptions {
@@ -36,14 +37,13 @@ export function registerBench(program: Command): void {
     .option('--kernels <set>', `kernel set to measure (default: the fastest; here: ${kernelSets().map((k) => k.name).join(', ')})`)
     .option('--compare <python>', 'also train the same network in PyTorch and TensorFlow with this Python (scripts/anchors.py), interleaved, and print all runs as one JSON line')
     .option('--rounds <n>', 'rounds of --compare (each trainer once per round)', '5')
-    .addHelpText('after', [
-      '\nExamples:',
-      '  formscore bench',
-      '  formscore bench --threads 1 --batch 32',
-      '  formscore bench --kernels wasm              # the WebAssembly fallback',
-      '  formscore bench --steps 2000                # memory stays flat: compare rss_mb_after_warmup and rss_mb_end',
-      '  formscore bench --compare venv/bin/python   # side by side with PyTorch and TensorFlow (README: Measured performance)',
-    ].join('\n'))
+    .addHelpText('after', examplesHelp(
+      'formscore bench',
+      'formscore bench --threads 1 --batch 32',
+      'formscore bench --kernels wasm              # the WebAssembly fallback',
+      'formscore bench --steps 2000                # memory stays flat: compare rss_mb_after_warmup and rss_mb_end',
+      'formscore bench --compare venv/bin/python   # side by side with PyTorch and TensorFlow (README: Measured performance)',
+    ))
     .action(async (opts: BenchOptions) => {
       if (opts.kernels) process.env.FORMSCORE_KERNELS = kernelSet(opts.kernels).name; // workers inherit it
       const settings = {

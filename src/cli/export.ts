@@ -6,7 +6,7 @@ import { EXERCISES, resolveExercises } from '../data/exercises.js';
 import { parsePhase } from '../train/phases.js';
 import { APP_ASSETS_DIR, exportModels } from '../export/export.js';
 import { DEFAULT_VERIFY_SAMPLES } from '../export/verify.js';
-import { wholeNumber } from './options.js';
+import { examplesHelp, wholeNumber } from './options.js';
 import { tfliteFolder, DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_EXPORT_DIR } from '../workspace/layout.js';
 
 interface ExportCliOptions {
@@ -44,11 +44,11 @@ export function registerExport(program: Command): void {
     .option('--data-dir <dir>', 'data folder for the test split used in verification (random inputs when absent)', DEFAULT_DATA_DIR)
     .option('--samples <n>', 'reps per runtime in verification (at least 100)', String(DEFAULT_VERIFY_SAMPLES))
     .addHelpText('after', [
-      '',
-      'Examples:',
-      '  formscore export --all',
-      '  formscore export --exercise squat --phase 2',
-      '  formscore export --all --unroll --export-dir export-unrolled   # writes export-unrolled/tflite/',
+      examplesHelp(
+        'formscore export --all',
+        'formscore export --exercise squat --phase 2',
+        'formscore export --all --unroll --export-dir export-unrolled   # writes export-unrolled/tflite/',
+      ),
       '',
       `Copy the written files into the app's ${APP_ASSETS_DIR} folder.`,
     ].join('\n'))

@@ -6,8 +6,8 @@ import type { Command } from 'commander';
 import { DIMENSIONS, N_SCORES, resolveExercises } from '../data/exercises.js';
 import { DATA_PROFILES, DEFAULT_PROFILE, generateSynthetic, parseProfile, writeSynthetic } from '../data/synthetic.js';
 import { checkWritableDir } from '../util/writable.js';
-import { EXERCISE_OR_ALL } from './options.js';
-import { DEFAULT_DATA_DIR, sourceFolder } from '../workspace/layout.js';
+import { EXERCISE_OR_ALL, examplesHelp } from './options.js';
+import { DEFAULT_DATA_DIR, DEFAULT_SEED, sourceFolder } from '../workspace/layout.js';
 
 interface GenerateOptions {
   exercise: string;
@@ -33,14 +33,12 @@ export function registerGenerate(program: Command): void {
     .option('--exercise <name>', EXERCISE_OR_ALL, 'all')
     .option('--profile <name>', `${DATA_PROFILES.join(' or ')}: what the reps look like (see above)`, DEFAULT_PROFILE)
     .option('--n-samples <n>', 'reps per exercise (positive integer)', '5000')
-    .option('--seed <n>', 'random seed (integer); each exercise derives its own stream from it', '42')
+    .option('--seed <n>', 'random seed (integer); each exercise derives its own stream from it', String(DEFAULT_SEED))
     .option('--out <dir>', 'output folder; train, evaluate and export read <data-dir>/generated/, so keep the default or pass them --data-dir', sourceFolder(DEFAULT_DATA_DIR, 'generated'))
-    .addHelpText('after', [
-      '',
-      'Examples:',
-      '  formscore generate --exercise squat --n-samples 2000 --seed 7',
-      '  formscore generate --profile seed      # the original project\'s data, to reproduce its numbers',
-    ].join('\n'))
+    .addHelpText('after', examplesHelp(
+      'formscore generate --exercise squat --n-samples 2000 --seed 7',
+      'formscore generate --profile seed      # the original project\'s data, to reproduce its numbers',
+    ))
     .action((opts: GenerateOptions) => runGenerate(opts));
 }
 

@@ -2,6 +2,7 @@
 
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
+import { examplesHelp } from './options.js';
 import { registerGenerate } from './generate.js';
 import { registerAnnotate } from './annotate.js';
 import { registerEvaluate } from './evaluate.js';
@@ -19,13 +20,11 @@ const program = new Command('formscore')
   .description('Train, evaluate and export the form scorer (layer 2) of the exercise-coaching app')
   .version(VERSION)
   .showHelpAfterError()
-  .addHelpText('after', [
-    '',
-    'Examples:',
-    '  formscore pipeline --preset quick        # everything, small data, about two minutes',
-    '  formscore generate --exercise squat && formscore train --exercise squat --phase 1',
-    '  formscore <command> --help               # what a command reads, writes and accepts',
-  ].join('\n'));
+  .addHelpText('after', examplesHelp(
+    'formscore pipeline --preset quick        # everything, small data, about two minutes',
+    'formscore generate --exercise squat && formscore train --exercise squat --phase 1',
+    'formscore <command> --help               # what a command reads, writes and accepts',
+  ));
 
 // Subcommands register themselves here, one import per command file; `formscore --help`
 // lists them in this order: the whole job first, then its steps in data-flow order.

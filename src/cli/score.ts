@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { DIMENSIONS, EXERCISES } from '../data/exercises.js';
 import { scoreSession, type SessionScores } from '../score/session.js';
-import { oneExercise } from './options.js';
+import { examplesHelp, oneExercise } from './options.js';
 import { DEFAULT_MODELS_DIR } from '../workspace/layout.js';
 
 interface ScoreCliOptions {
@@ -31,12 +31,10 @@ export function registerScore(program: Command): void {
     .option('--models-dir <dir>', 'folder holding saved/<exercise>_phase<N>_final/', DEFAULT_MODELS_DIR)
     .option('--json', 'print one JSON document instead of the table')
     .option('--segment', 'find the reps from the primary joint angle even when the log has rep_id (a log without it always is segmented)')
-    .addHelpText('after', [
-      '',
-      'Examples:',
-      '  formscore score --exercise squat session.csv',
-      '  formscore score --exercise squat session.csv --model export/tflite/form_scorer_squat_v1.tflite --json',
-    ].join('\n'))
+    .addHelpText('after', examplesHelp(
+      'formscore score --exercise squat session.csv',
+      'formscore score --exercise squat session.csv --model export/tflite/form_scorer_squat_v1.tflite --json',
+    ))
     .action(async (file: string, opts: ScoreCliOptions) => {
       const exercise = oneExercise(opts.exercise);
       const result = await scoreSession(file, exercise, { model: opts.model, modelsDir: opts.modelsDir, segment: opts.segment });

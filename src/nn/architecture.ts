@@ -175,6 +175,8 @@ export const WEIGHT_SPECS: readonly WeightSpec[] = NETWORK.flatMap(weightSpecs);
 /** Layers that own weights, in order. */
 export const TRAINABLE_LAYERS: readonly TrainableLayer[] = [...new Set(WEIGHT_SPECS.map((s) => s.layer))];
 
+export const isTrainableLayer = (name: string): name is TrainableLayer => (TRAINABLE_LAYERS as readonly string[]).includes(name);
+
 /** 200,326 for the form scorer. */
 export const PARAM_COUNT = WEIGHT_SPECS.reduce((n, s) => n + sizeOf(s.shape), 0);
 

@@ -16,7 +16,7 @@ import { VERSION } from '../version.js';
 import { MODEL_JSON, OPTIMIZER_BIN, WEIGHTS_BIN } from '../workspace/layout.js';
 import {
   ADAM, type BiLstmLayer, type Conv1dLayer, type DenseLayer, type DropoutLayer, INPUT_SHAPE, type LayerDef, type MaxPool1dLayer,
-  NETWORK, type NamedWeights, TRAINABLE_LAYERS, type TrainableLayer, WEIGHT_SPECS, sizeOf,
+  NETWORK, type NamedWeights, TRAINABLE_LAYERS, type TrainableLayer, WEIGHT_SPECS, isTrainableLayer, sizeOf,
 } from './architecture.js';
 import type { AdamState } from './optimizer.js';
 
@@ -274,8 +274,8 @@ function trainableFromTopology(topology: unknown): Record<TrainableLayer, boolea
   const layers = (topology as { config?: { layers?: { name?: string; config?: { trainable?: unknown } }[] } })?.config?.layers;
   if (Array.isArray(layers)) {
     for (const layer of layers) {
-      const name = layer?.name as TrainableLayer;
-      if (TRAINABLE_LAYERS.includes(name) && layer.config?.trainable === false) flags[name] = false;
+      const name = layer?.name;
+      if (typeof name === 'string' && isTrainableLayer(name) && layer.config?.trainable === false) flags[name] = false;
     }
   }
   return flags;

@@ -8,7 +8,7 @@
 
 import {
   type BiLstmLayer, type Conv1dLayer, type DenseLayer, type DropoutLayer, type LayerDef, type MaxPool1dLayer, type Placed,
-  type WeightName, kernelAndBias, lstmDirections,
+  type WeightName, kernelAndBias, lstmDirections, sizeOf,
 } from './architecture.js';
 import type { Kernels } from './kernels.js';
 
@@ -168,7 +168,7 @@ class MaxPool1d extends KindLayer<MaxPool1dLayer> {
     const { layer: { name, poolSize }, input, output } = placed;
     if (poolSize !== 2 || input[0] !== 2 * output[0]) throw new Error(`engine: ${name} pools ${poolSize} of ${input[0]} frames; the kernels pool 2 of an even number`);
     whole4(name, 'channels', output[1]);
-    this.winners = m.activation(placed.output[0] * placed.output[1]);
+    this.winners = m.activation(sizeOf(output));
   }
   forward(n: number, x: Tensor): Tensor {
     const [Tout, C] = this.placed.output;
@@ -187,7 +187,7 @@ export class Dropout extends KindLayer<DropoutLayer> {
   readonly mask: Region;
   constructor(placed: Placed<DropoutLayer>, m: EngineMemory, b: LayerBuffers, private readonly stream: number) {
     super(placed, m, b);
-    this.mask = m.activation(whole4(placed.layer.name, 'values per sample', placed.output.reduce((a, c) => a * c, 1)));
+    this.mask = m.activation(whole4(placed.layer.name, 'values per sample', sizeOf(placed.output)));
   }
   forward(n: number, x: Tensor, pass: Pass): Tensor {
     if (!pass.training) return x;

@@ -13,7 +13,8 @@
 
 import { FRAMES, N_FEATURES, N_SCORES } from '../data/exercises.js';
 import {
-  ADAM, type DropoutName, INPUT_SHAPE, NETWORK, type NamedWeights, TRAINABLE_LAYERS, type TrainableLayer, WEIGHT_SPECS, type WeightName, sizeOf,
+  ADAM, type DropoutName, INPUT_SHAPE, NETWORK, type NamedWeights, TRAINABLE_LAYERS, type TrainableLayer, WEIGHT_SPECS, type WeightName,
+  isTrainableLayer, sizeOf,
 } from './architecture.js';
 import {
   Dropout, type EngineLayer, NO_PADDING, type EngineMemory, type Pass, type Region, type Tensor, allocTensor, engineLayer, needsOf,
@@ -69,7 +70,8 @@ export class Engine {
   private readonly input: Tensor; // (B, 90, 18), padded for the first layer
   private readonly targets: Region; // (B, 6)
   /** Per layer: the tensor it read and the one it returned in the last forward pass. */
-  private readonly seen: { x: Tensor; y: Tensor }[] = [];
+  private readonly read: Tensor[] = [];
+  private readonly returned: Tensor[] = [];
   private readonly activationsBase: number;
   private cap = 0;
 
@@ -222,9 +224,9 @@ export class Engine {
   setInput(x: Float32Array<ArrayBufferLike>, n: number): void {
     if (x.length < n * T * CIN) throw new Error(`engine input: ${x.length} values, expected ${n}×${T}×${CIN}`);
     this.ensureCapacity(n);
-    const { data, stride } = this.input;
-    const buf = this.f32(this.input.base, n * stride);
-    for (let b = 0; b < n; b++) buf.set(x.subarray(b * T * CIN, (b + 1) * T * CIN), b * stride + (data - this.input.base) / 4);
+    const { base, before, stride } = this.input;
+    const buf = this.f32(base, n * stride);
+    for (let b = 0; b < n; b++) buf.set(x.subarray(b * T * CIN, (b + 1) * T * CIN), b * stride + before * CIN);
   }
 
   setTargets(y: Float32Array<ArrayBufferLike>, n: number): void {
@@ -237,9 +239,8 @@ export class Engine {
     const pass: Pass = { training: opts.training ?? false, seed: (opts.seed ?? 0) >>> 0, sampleOffset: opts.sampleOffset ?? 0 };
     let x = this.input;
     this.layers.forEach((layer, i) => {
-      const y = layer.forward(n, x, pass);
-      this.seen[i] = { x, y };
-      x = y;
+      this.read[i] = x;
+      x = this.returned[i] = layer.forward(n, x, pass);
     });
     this.lastPass = pass;
     return this.f32(x.data, n * S);
@@ -262,17 +263,15 @@ export class Engine {
    */
   backward(n: number, normalizer: number, trainable?: Partial<Record<TrainableLayer, boolean>>): { se: number; ae: number } {
     const { k } = this;
-    const out = this.layers[this.layers.length - 1];
-    k.mseLoss(n * S, this.seen[this.layers.length - 1].y.data, this.targets.ptr, out.outputGrad.data, normalizer, this.lossOut);
+    const last = this.layers.length - 1;
+    k.mseLoss(n * S, this.returned[last].data, this.targets.ptr, this.layers[last].outputGrad.data, normalizer, this.lossOut);
     const loss = new Float64Array(k.memory.buffer, this.lossOut, 2);
     const result = { se: loss[0], ae: loss[1] };
     // how deep the backward pass must go: down to the lowest trainable layer
-    const lowest = this.layers.findIndex(({ placed: { layer } }) =>
-      (TRAINABLE_LAYERS as readonly string[]).includes(layer.name) && trainable?.[layer.name as TrainableLayer] !== false);
+    const lowest = this.layers.findIndex(({ placed: { layer } }) => isTrainableLayer(layer.name) && trainable?.[layer.name] !== false);
     if (lowest < 0) return result;
-    for (let i = this.layers.length - 1; i >= lowest; i--) {
-      const { x, y } = this.seen[i];
-      this.layers[i].backward(n, x, y, i > lowest ? this.layers[i - 1].outputGrad : null, this.lastPass);
+    for (let i = last; i >= lowest; i--) {
+      this.layers[i].backward(n, this.read[i], this.returned[i], i > lowest ? this.layers[i - 1].outputGrad : null, this.lastPass);
     }
     return result;
   }
