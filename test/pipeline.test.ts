@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runPipeline, type PipelineOptions } from '../src/pipeline/pipeline.js';
+import { runPipeline, threadShares, type PipelineOptions } from '../src/pipeline/pipeline.js';
+import { StopFlag, trainInWorker, type TrainJobSpec } from '../src/pipeline/train-jobs.js';
+import { MissingInputError } from '../src/workspace/errors.js';
 import { parsePreset, presetSamples, type Preset } from '../src/pipeline/presets.js';
 import { tempDir } from './helpers/fixtures.js';
 
@@ -82,4 +84,49 @@ test('presets: the full recipe draws 16,000 realistic plank reps and 8,000 of th
   assert.equal(presetSamples(full, 'seed', 'plank'), 5000);
   assert.equal(presetSamples(parsePreset('quick'), 'realistic', 'plank'), 500);
   assert.deepEqual([full.epochs.realistic[1], full.epochs.seed[1]], [80, 50]);
+});
+
+test('pipeline jobs: two exercises train at once, a stop reaches both, and the re-run resumes both', async () => {
+  const root = tempDir();
+  const lines: string[] = [];
+  // epochs enough that neither job finishes before the stop (polled every 100 ms) reaches it
+  const preset: Preset = { ...tiny, epochs: { ...tiny.epochs, realistic: { ...tiny.epochs.realistic, 1: 6 } } };
+  const opts = (extra: Partial<PipelineOptions> = {}) =>
+    options(root, { preset, exercises: ['squat', 'lunge'], threads: 2, log: (l) => lines.push(l), ...extra });
+  const last = (e: string) => join(root, `models/saved/${e}_phase1_last/model.json`);
+  const stopped = await runPipeline(opts({ shouldStop: () => existsSync(last('squat')) && existsSync(last('lunge')) }));
+  assert.equal(stopped.status, 'interrupted');
+  const state = JSON.parse(readFileSync(join(root, 'pipeline_state.json'), 'utf8')).steps;
+  assert.equal(state['train squat phase 1'].status, 'running');
+  assert.equal(state['train lunge phase 1'].status, 'running');
+  assert.ok(lines.some((l) => l.startsWith('squat: ')) && lines.some((l) => l.startsWith('lunge: ')), 'each job\'s lines carry its exercise');
+
+  const done = await runPipeline(opts());
+  assert.equal(done.status, 'done');
+  for (const e of ['squat', 'lunge']) {
+    const history = readFileSync(join(root, `models/logs/${e}_phase1_history.csv`), 'utf8').trim().split('\n');
+    assert.equal(history.length, 1 + 6, `${e} resumed, not restarted`);
+  }
+  assert.deepEqual(done.summary.map((s) => s.exercise), ['squat', 'lunge']);
+});
+
+test('pipeline jobs: each job trains on threads / jobs threads, and a job that will run alone on all of them', () => {
+  assert.deepEqual(threadShares([1, 1, 1, 1, 1], 2, 2), [1, 1, 1, 1, 2], 'five equal exercises on two cores: the last one runs alone');
+  assert.deepEqual(threadShares([2, 1, 1, 1, 1], 2, 2), [1, 1, 1, 1, 1], 'the full recipe\'s plank twice the others: the two slots stay busy to the end');
+  assert.deepEqual(threadShares([3, 1], 8, 2), [4, 4]);
+  assert.deepEqual(threadShares([1, 1, 1], 4, 1), [4, 4, 4], 'one job at a time: every thread, as before jobs existed');
+  assert.deepEqual(threadShares([5], 2, 2), [2]);
+});
+
+test('pipeline jobs: a training job\'s missing input reaches the caller as the same error, with its remedy', async () => {
+  const root = tempDir();
+  const spec: TrainJobSpec = {
+    exercise: 'squat', phase: 1, dataDir: join(root, 'data'), modelsDir: join(root, 'models'), epochs: 1, seed: 42, profile: 'realistic',
+    threads: 1, resume: false, progress: 'none',
+  };
+  await assert.rejects(trainInWorker(spec, new StopFlag(), { log: () => {}, prefix: '' }), (err: unknown) => {
+    assert.ok(err instanceof MissingInputError);
+    assert.match(err.remedy, /^generate --exercise squat/);
+    return true;
+  });
 });

@@ -16,6 +16,7 @@ interface PipelineCliOptions {
   profile: string;
   exercise: string;
   threads?: string;
+  jobs?: string;
   seeds?: string;
 }
 
@@ -32,7 +33,9 @@ export function registerPipeline(program: Command): void {
     .option('--preset <name>', 'quick: 500 reps and 8 epochs per exercise (about a minute); full: 8,000 realistic reps (16,000 for the plank) pre-trained for 80 epochs, or the seed recipe (5,000 seed-profile reps, 50/30/20 epochs)', 'quick')
     .option('--profile <name>', `synthetic training data: ${DATA_PROFILES.join(' or ')} (see formscore generate --help)`, DEFAULT_PROFILE)
     .option('--exercise <name>', EXERCISE_OR_ALL, 'all')
-    .option('--threads <n>', 'training worker threads (default: all cores)')
+    .option('--threads <n>', 'threads in all (default: all cores)')
+    .option('--jobs <n>', 'exercises trained at once, each on threads/jobs threads (default: as many as the threads and exercises ' +
+      'allow; 1 trains one exercise at a time on every thread)')
     .option('--seeds <n|list>', 'train every phase N times (seeds 42, 43, ...) or once per listed seed on one split, evaluate each ' +
       '(evaluation/results_seeds.csv, mean ± SD), and export the seed with the lowest val MAE')
     .addHelpText('after', examplesHelp(
@@ -48,6 +51,7 @@ async function runPipelineCli(opts: PipelineCliOptions): Promise<void> {
   const profile = parseProfile(opts.profile);
   const exercises = resolveExercises(opts.exercise);
   const threads = wholeNumber('--threads', opts.threads, 1);
+  const jobs = wholeNumber('--jobs', opts.jobs, 1);
   const seeds = seedList(opts.seeds, preset.seed);
   // The folders every step writes under the current one, checked before hours of work.
   for (const dir of [DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_EVALUATION_DIR, DEFAULT_EXPORT_DIR]) checkWritableDir(dir);
@@ -56,7 +60,7 @@ async function runPipelineCli(opts: PipelineCliOptions): Promise<void> {
   const interrupt = stopOnInterrupt(progress, 'run the same command to continue');
   try {
     console.log(`formscore pipeline --preset ${preset.name} --profile ${profile}${seeds ? ` --seeds ${seeds.join(',')}` : ''}: ${exercises.join(', ')}`);
-    const result = await runPipeline({ preset, profile, exercises, threads, seeds, progress, shouldStop: interrupt.requested, log: (l) => progress.message(l) });
+    const result = await runPipeline({ preset, profile, exercises, threads, jobs, seeds, progress, shouldStop: interrupt.requested, log: (l) => progress.message(l) });
     if (result.status === 'interrupted') {
       console.log(`Interrupted after ${formatDuration((performance.now() - started) / 1000)}; run the same command to continue.`);
       process.exitCode = 130;

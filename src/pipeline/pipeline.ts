@@ -4,13 +4,13 @@
 // pipeline_state.json; a re-run skips what is current and resumes interrupted training.
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { Exercise } from '../data/exercises.js';
 import { type DataProfile, DEFAULT_PROFILE, generateSynthetic, writeSynthetic } from '../data/synthetic.js';
 import { BENCHMARK_SPEC, sessionFileName, writeBenchmarkSessions } from '../data/sessions.js';
 import { hasRealData } from '../data/dataset.js';
-import { trainPhase } from '../train/seeds.js';
 import { runSeedEvaluation, SEEDS_CSV, SEEDS_SUMMARY_CSV } from '../evaluate/seeds.js';
 import type { ProgressBar } from '../train/progress.js';
 import { runEvaluation, EVALUATION_CSV } from '../evaluate/evaluation.js';
@@ -20,6 +20,7 @@ import { runPlot } from '../evaluate/figures/index.js';
 import { runReport, REPORT_HTML } from '../evaluate/report.js';
 import { exportModels, tfliteFileName } from '../export/export.js';
 import { PipelineState } from './state.js';
+import { StopFlag, trainInWorker, type TrainJobSpec } from './train-jobs.js';
 import { presetSamples, type Preset } from './presets.js';
 import {
   DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_EVALUATION_DIR, DEFAULT_EXPORT_DIR, repFolder, sourceFolder,
@@ -39,7 +40,10 @@ export interface PipelineOptions {
   evaluationDir?: string; // default 'evaluation'
   exportDir?: string; // default 'export'
   stateFile?: string; // default pipeline_state.json
+  /** Threads in all (default: os.availableParallelism()). */
   threads?: number;
+  /** Exercises trained at once, each on threads / jobs threads (default: as many as threads and exercises allow). */
+  jobs?: number;
   /** Train every phase once per seed (`train --seeds`) and evaluate each; absent: one run, as always. */
   seeds?: readonly number[];
   progress?: ProgressBar | null;
@@ -75,8 +79,10 @@ interface Step {
   dependsOn: string[];
   settings: Record<string, unknown>;
   outputs: string[];
-  /** `resume` is true when this same step was interrupted before. */
-  run(resume: boolean): Promise<'done' | 'interrupted'>;
+  /** `resume` is true when this same step was interrupted before; `threads` is a training step's share. */
+  run(resume: boolean, threads: number): Promise<'done' | 'interrupted'>;
+  /** A training step: the exercise whose phases run in order, and its cost (samples × epochs) to order the jobs by. */
+  job?: { exercise: Exercise; cost: number };
 }
 
 export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult> {
@@ -88,34 +94,119 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   };
   const log = opts.log ?? ((line: string) => console.log(line));
   const state = new PipelineState(opts.stateFile ?? STATE_FILE);
-  const steps = planSteps(opts, dirs, log);
+  const stop = new StopFlag();
+  const steps = planSteps(opts, dirs, log, stop);
   const ran: string[] = [];
   const skipped: string[] = [];
+  const interrupted = (): PipelineResult => ({ status: 'interrupted', ran, skipped, summary: [], outputs: {} });
 
-  for (const [i, step] of steps.entries()) {
+  // Runs or skips one step; false when it was interrupted (or a stop was asked for before it).
+  const runStep = async (step: Step, threads = totalThreads(opts)): Promise<boolean> => {
     const fingerprint = JSON.stringify(step.settings);
-    const tag = `[${i + 1}/${steps.length}] ${step.id}`;
+    const tag = `[${steps.indexOf(step) + 1}/${steps.length}] ${step.id}`;
     if (state.isCurrent(step.id, fingerprint, step.dependsOn) && step.outputs.every((p) => existsSync(p))) {
       log(`${tag}: current, skipped`);
       skipped.push(step.id);
-      continue;
+      return true;
     }
-    if (opts.shouldStop?.()) return { status: 'interrupted', ran, skipped, summary: [], outputs: {} };
+    if (opts.shouldStop?.() || stop.raised) return false;
     const resume = state.wasInterrupted(step.id, fingerprint);
     log(`${tag}${resume ? ': resuming' : ''}`);
     state.mark(step.id, fingerprint, 'running');
-    if ((await step.run(resume)) === 'interrupted') return { status: 'interrupted', ran, skipped, summary: [], outputs: {} };
+    if ((await step.run(resume, threads)) === 'interrupted') return false;
     state.mark(step.id, fingerprint, 'done');
     ran.push(step.id);
+    return true;
+  };
+
+  for (let i = 0; i < steps.length; i++) {
+    if (!steps[i].job) {
+      if (!(await runStep(steps[i]))) return interrupted();
+      continue;
+    }
+    // the training steps: one chain of phases per exercise, several exercises at once
+    let end = i;
+    while (end < steps.length && steps[end].job) end++;
+    const done = await runChains(steps.slice(i, end), totalThreads(opts), jobCount(opts), runStep, stop, opts.shouldStop);
+    if (!done) return interrupted();
+    i = end - 1;
   }
   return { status: 'done', ran, skipped, summary: summarizeResults(opts.exercises, dirs), outputs: outputLocations(dirs, state.path) };
 }
 
+const totalThreads = (opts: PipelineOptions): number => opts.threads ?? availableParallelism();
+
+/** Exercises trained at once: --jobs, else as many as there are threads and exercises. */
+function jobCount(opts: PipelineOptions): number {
+  return opts.jobs ?? Math.max(1, Math.min(totalThreads(opts), opts.exercises.length));
+}
+
+/**
+ * Threads of each job, in queue order: threads / jobs, or all of them for a job that will
+ * run alone. Which jobs run alone comes from the costs (samples × epochs), by laying the
+ * queue out on `jobs` slots as runChains starts them, not from timing: a given setting
+ * always trains an exercise on the same number of threads, hence to the same bytes.
+ */
+export function threadShares(costs: readonly number[], threads: number, jobs: number): number[] {
+  const free = new Array<number>(Math.max(1, jobs)).fill(0);
+  const spans = costs.map((cost) => {
+    const slot = free.indexOf(Math.min(...free));
+    const start = free[slot];
+    free[slot] = start + cost;
+    return { start, end: start + cost };
+  });
+  return spans.map((s, i) => {
+    const alone = spans.every((o, j) => j === i || o.end <= s.start);
+    return alone ? threads : Math.max(1, Math.floor(threads / jobs));
+  });
+}
+
+/**
+ * Runs the training steps, each exercise's phases in order, `jobs` exercises at a time,
+ * the costliest first (so that the longest does not start last), each on its share of
+ * the threads (threadShares). A stop request reaches every running job; after an error
+ * the others are stopped (keeping their checkpoints) before it is thrown. False when
+ * interrupted.
+ */
+async function runChains(
+  trainSteps: Step[], threads: number, jobs: number, runStep: (s: Step, threads: number) => Promise<boolean>, stop: StopFlag,
+  shouldStop?: () => boolean,
+): Promise<boolean> {
+  const chains = new Map<Exercise, Step[]>();
+  for (const s of trainSteps) chains.set(s.job!.exercise, [...(chains.get(s.job!.exercise) ?? []), s]);
+  const cost = (chain: Step[]) => chain.reduce((a, s) => a + s.job!.cost, 0);
+  const queue = [...chains.values()].sort((a, b) => cost(b) - cost(a));
+  const shareList = threadShares(queue.map(cost), threads, jobs);
+  const shares = new Map(queue.map((chain, i) => [chain, shareList[i]]));
+  const watch = setInterval(() => shouldStop?.() && stop.raise(), 100);
+  let interrupted = false;
+  const errors: unknown[] = [];
+  const slot = async () => {
+    for (let chain = queue.shift(); chain && !errors.length && !interrupted; chain = queue.shift()) {
+      for (const step of chain) {
+        const ok = await runStep(step, shares.get(chain)!).catch((err: unknown) => (errors.push(err), stop.raise(), false));
+        if (!ok) {
+          interrupted = true;
+          break;
+        }
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(jobs, queue.length) }, slot));
+  } finally {
+    clearInterval(watch);
+  }
+  if (errors.length) throw errors[0];
+  return !interrupted;
+}
+
 type Dirs = { data: string; models: string; evaluation: string; export: string };
 
-function planSteps(opts: PipelineOptions, dirs: Dirs, log: (line: string) => void): Step[] {
+function planSteps(opts: PipelineOptions, dirs: Dirs, log: (line: string) => void, stop: StopFlag): Step[] {
   const { preset, exercises } = opts;
   const steps: Step[] = [];
+  const trainSteps: Step[] = []; // after every data step, so that exercises can train at once
   const finalModelSteps: string[] = [];
   let anyPhase3 = false;
 
@@ -155,18 +246,21 @@ function planSteps(opts: PipelineOptions, dirs: Dirs, log: (line: string) => voi
     for (const phase of phases) {
       const id = `train ${exercise} phase ${phase}`;
       const realStamp = phase > 1 ? statSync(join(repFolder(dirs.data, 'real', exercise), SCORES_NPY)).mtimeMs : null;
-      steps.push({
+      const epochs = preset.epochs[profile][phase];
+      trainSteps.push({
         id,
         dependsOn: [previous],
         // Seeds join the settings only when asked for, so the state of earlier single-seed runs stays current.
-        settings: { epochs: preset.epochs[profile][phase], seed: preset.seed, realStamp, ...(opts.seeds && { seeds: opts.seeds }) },
+        settings: { epochs, seed: preset.seed, realStamp, ...(opts.seeds && { seeds: opts.seeds }) },
         outputs: [join(phasePaths(dirs.models, exercise, phase).final, 'model.json')],
-        run: (resume) => trainStep(exercise, phase, resume, { ...opts, profile }, dirs, log),
+        run: (resume, threads) => trainStep(exercise, phase, resume, threads, { ...opts, profile }, dirs, log, stop),
+        job: { exercise, cost: n * epochs * (opts.seeds?.length ?? 1) },
       });
       previous = id;
     }
     finalModelSteps.push(previous);
   }
+  steps.push(...trainSteps);
 
   const phase1Models = exercises.map((e) => `train ${e} phase 1`);
   const analysis = (phase: Phase, outDir: string, models: string[]): Step[] => {
@@ -224,17 +318,21 @@ function planSteps(opts: PipelineOptions, dirs: Dirs, log: (line: string) => voi
   return steps;
 }
 
+/** One training step in a worker thread, on its share of the threads; several run at once when jobs > 1. */
 async function trainStep(
-  exercise: Exercise, phase: Phase, resume: boolean, opts: PipelineOptions, dirs: Dirs, log: (line: string) => void,
+  exercise: Exercise, phase: Phase, resume: boolean, threads: number, opts: PipelineOptions, dirs: Dirs, log: (line: string) => void,
+  stop: StopFlag,
 ): Promise<'done' | 'interrupted'> {
   const profile = opts.profile ?? DEFAULT_PROFILE;
-  const train = {
-    dataDir: dirs.data, modelsDir: dirs.models, epochs: opts.preset.epochs[profile][phase], seed: opts.preset.seed, profile,
-    threads: opts.threads, resume, progress: opts.progress, shouldStop: opts.shouldStop, log,
+  const jobs = jobCount(opts);
+  const progress = opts.progress ? (jobs === 1 && opts.progress.tty ? 'tty' : 'lines') : 'none';
+  const spec: TrainJobSpec = {
+    exercise, phase, seeds: opts.seeds, dataDir: dirs.data, modelsDir: dirs.models, epochs: opts.preset.epochs[profile][phase],
+    seed: opts.preset.seed, profile, threads, resume, progress,
   };
-  const { status, lines } = await trainPhase(exercise, phase, opts.seeds, train);
+  const { status, lines } = await trainInWorker(spec, stop, { progress: opts.progress, log, prefix: jobs > 1 ? `${exercise}: ` : '' });
   for (const line of lines) log(line);
-  return status === 'interrupted' ? 'interrupted' : 'done';
+  return status;
 }
 
 /** Overall-dimension test and transfer metrics of each exercise's latest evaluated phase, and its TFLite size. */

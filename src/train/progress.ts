@@ -74,6 +74,11 @@ export class ProgressBar {
     this.stream.write(this.tty ? `\r\x1b[K${line}\n` : `${line}\n`);
   }
 
+  /** Text another bar drew (one in a training worker thread, see pipeline/train-jobs.ts), written as it is. */
+  raw(text: string): void {
+    this.stream.write(text);
+  }
+
   private bar(done: number): string {
     const width = String(this.steps).length;
     const filled = this.steps > 0 ? Math.floor((BAR_WIDTH * done) / this.steps) : BAR_WIDTH;

@@ -1,0 +1,28 @@
+// One pipeline training step in a worker thread: trainPhase with the step's settings;
+// notices and progress go to the main thread as messages (see train-jobs.ts).
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { trainPhase } from '../train/seeds.js';
+import { ProgressBar } from '../train/progress.js';
+import { MissingInputError } from '../workspace/errors.js';
+import type { TrainJobData, TrainJobMessage } from './train-jobs.js';
+
+const { spec, stop } = workerData as TrainJobData;
+const post = (m: TrainJobMessage) => parentPort!.postMessage(m);
+const stopFlag = new Int32Array(stop);
+
+const progress = spec.progress === 'none' ? null : new ProgressBar({ write: (text: string) => post({ type: 'progress', text }) }, spec.progress === 'tty');
+try {
+  const { status, lines } = await trainPhase(spec.exercise, spec.phase, spec.seeds, {
+    dataDir: spec.dataDir, modelsDir: spec.modelsDir, epochs: spec.epochs, seed: spec.seed, profile: spec.profile,
+    threads: spec.threads, resume: spec.resume, progress, shouldStop: () => Atomics.load(stopFlag, 0) === 1,
+    log: (line) => post({ type: 'log', line }),
+  });
+  post({ type: 'done', status: status === 'interrupted' ? 'interrupted' : 'done', lines });
+} catch (err) {
+  post({
+    type: 'error',
+    message: err instanceof Error ? err.message : String(err),
+    ...(err instanceof MissingInputError && { missing: { remedy: err.remedy, kind: err.kind } }),
+  });
+}
