@@ -41,6 +41,7 @@ export function registerPipeline(program: Command): void {
     .addHelpText('after', examplesHelp(
       'formscore pipeline --preset quick',
       'formscore pipeline --preset full --exercise squat',
+      'formscore pipeline --preset full --jobs 1           # one exercise at a time, each on every thread',
       'formscore pipeline --preset quick --seeds 3',
     ))
     .action((opts: PipelineCliOptions) => runPipelineCli(opts));
