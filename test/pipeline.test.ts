@@ -118,6 +118,23 @@ test('pipeline jobs: each job trains on threads / jobs threads, and a job that w
   assert.deepEqual(threadShares([5], 2, 2), [2]);
 });
 
+test('pipeline jobs: the exercise planned to train alone on every thread starts once the others have finished', async () => {
+  const root = tempDir();
+  const lines: string[] = [];
+  const r = await runPipeline(options(root, { exercises: ['squat', 'pushup', 'lunge'], threads: 2, log: (l) => lines.push(l) }));
+  assert.equal(r.status, 'done');
+  const at = (pattern: RegExp) => lines.findIndex((l) => pattern.test(l));
+  const lungeStarts = at(/\] train lunge phase 1$/);
+  for (const e of ['squat', 'pushup']) assert.ok(at(new RegExp(`^${e}: .*epochs run`)) < lungeStarts, `${e} finished before the lunge started`);
+});
+
+test('pipeline jobs: --jobs must be between 1 and the threads, before any work', async () => {
+  const root = tempDir();
+  await assert.rejects(runPipeline(options(root, { threads: 2, jobs: 3 })), /--jobs 3 is more than the 2 threads/);
+  await assert.rejects(runPipeline(options(root, { jobs: 0 })), /jobs = 0 is not a whole number >= 1/);
+  assert.ok(!existsSync(join(root, 'data')), 'nothing generated');
+});
+
 test('pipeline jobs: a training job\'s missing input reaches the caller as the same error, with its remedy', async () => {
   const root = tempDir();
   const spec: TrainJobSpec = {

@@ -5,11 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { REPO_ROOT, tempDir } from './helpers/fixtures.js';
-import { writeDirAtomic, writeFileAtomic } from '../src/util/atomic.js';
+import { recoverDir, writeDirAtomic, writeFileAtomic } from '../src/util/atomic.js';
 import { checkWritableDir, writeReason } from '../src/util/writable.js';
 import { csvField, csvText } from '../src/util/csv.js';
 import { saveCheckpoint } from '../src/nn/checkpoint.js';
@@ -66,6 +66,25 @@ test('temporary files and folders of a killed run are removed by the next write 
   assert.deepEqual(readdirSync(dir).sort(), [`.history.csv.${process.pid}.999.tmp`, 'history.csv', 'squat_phase1_final']);
   writeDirAtomic(join(dir, 'other'), { a: 'x' });
   assert.ok(existsSync(join(dir, 'other', 'a')));
+});
+
+test('a folder that a killed run moved aside to replace it comes back when the folder is missing', () => {
+  const dir = tempDir();
+  const dead = spawnSync('true').pid!;
+  const last = join(dir, 'squat_phase1_last');
+  // killed between moving the old checkpoint aside and renaming the new one in
+  mkdirSync(join(dir, `.squat_phase1_last.${dead}.4.old`));
+  writeFileSync(join(dir, `.squat_phase1_last.${dead}.4.old`, 'model.json'), 'epoch 7');
+  mkdirSync(join(dir, `.squat_phase1_last.${dead}.5.tmp`));
+  assert.equal(recoverDir(last), true);
+  assert.equal(readFileSync(join(last, 'model.json'), 'utf8'), 'epoch 7');
+  assert.deepEqual(readdirSync(dir), ['squat_phase1_last'], 'the half-written replacement is removed');
+  // where the folder exists, a stale moved-aside copy is only removed
+  mkdirSync(join(dir, `.squat_phase1_last.${dead}.6.old`));
+  writeDirAtomic(last, { 'model.json': 'epoch 8' });
+  assert.deepEqual(readdirSync(dir), ['squat_phase1_last']);
+  assert.equal(readFileSync(join(last, 'model.json'), 'utf8'), 'epoch 8');
+  assert.equal(recoverDir(join(dir, 'never_written')), false);
 });
 
 test('CSV cells starting with = + - @ are escaped as text; numbers are not; the escape reads back', () => {

@@ -93,6 +93,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     export: opts.exportDir ?? DEFAULT_EXPORT_DIR,
   };
   const log = opts.log ?? ((line: string) => console.log(line));
+  checkJobs(opts);
   const state = new PipelineState(opts.stateFile ?? STATE_FILE);
   const stop = new StopFlag();
   const steps = planSteps(opts, dirs, log, stop);
@@ -135,10 +136,19 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
 }
 
 const totalThreads = (opts: PipelineOptions): number => opts.threads ?? availableParallelism();
+const chainCost = (chain: Step[]): number => chain.reduce((a, s) => a + s.job!.cost, 0);
 
-/** Exercises trained at once: --jobs, else as many as there are threads and exercises. */
+/** Exercises trained at once: --jobs (default: one per thread), at most one per exercise. */
 function jobCount(opts: PipelineOptions): number {
-  return opts.jobs ?? Math.max(1, Math.min(totalThreads(opts), opts.exercises.length));
+  return Math.max(1, Math.min(opts.jobs ?? totalThreads(opts), opts.exercises.length));
+}
+
+function checkJobs(opts: PipelineOptions): void {
+  const threads = totalThreads(opts);
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`pipeline: threads = ${threads} is not a whole number >= 1`);
+  if (opts.jobs === undefined) return;
+  if (!Number.isInteger(opts.jobs) || opts.jobs < 1) throw new Error(`pipeline: jobs = ${opts.jobs} is not a whole number >= 1`);
+  if (opts.jobs > threads) throw new Error(`pipeline: --jobs ${opts.jobs} is more than the ${threads} threads (--threads); each job needs a thread of its own`);
 }
 
 /**
@@ -162,11 +172,12 @@ export function threadShares(costs: readonly number[], threads: number, jobs: nu
 }
 
 /**
- * Runs the training steps, each exercise's phases in order, `jobs` exercises at a time,
- * the costliest first (so that the longest does not start last), each on its share of
- * the threads (threadShares). A stop request reaches every running job; after an error
- * the others are stopped (keeping their checkpoints) before it is thrown. False when
- * interrupted.
+ * Runs the training steps, each exercise's phases in order, `jobs` exercises at a time
+ * in the planned order (the costliest first, so that the longest does not start last),
+ * each on its share of the threads (threadShares). A job planned to run alone waits
+ * for the others to finish, so that it never shares the cores. A stop request reaches
+ * every running job; after an error the others are stopped (keeping their checkpoints)
+ * before it is thrown. False when interrupted.
  */
 async function runChains(
   trainSteps: Step[], threads: number, jobs: number, runStep: (s: Step, threads: number) => Promise<boolean>, stop: StopFlag,
@@ -174,22 +185,29 @@ async function runChains(
 ): Promise<boolean> {
   const chains = new Map<Exercise, Step[]>();
   for (const s of trainSteps) chains.set(s.job!.exercise, [...(chains.get(s.job!.exercise) ?? []), s]);
-  const cost = (chain: Step[]) => chain.reduce((a, s) => a + s.job!.cost, 0);
-  const queue = [...chains.values()].sort((a, b) => cost(b) - cost(a));
-  const shareList = threadShares(queue.map(cost), threads, jobs);
+  const queue = [...chains.values()];
+  const shareList = threadShares(queue.map(chainCost), threads, jobs);
   const shares = new Map(queue.map((chain, i) => [chain, shareList[i]]));
   const watch = setInterval(() => shouldStop?.() && stop.raise(), 100);
   let interrupted = false;
   const errors: unknown[] = [];
+  const running = new Set<Promise<void>>();
+  const runChain = async (chain: Step[]) => {
+    for (const step of chain) {
+      const ok = await runStep(step, shares.get(chain)!).catch((err: unknown) => (errors.push(err), stop.raise(), false));
+      if (!ok) {
+        interrupted = true;
+        return;
+      }
+    }
+  };
   const slot = async () => {
     for (let chain = queue.shift(); chain && !errors.length && !interrupted; chain = queue.shift()) {
-      for (const step of chain) {
-        const ok = await runStep(step, shares.get(chain)!).catch((err: unknown) => (errors.push(err), stop.raise(), false));
-        if (!ok) {
-          interrupted = true;
-          break;
-        }
-      }
+      if (jobs > 1 && shares.get(chain) === threads) await Promise.all(running);
+      const run = runChain(chain);
+      running.add(run);
+      await run;
+      running.delete(run);
     }
   };
   try {
@@ -260,7 +278,11 @@ function planSteps(opts: PipelineOptions, dirs: Dirs, log: (line: string) => voi
     }
     finalModelSteps.push(previous);
   }
-  steps.push(...trainSteps);
+  // costliest exercise first (the order runChains starts them in)
+  const order = [...new Set(trainSteps.map((s) => s.job!.exercise))]
+    .map((exercise) => trainSteps.filter((s) => s.job!.exercise === exercise))
+    .sort((a, b) => chainCost(b) - chainCost(a));
+  steps.push(...order.flat());
 
   const phase1Models = exercises.map((e) => `train ${e} phase 1`);
   const analysis = (phase: Phase, outDir: string, models: string[]): Step[] => {

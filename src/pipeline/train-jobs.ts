@@ -89,7 +89,7 @@ export function trainInWorker(spec: TrainJobSpec, stop: StopFlag, out: TrainJobO
       if (m.type === 'log') out.log(out.prefix + m.line);
       else if (m.type === 'progress') progressText(m.text);
       else if (m.type === 'done') settle(() => resolve({ status: m.status, lines: m.lines.map((l) => out.prefix + l) }));
-      else settle(() => reject(m.missing ? new MissingInputError(m.message, m.missing.remedy, m.missing.kind) : new Error(m.message)));
+      else settle(() => reject(m.missing ? new MissingInputError(m.message, m.missing.remedy, m.missing.kind) : new Error(`${what}: ${m.message}`)));
     });
     worker.on('error', (err) => settle(() => reject(new Error(`${what}: ${err.message}`))));
     worker.on('exit', (code) => settle(() => reject(new Error(`${what}: the worker thread exited (code ${code}) before it finished`))));

@@ -10,6 +10,7 @@ import { INPUT_SIZE, TRAINABLE_LAYERS, type NamedWeights, type TrainableLayer } 
 import type { Adam, AdamState } from '../nn/optimizer.js';
 import { measureCoverage } from '../data/coverage.js';
 import { Random } from '../util/random.js';
+import { recoverDir } from '../util/atomic.js';
 import { BackupAndRestore, trainingStateOf, type TrainingState } from './backup.js';
 import {
   Callback, CSVLogger, EarlyStopping, ModelCheckpoint, ReduceLROnPlateau, StopOnSignal, TensorBoard,
@@ -225,7 +226,8 @@ export interface TrainResult {
   paths: PhasePaths;
 }
 
-const checkpointExists = (dir: string) => existsSync(dir);
+// recoverDir: a checkpoint whose replacement a killed run left half done is put back first
+const checkpointExists = (dir: string) => recoverDir(dir);
 
 /** Which earlier phase's final model a phase starts from, or throws naming what is missing. */
 export function previousPhaseModel(modelsDir: string, exercise: Exercise, phase: Phase): string | null {

@@ -1,14 +1,16 @@
 // Atomic writes: a file or a whole folder appears complete or not at all, so an
 // interrupted run (crash, Ctrl-C) never leaves a half-written result behind. A run
-// killed outright (kill -9, power loss) can still leave its temporary sibling; the
-// next write of the same path removes those whose process is gone.
+// killed outright (kill -9, power loss, a second Ctrl-C while a training worker thread
+// writes) can still leave its temporary sibling, or a replaced folder moved aside and
+// not yet put back; the next write of the same path, or recoverDir, removes the first
+// and puts the second back where the folder is missing, once their process is gone.
 
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { writeError } from './writable.js';
 
 let counter = 0;
-const tempName = (path: string) => join(dirname(path), `.${basename(path)}.${process.pid}.${counter++}.tmp`);
+const tempName = (path: string, kind: 'tmp' | 'old' = 'tmp') => join(dirname(path), `.${basename(path)}.${process.pid}.${counter++}.${kind}`);
 
 /** Writes `data` to `path` via a temporary file in the same folder and a rename. */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
@@ -35,7 +37,7 @@ export function writeDirAtomic(dir: string, files: Record<string, string | Uint8
     removeStaleTemps(dir);
     mkdirSync(tmp);
     for (const [name, data] of Object.entries(files)) writeFileSync(join(tmp, name), data);
-    const old = existsSync(dir) ? tempName(dir) : null;
+    const old = existsSync(dir) ? tempName(dir, 'old') : null;
     if (old) renameSync(dir, old);
     renameSync(tmp, dir);
     if (old) rmSync(old, { recursive: true, force: true });
@@ -50,13 +52,26 @@ export function copyDirAtomic(from: string, to: string): void {
   writeDirAtomic(to, Object.fromEntries(readdirSync(from).map((f) => [f, readFileSync(join(from, f))])));
 }
 
-/** Removes `.<name>.<pid>.<n>.tmp` siblings of `path` left by processes that no longer run. */
+/** Puts back a folder that a killed run had moved aside to replace it and left missing; true when `dir` exists. */
+export function recoverDir(dir: string): boolean {
+  if (!existsSync(dir) && existsSync(dirname(dir))) removeStaleTemps(dir);
+  return existsSync(dir);
+}
+
+/**
+ * Siblings of `path` left by processes that no longer run: `.<name>.<pid>.<n>.tmp` are
+ * removed; `.<name>.<pid>.<n>.old` (the folder a replacement moved aside) goes back to
+ * `path` when `path` is missing, else is removed.
+ */
 function removeStaleTemps(path: string): void {
   const prefix = `.${basename(path)}.`;
   for (const entry of readdirSync(dirname(path))) {
-    if (!entry.startsWith(prefix) || !entry.endsWith('.tmp')) continue;
-    const match = /^(\d+)\.\d+\.tmp$/.exec(entry.slice(prefix.length));
-    if (match && !isRunning(Number(match[1]))) rmSync(join(dirname(path), entry), { recursive: true, force: true });
+    if (!entry.startsWith(prefix)) continue;
+    const match = /^(\d+)\.\d+\.(tmp|old)$/.exec(entry.slice(prefix.length));
+    if (!match || isRunning(Number(match[1]))) continue;
+    const stale = join(dirname(path), entry);
+    if (match[2] === 'old' && !existsSync(path)) renameSync(stale, path);
+    else rmSync(stale, { recursive: true, force: true });
   }
 }
 
