@@ -138,6 +138,13 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
 const totalThreads = (opts: PipelineOptions): number => opts.threads ?? availableParallelism();
 const chainCost = (chain: Step[]): number => chain.reduce((a, s) => a + s.job!.cost, 0);
 
+/** Training steps grouped by exercise (its phases in order), the exercises in order of first appearance. */
+function chainsOf(trainSteps: Step[]): Step[][] {
+  const chains = new Map<Exercise, Step[]>();
+  for (const s of trainSteps) chains.set(s.job!.exercise, [...(chains.get(s.job!.exercise) ?? []), s]);
+  return [...chains.values()];
+}
+
 /** Exercises trained at once: --jobs (default: one per thread), at most one per exercise. */
 function jobCount(opts: PipelineOptions): number {
   return Math.max(1, Math.min(opts.jobs ?? totalThreads(opts), opts.exercises.length));
@@ -183,9 +190,7 @@ async function runChains(
   trainSteps: Step[], threads: number, jobs: number, runStep: (s: Step, threads: number) => Promise<boolean>, stop: StopFlag,
   shouldStop?: () => boolean,
 ): Promise<boolean> {
-  const chains = new Map<Exercise, Step[]>();
-  for (const s of trainSteps) chains.set(s.job!.exercise, [...(chains.get(s.job!.exercise) ?? []), s]);
-  const queue = [...chains.values()];
+  const queue = chainsOf(trainSteps);
   const shareList = threadShares(queue.map(chainCost), threads, jobs);
   const shares = new Map(queue.map((chain, i) => [chain, shareList[i]]));
   const watch = setInterval(() => shouldStop?.() && stop.raise(), 100);
@@ -279,10 +284,7 @@ function planSteps(opts: PipelineOptions, dirs: Dirs, log: (line: string) => voi
     finalModelSteps.push(previous);
   }
   // costliest exercise first (the order runChains starts them in)
-  const order = [...new Set(trainSteps.map((s) => s.job!.exercise))]
-    .map((exercise) => trainSteps.filter((s) => s.job!.exercise === exercise))
-    .sort((a, b) => chainCost(b) - chainCost(a));
-  steps.push(...order.flat());
+  steps.push(...chainsOf(trainSteps).sort((a, b) => chainCost(b) - chainCost(a)).flat());
 
   const phase1Models = exercises.map((e) => `train ${e} phase 1`);
   const analysis = (phase: Phase, outDir: string, models: string[]): Step[] => {

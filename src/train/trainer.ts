@@ -226,8 +226,8 @@ export interface TrainResult {
   paths: PhasePaths;
 }
 
-// recoverDir: a checkpoint whose replacement a killed run left half done is put back first
-const checkpointExists = (dir: string) => recoverDir(dir);
+// a checkpoint whose replacement a killed run left half done is put back first
+const checkpointExists = recoverDir;
 
 /** Which earlier phase's final model a phase starts from, or throws naming what is missing. */
 export function previousPhaseModel(modelsDir: string, exercise: Exercise, phase: Phase): string | null {
