@@ -124,6 +124,13 @@ describe('FormScorer', () => {
     const one = await make({ seed: 2, threads: 1 });
     const two = await make({ seed: 2, threads: 2 });
     assert.deepEqual(await two.predict(x, 37), await one.predict(x, 37));
+    // one rep and three (too few to split: the kernels use the second core inside a layer)
+    const all = await one.predict(x, 37);
+    for (const n of [1, 3]) {
+      const some = await two.predict(x.subarray(0, n * 90 * 18), n);
+      assert.deepEqual(some, await one.predict(x.subarray(0, n * 90 * 18), n), `${n} reps`);
+      assert.deepEqual(some, all.subarray(0, n * 6), `${n} reps alone and within the batch`);
+    }
   });
 
   it('frozen layers are not updated and keep their Adam state; gradients still flow through frozen layers', async () => {

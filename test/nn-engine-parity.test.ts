@@ -103,8 +103,12 @@ for (const set of kernelSets()) describe(`${set.name} kernels vs TypeScript refe
       const xpad = new Float32Array(B * rows * C);
       for (let b = 0; b < B; b++) xpad.set(f32(x.subarray(b * T * C, (b + 1) * T * C)), (b * rows + pad) * C);
       const px = w.put(xpad), pw = w.put(W), pb = w.put(bias), py = w.alloc(B * T * OC);
-      w.k.conv1dForward(B, T, C, OC, K, px, pw, pb, py, T * OC);
+      w.k.conv1dForward(B, T, C, OC, K, px, pw, pb, py, T * OC, 1);
       close('conv forward', w.get(py, B * T * OC), out);
+      // split across two threads (native: half the rows on the helper thread): the same bytes
+      const py2 = w.alloc(B * T * OC);
+      w.k.conv1dForward(B, T, C, OC, K, px, pw, pb, py2, T * OC, 2);
+      assert.deepEqual(w.get(py2, B * T * OC), w.get(py, B * T * OC), 'conv forward on two threads');
       // dout inside a buffer padded for the flipped-kernel input gradient
       const before = K - 1 - pad;
       const dpad = new Float32Array(B * rows * OC);
@@ -200,6 +204,37 @@ for (const set of kernelSets()) describe(`${set.name} kernels vs TypeScript refe
       close('lstm dX', w.get(pdx, x.length), dx);
     });
   }
+
+  it('BiLSTM both directions: the reference; the same bytes on one thread, on two, per direction, and for a rep alone or in a batch', () => {
+    // a rep alone (B = 1) takes its own path in the native kernels (U packed into panels; H = 16 fills whole panels)
+    const w = new Wasm(set);
+    const B = 3, T = 7, C = 6, H = 16, G = 4 * H;
+    const x = rand(B * T * C);
+    const dirs = [false, true].map((reverse) => {
+      const W = rand(C * G, 0.5), U = rand(H * G, 0.5), bias = rand(G, 0.5);
+      const cache = lstmCache('float64', B, T, H);
+      lstmForward(cache, x, W, U, bias, B, T, C, H, reverse);
+      return { p: [w.put(W), w.put(U), w.put(bias), w.alloc(B * T * G), w.alloc(B * T * H)] as const, h: cache.h };
+    });
+    const px = w.put(x);
+    const [f, b] = dirs.map((d) => d.p);
+    const run = (n: number, threads: number) => {
+      const ph = w.alloc(n * T * 2 * H);
+      w.k.bilstmForward(n, T, C, H, px, ...f, ...b, ph, threads);
+      return w.get(ph, n * T * 2 * H);
+    };
+    const batch = run(B, 1);
+    const ref = new Float64Array(B * T * 2 * H);
+    for (let r = 0; r < B * T; r++) dirs.forEach((d, k) => ref.set(d.h.subarray(r * H, (r + 1) * H), r * 2 * H + k * H));
+    close('bilstm h', batch, ref);
+    assert.deepEqual(run(B, 2), batch, 'batch on two threads');
+    const ph = w.alloc(B * T * 2 * H);
+    dirs.forEach((d, k) => w.k.lstmForward(B, T, C, H, px, ...d.p, ph + k * H * 4, 2 * H, k));
+    assert.deepEqual(w.get(ph, B * T * 2 * H), batch, 'lstmForward per direction');
+    const first = batch.subarray(0, T * 2 * H);
+    assert.deepEqual(run(1, 1), first, 'the first rep alone');
+    assert.deepEqual(run(1, 2), first, 'the first rep alone, on two threads');
+  });
 
   for (const act of ['relu', 'sigmoid'] as const) {
     it(`dense ${act} forward and backward (output width not a multiple of 4)`, () => {

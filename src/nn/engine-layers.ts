@@ -53,6 +53,8 @@ export interface Pass {
   seed: number;
   /** Index of this slice's first sample within the whole batch. */
   sampleOffset: number;
+  /** Threads a layer's kernels may use. */
+  threads: number;
 }
 
 /** Zero rows a layer needs [before, after] each sample of its input. */
@@ -142,10 +144,10 @@ class Conv1d extends KindLayer<Conv1dLayer> {
     this.names = kernelAndBias(layer);
     this.flip = b.computesInputGrad ? m.scratch(layer.kernelSize * layer.filters * input[1]) : 0;
   }
-  forward(n: number, x: Tensor): Tensor {
+  forward(n: number, x: Tensor, pass: Pass): Tensor {
     const { layer, input: [T, Cin] } = this.placed;
     const y = this.b.output;
-    this.m.k.conv1dForward(n, T, Cin, layer.filters, layer.kernelSize, x.base, this.m.w(this.names.kernel), this.m.w(this.names.bias), y.data, y.stride);
+    this.m.k.conv1dForward(n, T, Cin, layer.filters, layer.kernelSize, x.base, this.m.w(this.names.kernel), this.m.w(this.names.bias), y.data, y.stride, pass.threads);
     return y;
   }
   prepareBackward(): void {
@@ -233,12 +235,12 @@ class BiLstm extends KindLayer<BiLstmLayer> {
     this.dh = m.activation(H, 'lstm dh');
     this.dc = m.activation(H, 'lstm dc');
   }
-  forward(n: number, x: Tensor): Tensor {
+  forward(n: number, x: Tensor, pass: Pass): Tensor {
     const { k, w } = this.m;
     const { layer: { units: H, returnSequences }, input: [T, In] } = this.placed;
-    this.dirs.forEach((d, reverse) => {
-      k.lstmForward(n, T, In, H, x.data, w(d.names.kernel), w(d.names.recurrent), w(d.names.bias), d.gates.ptr, d.cells.ptr, this.states.data + reverse * H * 4, 2 * H, reverse);
-    });
+    const [f, b] = this.dirs;
+    k.bilstmForward(n, T, In, H, x.data, w(f.names.kernel), w(f.names.recurrent), w(f.names.bias), f.gates.ptr, f.cells.ptr,
+      w(b.names.kernel), w(b.names.recurrent), w(b.names.bias), b.gates.ptr, b.cells.ptr, this.states.data, pass.threads);
     if (!returnSequences) k.bidirectionalLastForward(n, T, H, this.states.data, this.b.output.data);
     return this.b.output;
   }

@@ -46,6 +46,8 @@ export interface ForwardOptions {
   seed?: number;
   /** Index of this slice's first sample within the whole batch (keeps dropout masks split-independent). */
   sampleOffset?: number;
+  /** Threads a layer's kernels may use (the native BiLSTM runs its two directions at once); default 1. */
+  threads?: number;
 }
 
 const align = (bytes: number, to = 64): number => Math.ceil(bytes / to) * to;
@@ -236,7 +238,7 @@ export class Engine {
 
   /** Forward pass over the n samples set by setInput; returns a view of the scores (n, 6). */
   forward(n: number, opts: ForwardOptions = {}): Float32Array {
-    const pass: Pass = { training: opts.training ?? false, seed: (opts.seed ?? 0) >>> 0, sampleOffset: opts.sampleOffset ?? 0 };
+    const pass: Pass = { training: opts.training ?? false, seed: (opts.seed ?? 0) >>> 0, sampleOffset: opts.sampleOffset ?? 0, threads: opts.threads ?? 1 };
     let x = this.input;
     this.layers.forEach((layer, i) => {
       this.read[i] = x;
@@ -246,7 +248,7 @@ export class Engine {
     return this.f32(x.data, n * S);
   }
 
-  private lastPass: Pass = { training: false, seed: 0, sampleOffset: 0 };
+  private lastPass: Pass = { training: false, seed: 0, sampleOffset: 0, threads: 1 };
 
   /** Transposed kernels for the backward products; call after the weights change. */
   prepareBackward(): void {
@@ -321,13 +323,13 @@ export class Engine {
     }
   }
 
-  /** Inference over any number of samples in capacity-sized chunks: x (n, 90, 18) -> (n, 6). */
-  predict<O extends Float32Array<ArrayBufferLike>>(x: Float32Array<ArrayBufferLike>, n: number, out: O): O {
+  /** Inference over any number of samples in capacity-sized chunks: x (n, 90, 18) -> (n, 6); `threads` as in forward. */
+  predict<O extends Float32Array<ArrayBufferLike>>(x: Float32Array<ArrayBufferLike>, n: number, out: O, threads = 1): O {
     const chunk = this.cap;
     for (let s = 0; s < n; s += chunk) {
       const m = Math.min(chunk, n - s);
       this.setInput(x.subarray(s * T * CIN, (s + m) * T * CIN), m);
-      out.set(this.forward(m), s * S);
+      out.set(this.forward(m, { threads }), s * S);
     }
     return out;
   }

@@ -134,7 +134,8 @@ export class FormScorer {
   private async predictNow(x: Float32Array, n: number): Promise<Float32Array> {
     const out = new Float32Array(n * N_SCORES);
     const pool = this.pool;
-    if (!pool || n < 2 * this.threads) return this.engine.predict(x, n, out);
+    // too few samples to split: this thread alone, its kernels free to use the idle cores
+    if (!pool || n < 2 * this.threads) return this.engine.predict(x, n, out, this.threads);
     await pool.ensureCapacity(PREDICT_CHUNK);
     this.syncWeights(pool);
     for (let s = 0; s < n; s += PREDICT_CHUNK) {

@@ -328,7 +328,8 @@ function reluBackward(M: i32, N: i32, y: usize, ldy: i32, dy: usize, ldd: i32): 
 
 // Xpad (B, T+k-1, Cin) zero rows around; W [k,Cin,Cout]; bias [Cout]
 // -> Y (B, T, Cout) with sample stride sy floats (rows contiguous, stride Cout)
-export function conv1dForward(B: i32, T: i32, Cin: i32, Cout: i32, k: i32, Xpad: usize, W: usize, bias: usize, Y: usize, sy: i32): void {
+// (`threads` is for the native kernels, which may split the rows across two threads)
+export function conv1dForward(B: i32, T: i32, Cin: i32, Cout: i32, k: i32, Xpad: usize, W: usize, bias: usize, Y: usize, sy: i32, threads: i32): void {
   const sx = <usize>(T + k - 1) * Cin;
   for (let b = 0; b < B; b++) {
     const yb = Y + ((<usize>b * sy) << 2);
@@ -528,6 +529,15 @@ export function lstmForward(B: i32, T: i32, In: i32, H: i32, X: usize, W: usize,
       }
     }
   }
+}
+
+// Both directions of a Bidirectional layer: Hs (B, T, 2H) gets [forward, backward] hidden
+// states; Gf, Cf / Gb, Cb are each direction's gates and cells. `threads` is for the
+// native kernels, which may run the two directions at once; here they run in turn.
+export function bilstmForward(B: i32, T: i32, In: i32, H: i32, X: usize, Wf: usize, Uf: usize, bf: usize, Gf: usize, Cf: usize,
+  Wb: usize, Ub: usize, bb: usize, Gb: usize, Cb: usize, Hs: usize, threads: i32): void {
+  lstmForward(B, T, In, H, X, Wf, Uf, bf, Gf, Cf, Hs, 2 * H, 0);
+  lstmForward(B, T, In, H, X, Wb, Ub, bb, Gb, Cb, Hs + (<usize>H << 2), 2 * H, 1);
 }
 
 // Backward through time for one direction (same layouts as lstmForward).
