@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runPipeline, threadShares, type PipelineOptions } from '../src/pipeline/pipeline.js';
-import { StopFlag, trainInWorker, type TrainJobSpec } from '../src/pipeline/train-jobs.js';
+import { runPipeline, type PipelineOptions } from '../src/pipeline/pipeline.js';
+import { StopFlag, threadShares, trainInWorker, type TrainJobSpec } from '../src/train/jobs.js';
 import { MissingInputError } from '../src/workspace/errors.js';
 import { parsePreset, presetSamples, type Preset } from '../src/pipeline/presets.js';
 import { tempDir } from './helpers/fixtures.js';
@@ -100,6 +100,8 @@ test('pipeline jobs: two exercises train at once, a stop reaches both, and the r
   assert.equal(state['train squat phase 1'].status, 'running');
   assert.equal(state['train lunge phase 1'].status, 'running');
   assert.ok(lines.some((l) => l.startsWith('squat: ')) && lines.some((l) => l.startsWith('lunge: ')), 'each job\'s lines carry its exercise');
+  assert.ok(lines.some((l) => l.startsWith('squat phase 1')), 'a line that names its exercise is not prefixed');
+  assert.ok(!lines.some((l) => /^(\w+): \1 /.test(l)), 'no line names its exercise twice');
 
   const done = await runPipeline(opts());
   assert.equal(done.status, 'done');

@@ -74,6 +74,32 @@ test('train: --exercise all skips exercises without real data and trains the oth
   assert.ok(existsSync(join(cwd, 'models', 'saved', 'squat_phase2_final', 'model.json')));
 });
 
+test('train: --exercise all --jobs 2 trains two exercises at once, each line naming its exercise; too many jobs are refused first', () => {
+  const cwd = tempDir();
+  const exercises: Exercise[] = ['squat', 'pushup', 'plank', 'bicep_curl', 'lunge'];
+  for (const [i, ex] of exercises.entries()) writeReps(join(cwd, 'data', 'generated', ex), ex, ex === 'plank' ? 60 : 30, i + 1);
+  const refused = cli(cwd, 'train', '--exercise', 'all', '--threads', '2', '--jobs', '3');
+  assert.equal(refused.code, 1);
+  assert.match(refused.err, /train: --jobs 3 is more than the 2 threads \(--threads\); each job needs a thread of its own/);
+  assert.ok(!existsSync(join(cwd, 'models', 'saved')), 'nothing trained before the refusal');
+
+  const r = cli(cwd, 'train', '--exercise', 'all', '--phase', '1', '--epochs', '1', '--batch', '16', '--threads', '2', '--jobs', '2');
+  assert.equal(r.code, 0, r.err);
+  for (const ex of exercises) {
+    assert.match(r.out, new RegExp(`\n${ex}: Epoch 1/1 - \\d+ steps`));
+    assert.ok(existsSync(join(cwd, 'models', 'saved', `${ex}_phase1_final`, 'model.json')), ex);
+  }
+  assert.ok(!/^(\w+): \1 /m.test(r.out), 'no line names its exercise twice');
+  assert.match(r.out, /Phase 1 overview:\n  squat phase 1: .*\n  pushup phase 1: .*\n  plank phase 1: .*\n  bicep_curl phase 1: .*\n  lunge phase 1: /);
+
+  // one at a time: the plank, which has the most reps, first, then the others in their order
+  const one = cli(cwd, 'train', '--exercise', 'all', '--phase', '1', '--epochs', '1', '--batch', '16', '--threads', '2', '--jobs', '1');
+  assert.equal(one.code, 0, one.err);
+  const starts = ['plank', 'squat', 'pushup', 'bicep_curl', 'lunge'].map((ex) => one.out.indexOf(`${ex} phase 1 (pre-train)`));
+  assert.ok(starts.every((at, i) => at >= 0 && (i === 0 || at > starts[i - 1])), one.out);
+  assert.ok(!/^\w+: Epoch/m.test(one.out), 'one job: no prefixes');
+});
+
 test('train: Ctrl-C stops after the current step with exit 130; --resume continues from the last good checkpoint', async () => {
   const cwd = tempDir();
   writeReps(join(cwd, 'data', 'generated', 'squat'), 'squat', 40, 1);

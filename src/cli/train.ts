@@ -1,18 +1,22 @@
-// `formscore train`: the three training phases for one exercise or all of them.
+// `formscore train`: the three training phases for one exercise or all of them, each
+// exercise in a worker thread of its own, several at once (train/jobs.ts).
 
+import { existsSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { resolveExercises, type Exercise } from '../data/exercises.js';
 import { DATA_PROFILES, DEFAULT_PROFILE, parseProfile } from '../data/synthetic.js';
 import { PHASES, parsePhase, type PhaseConfig } from '../train/phases.js';
 import { ProgressBar } from '../train/progress.js';
 import { MissingInputError, messageWithAdvice } from '../workspace/errors.js';
-import { trainPhase } from '../train/seeds.js';
+import { jobCount, runJobs, StopFlag, trainInWorker, type TrainJobSpec } from '../train/jobs.js';
 import { runSeedEvaluation } from '../evaluate/seeds.js';
 import { checkWritableDir } from '../util/writable.js';
 import { EXERCISE_OR_ALL, examplesHelp, positiveNumber, seedList, wholeNumber } from './options.js';
 import { stopOnInterrupt } from './interrupt.js';
 import {
-  DEFAULT_SEED, PHASE_NUMBERS, DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_EVALUATION_DIR,
+  DEFAULT_SEED, PHASE_NUMBERS, DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_EVALUATION_DIR, SEQUENCES_NPY, repFolder, type Phase, type RepSource,
 } from '../workspace/layout.js';
 
 interface TrainCliOptions {
@@ -26,6 +30,7 @@ interface TrainCliOptions {
   seeds?: string;
   evaluationDir: string;
   threads?: string;
+  jobs?: string;
   resume?: boolean;
   dataDir: string;
   modelsDir: string;
@@ -62,7 +67,9 @@ export function registerTrain(program: Command): void {
     .option('--seed <n>', 'seed of the data split, augmentation, initialisation, dropout and shuffling (default: 42)')
     .option('--seeds <n|list>', 'train N models (seeds --seed, --seed + 1, ...) or one per listed seed (7,11,13) on the split of --seed; ' +
       'evaluate each and keep the one with the lowest val MAE as the phase\'s model')
-    .option('--threads <n>', 'worker threads of the engine (default: one per core)')
+    .option('--threads <n>', 'threads in all (default: one per core)')
+    .option('--jobs <n>', 'with --exercise all: exercises trained at once, each on threads/jobs threads (default: as many as the threads ' +
+      'and exercises allow; the one left to train alone gets every thread)')
     .option('--resume', 'continue an interrupted run from models/saved/<ex>_phase<p>_last/ (same batch, seed and optimizer state; --epochs may extend it)')
     .option('--data-dir <dir>', 'data folder (generated/<ex>/ from `formscore generate`, real/<ex>/ from `formscore annotate`)', DEFAULT_DATA_DIR)
     .option('--models-dir <dir>', 'models folder (saved/ checkpoints, logs/ histories and TensorBoard files)', DEFAULT_MODELS_DIR)
@@ -92,6 +99,7 @@ them are skipped.
 ${examplesHelp(
     'formscore generate --exercise squat && formscore train --exercise squat --phase 1',
     'formscore train --exercise all --phase 2 --threads 2',
+    'formscore train --exercise all --phase 1 --jobs 1    # one exercise at a time, each on every thread',
     'formscore train --exercise squat --phase 1 --resume',
     'formscore train --exercise squat --phase 1 --seeds 5 --epochs 20',
   )}`,
@@ -108,47 +116,69 @@ async function runTrain(opts: TrainCliOptions): Promise<void> {
   const learningRate = positiveNumber('--lr', opts.lr);
   const seed = wholeNumber('--seed', opts.seed, 0);
   const seeds = seedList(opts.seeds, seed ?? DEFAULT_SEED);
-  const threads = wholeNumber('--threads', opts.threads, 1);
+  const threads = wholeNumber('--threads', opts.threads, 1) ?? availableParallelism();
+  const jobs = jobCount('train', threads, wholeNumber('--jobs', opts.jobs, 1), exercises.length);
   const single = exercises.length === 1;
   checkWritableDir(opts.modelsDir, 'models folder');
   if (seeds) checkWritableDir(opts.evaluationDir, 'evaluation folder');
 
   const progress = new ProgressBar(process.stdout);
   const interrupt = stopOnInterrupt(progress, 'run the same command with --resume to continue');
+  const log = (line: string) => progress.message(line);
 
-  const trained: Exercise[] = [];
+  const trained = new Set<Exercise>();
+  const headlines = new Map<Exercise, string>();
   let failed = 0;
-  const overview: string[] = [];
-  const common = {
-    dataDir: opts.dataDir, modelsDir: opts.modelsDir, epochs, batchSize, learningRate, seed, threads,
-    resume: !!opts.resume, progress, shouldStop: interrupt.requested, profile,
-  };
-  try {
-    for (const exercise of exercises) {
-      try {
-        const { status, lines, headline } = await trainPhase(exercise, phase, seeds, common);
-        for (const line of lines) console.log(line);
-        overview.push(headline);
-        if (status === 'interrupted') {
-          process.exitCode = 130;
-          return;
-        }
-        trained.push(exercise);
-      } catch (err) {
-        if (single) throw err;
-        console.error(`formscore: skipping ${exercise}: ${messageWithAdvice(err)}`);
-        overview.push(`${exercise} phase ${phase}: skipped (${err instanceof MissingInputError ? `missing ${err.kind}` : 'error'})`);
-        // Missing real data is expected for some exercises in phases 2-3; anything else is a failure.
-        if (!(err instanceof MissingInputError && err.kind === 'real-data')) failed++;
-      }
+  // one job per exercise; an exercise that fails is skipped (with --exercise all) while the others go on
+  const job = (exercise: Exercise) => async (jobThreads: number): Promise<boolean> => {
+    const spec: TrainJobSpec = {
+      exercise, phase, seeds, dataDir: opts.dataDir, modelsDir: opts.modelsDir, epochs, batchSize, learningRate, seed: seed ?? DEFAULT_SEED,
+      profile, threads: jobThreads, resume: !!opts.resume, progress: jobs === 1 && progress.tty ? 'tty' : 'lines',
+    };
+    try {
+      const { status, lines, headline } = await trainInWorker(spec, stop, { progress, log, prefix: jobs > 1 ? `${exercise}: ` : '' });
+      for (const line of lines) log(line);
+      headlines.set(exercise, headline);
+      if (status === 'interrupted') return false;
+      trained.add(exercise);
+    } catch (err) {
+      if (single) throw err;
+      console.error(`formscore: skipping ${exercise}: ${messageWithAdvice(err)}`);
+      headlines.set(exercise, `${exercise} phase ${phase}: skipped (${err instanceof MissingInputError ? `missing ${err.kind}` : 'error'})`);
+      // Missing real data is expected for some exercises in phases 2-3; anything else is a failure.
+      if (!(err instanceof MissingInputError && err.kind === 'real-data')) failed++;
     }
-    if (!single) console.log(['', `Phase ${phase} overview:`, ...overview.map((l) => `  ${l}`)].join('\n'));
-    if (trained.length === 0) throw new Error(`nothing trained for phase ${phase} (${exercises.join(', ')}): see the messages above`);
+    return true;
+  };
+  const cost = (exercise: Exercise) => trainingDataBytes(opts.dataDir, exercise, phase);
+  const queue = [...exercises].sort((a, b) => cost(b) - cost(a)).map((e) => ({ cost: cost(e), run: job(e) }));
+  const stop = new StopFlag();
+  try {
+    if (!(await runJobs(queue, threads, jobs, stop, interrupt.requested))) {
+      process.exitCode = 130;
+      return;
+    }
+    if (!single) console.log(['', `Phase ${phase} overview:`, ...exercises.map((e) => `  ${headlines.get(e)}`)].join('\n'));
+    const done = exercises.filter((e) => trained.has(e));
+    if (done.length === 0) throw new Error(`nothing trained for phase ${phase} (${exercises.join(', ')}): see the messages above`);
     if (seeds) {
-      await runSeedEvaluation({ phase, exercises: trained, dataDir: opts.dataDir, modelsDir: opts.modelsDir, outDir: opts.evaluationDir, threads });
+      await runSeedEvaluation({ phase, exercises: done, dataDir: opts.dataDir, modelsDir: opts.modelsDir, outDir: opts.evaluationDir, threads });
     }
     if (failed > 0) process.exitCode = 1;
   } finally {
     interrupt.dispose();
   }
+}
+
+/**
+ * How much a phase of an exercise trains on, to start the longest first: the bytes of
+ * the rep files it reads (generated reps, and the real ones from phase 2 on); 0 when
+ * they are missing (the job then says so).
+ */
+function trainingDataBytes(dataDir: string, exercise: Exercise, phase: Phase): number {
+  const sources: RepSource[] = PHASES[phase].includeReal ? ['generated', 'real'] : ['generated'];
+  return sources.reduce((sum, source) => {
+    const file = join(repFolder(dataDir, source, exercise), SEQUENCES_NPY);
+    return sum + (existsSync(file) ? statSync(file).size : 0);
+  }, 0);
 }

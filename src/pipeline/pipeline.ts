@@ -13,6 +13,7 @@ import { BENCHMARK_SPEC, sessionFileName, writeBenchmarkSessions } from '../data
 import { hasRealData } from '../data/dataset.js';
 import { runSeedEvaluation, SEEDS_CSV, SEEDS_SUMMARY_CSV } from '../evaluate/seeds.js';
 import type { ProgressBar } from '../train/progress.js';
+import { jobCount, runJobs, StopFlag, trainInWorker, type TrainJobSpec } from '../train/jobs.js';
 import { runEvaluation, EVALUATION_CSV } from '../evaluate/evaluation.js';
 import { runComparison, COMPARISON_CSV } from '../evaluate/comparison.js';
 import { BENCHMARK_DIR, runTransfer, TRANSFER_CSV } from '../evaluate/transfer.js';
@@ -20,7 +21,6 @@ import { runPlot } from '../evaluate/figures/index.js';
 import { runReport, REPORT_HTML } from '../evaluate/report.js';
 import { exportModels, tfliteFileName } from '../export/export.js';
 import { PipelineState } from './state.js';
-import { StopFlag, trainInWorker, type TrainJobSpec } from './train-jobs.js';
 import { presetSamples, type Preset } from './presets.js';
 import {
   DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, DEFAULT_EVALUATION_DIR, DEFAULT_EXPORT_DIR, repFolder, sourceFolder,
@@ -93,7 +93,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     export: opts.exportDir ?? DEFAULT_EXPORT_DIR,
   };
   const log = opts.log ?? ((line: string) => console.log(line));
-  checkJobs(opts);
+  jobsOf(opts); // refuses a bad --jobs or --threads before any work
   const state = new PipelineState(opts.stateFile ?? STATE_FILE);
   const stop = new StopFlag();
   const steps = planSteps(opts, dirs, log, stop);
@@ -128,7 +128,14 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     // the training steps: one chain of phases per exercise, several exercises at once
     let end = i;
     while (end < steps.length && steps[end].job) end++;
-    const done = await runChains(steps.slice(i, end), totalThreads(opts), jobCount(opts), runStep, stop, opts.shouldStop);
+    const queue = chainsOf(steps.slice(i, end)).map((chain) => ({
+      cost: chainCost(chain),
+      run: async (threads: number) => {
+        for (const step of chain) if (!(await runStep(step, threads))) return false;
+        return true;
+      },
+    }));
+    const done = await runJobs(queue, totalThreads(opts), jobsOf(opts), stop, opts.shouldStop);
     if (!done) return interrupted();
     i = end - 1;
   }
@@ -145,84 +152,8 @@ function chainsOf(trainSteps: Step[]): Step[][] {
   return [...chains.values()];
 }
 
-/** Exercises trained at once: --jobs (default: one per thread), at most one per exercise. */
-function jobCount(opts: PipelineOptions): number {
-  return Math.max(1, Math.min(opts.jobs ?? totalThreads(opts), opts.exercises.length));
-}
-
-function checkJobs(opts: PipelineOptions): void {
-  const threads = totalThreads(opts);
-  if (!Number.isInteger(threads) || threads < 1) throw new Error(`pipeline: threads = ${threads} is not a whole number >= 1`);
-  if (opts.jobs === undefined) return;
-  if (!Number.isInteger(opts.jobs) || opts.jobs < 1) throw new Error(`pipeline: jobs = ${opts.jobs} is not a whole number >= 1`);
-  if (opts.jobs > threads) throw new Error(`pipeline: --jobs ${opts.jobs} is more than the ${threads} threads (--threads); each job needs a thread of its own`);
-}
-
-/**
- * Threads of each job, in queue order: threads / jobs, or all of them for a job that will
- * run alone. Which jobs run alone comes from the costs (samples × epochs), by laying the
- * queue out on `jobs` slots as runChains starts them, not from timing: a given setting
- * always trains an exercise on the same number of threads, hence to the same bytes.
- */
-export function threadShares(costs: readonly number[], threads: number, jobs: number): number[] {
-  const free = new Array<number>(Math.max(1, jobs)).fill(0);
-  const spans = costs.map((cost) => {
-    const slot = free.indexOf(Math.min(...free));
-    const start = free[slot];
-    free[slot] = start + cost;
-    return { start, end: start + cost };
-  });
-  return spans.map((s, i) => {
-    const alone = spans.every((o, j) => j === i || o.end <= s.start);
-    return alone ? threads : Math.max(1, Math.floor(threads / jobs));
-  });
-}
-
-/**
- * Runs the training steps, each exercise's phases in order, `jobs` exercises at a time
- * in the planned order (the costliest first, so that the longest does not start last),
- * each on its share of the threads (threadShares). A job planned to run alone waits
- * for the others to finish, so that it never shares the cores. A stop request reaches
- * every running job; after an error the others are stopped (keeping their checkpoints)
- * before it is thrown. False when interrupted.
- */
-async function runChains(
-  trainSteps: Step[], threads: number, jobs: number, runStep: (s: Step, threads: number) => Promise<boolean>, stop: StopFlag,
-  shouldStop?: () => boolean,
-): Promise<boolean> {
-  const queue = chainsOf(trainSteps);
-  const shareList = threadShares(queue.map(chainCost), threads, jobs);
-  const shares = new Map(queue.map((chain, i) => [chain, shareList[i]]));
-  const watch = setInterval(() => shouldStop?.() && stop.raise(), 100);
-  let interrupted = false;
-  const errors: unknown[] = [];
-  const running = new Set<Promise<void>>();
-  const runChain = async (chain: Step[]) => {
-    for (const step of chain) {
-      const ok = await runStep(step, shares.get(chain)!).catch((err: unknown) => (errors.push(err), stop.raise(), false));
-      if (!ok) {
-        interrupted = true;
-        return;
-      }
-    }
-  };
-  const slot = async () => {
-    for (let chain = queue.shift(); chain && !errors.length && !interrupted; chain = queue.shift()) {
-      if (jobs > 1 && shares.get(chain) === threads) await Promise.all(running);
-      const run = runChain(chain);
-      running.add(run);
-      await run;
-      running.delete(run);
-    }
-  };
-  try {
-    await Promise.all(Array.from({ length: Math.min(jobs, queue.length) }, slot));
-  } finally {
-    clearInterval(watch);
-  }
-  if (errors.length) throw errors[0];
-  return !interrupted;
-}
+/** Exercises trained at once (see jobCount). */
+const jobsOf = (opts: PipelineOptions): number => jobCount('pipeline', totalThreads(opts), opts.jobs, opts.exercises.length);
 
 type Dirs = { data: string; models: string; evaluation: string; export: string };
 
@@ -283,7 +214,7 @@ function planSteps(opts: PipelineOptions, dirs: Dirs, log: (line: string) => voi
     }
     finalModelSteps.push(previous);
   }
-  // costliest exercise first (the order runChains starts them in)
+  // costliest exercise first (the order runJobs starts them in)
   steps.push(...chainsOf(trainSteps).sort((a, b) => chainCost(b) - chainCost(a)).flat());
 
   const phase1Models = exercises.map((e) => `train ${e} phase 1`);
@@ -348,7 +279,7 @@ async function trainStep(
   stop: StopFlag,
 ): Promise<'done' | 'interrupted'> {
   const profile = opts.profile ?? DEFAULT_PROFILE;
-  const jobs = jobCount(opts);
+  const jobs = jobsOf(opts);
   const progress = opts.progress ? (jobs === 1 && opts.progress.tty ? 'tty' : 'lines') : 'none';
   const spec: TrainJobSpec = {
     exercise, phase, seeds: opts.seeds, dataDir: dirs.data, modelsDir: dirs.models, epochs: opts.preset.epochs[profile][phase],

@@ -74,7 +74,7 @@ export class ProgressBar {
     this.stream.write(this.tty ? `\r\x1b[K${line}\n` : `${line}\n`);
   }
 
-  /** Text another bar drew (one in a training worker thread, see pipeline/train-jobs.ts), written as it is. */
+  /** Text another bar drew (one in a training worker thread, see jobs.ts), written as it is. */
   raw(text: string): void {
     this.stream.write(text);
   }

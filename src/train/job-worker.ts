@@ -1,11 +1,11 @@
-// One pipeline training step in a worker thread: trainPhase with the step's settings;
-// notices and progress go to the main thread as messages (see train-jobs.ts).
+// One training job in a worker thread: trainPhase with the job's settings; notices and
+// progress go to the main thread as messages (see jobs.ts).
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { trainPhase } from '../train/seeds.js';
-import { ProgressBar } from '../train/progress.js';
+import { trainPhase } from './seeds.js';
+import { ProgressBar } from './progress.js';
 import { MissingInputError } from '../workspace/errors.js';
-import type { TrainJobData, TrainJobMessage } from './train-jobs.js';
+import type { TrainJobData, TrainJobMessage } from './jobs.js';
 
 const { spec, stop } = workerData as TrainJobData;
 const post = (m: TrainJobMessage) => parentPort!.postMessage(m);
@@ -13,12 +13,12 @@ const stopFlag = new Int32Array(stop);
 
 const progress = spec.progress === 'none' ? null : new ProgressBar({ write: (text: string) => post({ type: 'progress', text }) }, spec.progress === 'tty');
 try {
-  const { status, lines } = await trainPhase(spec.exercise, spec.phase, spec.seeds, {
+  const { status, lines, headline } = await trainPhase(spec.exercise, spec.phase, spec.seeds, {
     dataDir: spec.dataDir, modelsDir: spec.modelsDir, epochs: spec.epochs, seed: spec.seed, profile: spec.profile,
-    threads: spec.threads, resume: spec.resume, progress, shouldStop: () => Atomics.load(stopFlag, 0) === 1,
+    threads: spec.threads, resume: spec.resume, batchSize: spec.batchSize, learningRate: spec.learningRate, progress, shouldStop: () => Atomics.load(stopFlag, 0) === 1,
     log: (line) => post({ type: 'log', line }),
   });
-  post({ type: 'done', status: status === 'interrupted' ? 'interrupted' : 'done', lines });
+  post({ type: 'done', status: status === 'interrupted' ? 'interrupted' : 'done', lines, headline });
 } catch (err) {
   post({
     type: 'error',
