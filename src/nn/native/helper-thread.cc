@@ -5,8 +5,11 @@
 // condition variable, which does not hold the process open. After each task it spins for
 // a moment before it sleeps again, because a rep's forward pass asks for it twice within
 // microseconds and reps tend to come one after another, while waking a sleeping thread
-// costs tens of microseconds. A second caller that finds the helper taken (another
-// worker thread's engine) runs both halves itself, so callers never wait on each other.
+// costs tens of microseconds. When the helper has not picked the task up by the time the
+// caller has finished its own half (the machine's cores are busy with other work), the
+// caller takes it back and runs it itself: a busy machine costs a rep no more than one
+// thread would. A second caller that finds the helper taken (another worker thread's
+// engine) runs both halves itself, so callers never wait on each other.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -42,24 +45,25 @@ struct Helper {
     _mm_setcsr(_mm_getcsr() | 0x8040);  // denormals flushed, as the addon does for every kernel call
 #endif
     for (;;) {
-      const Task f = next();
-      f(ctx);
-      task.store(nullptr, std::memory_order_relaxed);
-      done.store(true, std::memory_order_release);
+      awaitTask();
+      // whoever exchanges the task out first runs it: the helper here, or the caller taking it back
+      if (const Task f = task.exchange(nullptr, std::memory_order_acq_rel)) {
+        f(ctx);
+        done.store(true, std::memory_order_release);
+      }
     }
   }
 
-  // spins for 200 µs, then sleeps until a task arrives
-  Task next() {
+  // spins for 200 µs, then sleeps until a task is posted
+  void awaitTask() {
     const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
     for (int spins = 1;; spins++) {
-      if (const Task f = task.load(std::memory_order_acquire)) return f;
+      if (task.load(std::memory_order_acquire)) return;
       relax();
       if (spins % 256 == 0 && std::chrono::steady_clock::now() > until) break;
     }
     std::unique_lock<std::mutex> lock(sleep);
     wake.wait(lock, [this] { return task.load(std::memory_order_acquire) != nullptr; });
-    return task.load(std::memory_order_acquire);
   }
 };
 
@@ -97,6 +101,10 @@ void besides(Task task, void* ctx, Task own, void* ownCtx) {
   }
   h->wake.notify_one();
   own(ownCtx);
+  if (const Task untouched = h->task.exchange(nullptr, std::memory_order_acq_rel)) {
+    untouched(ctx);  // the helper has not started it
+    return;
+  }
   for (int spins = 1; !h->done.load(std::memory_order_acquire); spins++) {
     if (spins % 4096 == 0) std::this_thread::yield();  // the helper's core may be taken by another process
     else relax();

@@ -215,16 +215,18 @@ void conv1dRows(int B, int T, int t0, int t1, int Cin, int Cout, int k, const fl
   }
 }
 
-template <class F>
-void callThunk(void* f) { (*static_cast<F*>(f))(); }
+// own() on this thread while other() runs on the helper thread (kernels.h: besides)
+template <class Own, class Other>
+void onTwoThreads(Own own, Other other) {
+  besides([](void* f) { (*static_cast<Other*>(f))(); }, &other, [](void* f) { (*static_cast<Own*>(f))(); }, &own);
+}
 
 // with threads > 1, the second half of the rows on the helper thread
 void conv1dForward(int B, int T, int Cin, int Cout, int k, const float* Xpad, const float* W, const float* bias, float* Y, int sy, int threads) {
-  const int half = threads > 1 ? T / 2 : T;
-  auto first = [&] { conv1dRows(B, T, 0, half, Cin, Cout, k, Xpad, W, bias, Y, sy); };
-  auto second = [&] { conv1dRows(B, T, half, T, Cin, Cout, k, Xpad, W, bias, Y, sy); };
-  if (half < T) besides(callThunk<decltype(second)>, &second, callThunk<decltype(first)>, &first);
-  else first();
+  if (threads < 2) return conv1dRows(B, T, 0, T, Cin, Cout, k, Xpad, W, bias, Y, sy);
+  const int half = T / 2;
+  onTwoThreads([&] { conv1dRows(B, T, 0, half, Cin, Cout, k, Xpad, W, bias, Y, sy); },
+               [&] { conv1dRows(B, T, half, T, Cin, Cout, k, Xpad, W, bias, Y, sy); });
 }
 
 void conv1dBackward(int B, int T, int Cin, int Cout, int k, int pad, const float* Xpad, const float* Y, int sy, float* dY, int sdy,
@@ -402,16 +404,15 @@ void lstmForward(int B, int T, int In, int H, const float* X, const float* W, co
 // Both directions of a bidirectional layer; Hs (B, T, 2H) gets [forward, backward]. With
 // threads > 1 the backward direction runs on the helper thread meanwhile (a single rep's
 // two directions are two long dependent chains that one core cannot overlap).
-
 void bilstmForward(int B, int T, int In, int H, const float* X, const float* Wf, const float* Uf, const float* bf, float* Gf, float* Cf,
                    const float* Wb, const float* Ub, const float* bb, float* Gb, float* Cb, float* Hs, int threads) {
   auto forward = [&] { lstmForward(B, T, In, H, X, Wf, Uf, bf, Gf, Cf, Hs, 2 * H, 0); };
   auto backward = [&] { lstmForward(B, T, In, H, X, Wb, Ub, bb, Gb, Cb, Hs + H, 2 * H, 1); };
-  if (threads > 1) {
-    besides(callThunk<decltype(backward)>, &backward, callThunk<decltype(forward)>, &forward);
-  } else {
+  if (threads < 2) {
     forward();
     backward();
+  } else {
+    onTwoThreads(forward, backward);
   }
 }
 
