@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { WEIGHT_SPECS } from '../src/nn/architecture.js';
 import { Engine } from '../src/nn/engine.js';
-import { type KernelSet, type Kernels, kernelSets } from '../src/nn/kernels.js';
+import { type KernelSet, type Kernels, kernelSets, loadNativeAddon } from '../src/nn/kernels.js';
 import { initWeights } from '../src/nn/init.js';
 import {
   adamUpdate, conv1dBackward, conv1dForward, denseBackward, denseForward, lstmBackward, lstmCache, lstmForward,
@@ -61,7 +61,7 @@ class Wasm {
 }
 
 const rng = new Random(20261123);
-const rand = (n: number, scale = 1): Float64Array => Float64Array.from({ length: n }, () => rng.uniform(-scale, scale));
+const rand = (n: number, scale = 1, from = rng): Float64Array => Float64Array.from({ length: n }, () => from.uniform(-scale, scale));
 const f32 = (a: ArrayLike<number>) => Float32Array.from(a);
 
 for (const set of kernelSets()) describe(`${set.name} kernels vs TypeScript reference`, () => {
@@ -206,12 +206,15 @@ for (const set of kernelSets()) describe(`${set.name} kernels vs TypeScript refe
   }
 
   it('BiLSTM both directions: the reference; the same bytes on one thread, on two, per direction, and for a rep alone or in a batch', () => {
-    // a rep alone (B = 1) takes its own path in the native kernels (U packed into panels; H = 16 fills whole panels)
+    // a rep alone (B = 1) takes its own path in the native kernels (U packed into panels; H = 32 fills two or more,
+    // which a rep's steps read in alternating order)
+    // (its own random stream, so that the tests after it keep their data)
+    const own = new Random(20261203);
     const w = new Wasm(set);
-    const B = 3, T = 7, C = 6, H = 16, G = 4 * H;
-    const x = rand(B * T * C);
+    const B = 3, T = 7, C = 6, H = 32, G = 4 * H;
+    const x = rand(B * T * C, 1, own);
     const dirs = [false, true].map((reverse) => {
-      const W = rand(C * G, 0.5), U = rand(H * G, 0.5), bias = rand(G, 0.5);
+      const W = rand(C * G, 0.5, own), U = rand(H * G, 0.5, own), bias = rand(G, 0.5, own);
       const cache = lstmCache('float64', B, T, H);
       lstmForward(cache, x, W, U, bias, B, T, C, H, reverse);
       return { p: [w.put(W), w.put(U), w.put(bias), w.alloc(B * T * G), w.alloc(B * T * H)] as const, h: cache.h };
@@ -234,6 +237,14 @@ for (const set of kernelSets()) describe(`${set.name} kernels vs TypeScript refe
     const first = batch.subarray(0, T * 2 * H);
     assert.deepEqual(run(1, 1), first, 'the first rep alone');
     assert.deepEqual(run(1, 2), first, 'the first rep alone, on two threads');
+    if (set.name.startsWith('native-')) {
+      // the caller takes a task back that the helper thread has not started, so call until the helper has run some
+      const addon = loadNativeAddon();
+      assert.ok(typeof addon !== 'string', addon as string);
+      const before = addon.helperTasks();
+      for (let i = 0; i < 2000 && addon.helperTasks() === before; i++) assert.deepEqual(run(1, 2), first, `call ${i} on two threads`);
+      assert.ok(addon.helperTasks() > before, 'the helper thread ran a direction');
+    }
   });
 
   for (const act of ['relu', 'sigmoid'] as const) {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runPipeline, type PipelineOptions } from '../src/pipeline/pipeline.js';
-import { StopFlag, threadShares, trainInWorker, type TrainJobSpec } from '../src/train/jobs.js';
+import { StopFlag, threadShares, trainInWorker } from '../src/train/jobs.js';
 import { MissingInputError } from '../src/workspace/errors.js';
 import { parsePreset, presetSamples, type Preset } from '../src/pipeline/presets.js';
 import { tempDir } from './helpers/fixtures.js';
@@ -139,11 +139,11 @@ test('pipeline jobs: --jobs must be between 1 and the threads, before any work',
 
 test('pipeline jobs: a training job\'s missing input reaches the caller as the same error, with its remedy', async () => {
   const root = tempDir();
-  const spec: TrainJobSpec = {
+  const job = {
     exercise: 'squat', phase: 1, dataDir: join(root, 'data'), modelsDir: join(root, 'models'), epochs: 1, seed: 42, profile: 'realistic',
-    threads: 1, resume: false, progress: 'none',
-  };
-  await assert.rejects(trainInWorker(spec, new StopFlag(), { log: () => {}, prefix: '' }), (err: unknown) => {
+    threads: 1, resume: false,
+  } as const;
+  await assert.rejects(trainInWorker(job, new StopFlag(), { log: () => {}, sideBySide: false }), (err: unknown) => {
     assert.ok(err instanceof MissingInputError);
     assert.match(err.remedy, /^generate --exercise squat/);
     return true;

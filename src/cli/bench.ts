@@ -28,7 +28,7 @@ export function registerBench(program: Command): void {
       'Measure the engine on random data of the real shapes (x (batch, 90, 18), targets (batch, 6)): ' +
         'training samples/s (one Adam step per batch, dropout on), batch inference samples/s and ' +
         'single-sample inference latency (median of 200; with 2 or more threads the native kernels run a rep\'s ' +
-        'two LSTM directions on two cores), after a warm-up. Prints one JSON line; the RSS ' +
+        'two LSTM directions, and two halves of each convolution, on two cores), after a warm-up. Prints one JSON line; the RSS ' +
         'fields (MB, after warm-up / at the end / peak) show whether memory stays flat over --steps.',
     )
     .option('--threads <n>', `threads: this one plus n-1 workers (default: available cores, here ${availableParallelism()})`)

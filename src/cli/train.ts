@@ -10,7 +10,7 @@ import { DATA_PROFILES, DEFAULT_PROFILE, parseProfile } from '../data/synthetic.
 import { PHASES, parsePhase, type PhaseConfig } from '../train/phases.js';
 import { ProgressBar } from '../train/progress.js';
 import { MissingInputError, messageWithAdvice } from '../workspace/errors.js';
-import { jobCount, runJobs, StopFlag, trainInWorker, type TrainJobSpec } from '../train/jobs.js';
+import { jobCount, runJobs, StopFlag, trainInWorker } from '../train/jobs.js';
 import { runSeedEvaluation } from '../evaluate/seeds.js';
 import { checkWritableDir } from '../util/writable.js';
 import { EXERCISE_OR_ALL, examplesHelp, positiveNumber, seedList, wholeNumber } from './options.js';
@@ -131,12 +131,12 @@ async function runTrain(opts: TrainCliOptions): Promise<void> {
   let failed = 0;
   // one job per exercise; an exercise that fails is skipped (with --exercise all) while the others go on
   const job = (exercise: Exercise) => async (jobThreads: number): Promise<boolean> => {
-    const spec: TrainJobSpec = {
-      exercise, phase, seeds, dataDir: opts.dataDir, modelsDir: opts.modelsDir, epochs, batchSize, learningRate, seed: seed ?? DEFAULT_SEED,
-      profile, threads: jobThreads, resume: !!opts.resume, progress: jobs === 1 && progress.tty ? 'tty' : 'lines',
+    const spec = {
+      exercise, phase, seeds, dataDir: opts.dataDir, modelsDir: opts.modelsDir, epochs, batchSize, learningRate, seed, profile,
+      threads: jobThreads, resume: !!opts.resume,
     };
     try {
-      const { status, lines, headline } = await trainInWorker(spec, stop, { progress, log, prefix: jobs > 1 ? `${exercise}: ` : '' });
+      const { status, lines, headline } = await trainInWorker(spec, stop, { progress, log, sideBySide: jobs > 1 });
       for (const line of lines) log(line);
       headlines.set(exercise, headline);
       if (status === 'interrupted') return false;
@@ -150,8 +150,7 @@ async function runTrain(opts: TrainCliOptions): Promise<void> {
     }
     return true;
   };
-  const cost = (exercise: Exercise) => trainingDataBytes(opts.dataDir, exercise, phase);
-  const queue = [...exercises].sort((a, b) => cost(b) - cost(a)).map((e) => ({ cost: cost(e), run: job(e) }));
+  const queue = exercises.map((e) => ({ cost: trainingDataBytes(opts.dataDir, e, phase), run: job(e) })).sort((a, b) => b.cost - a.cost);
   const stop = new StopFlag();
   try {
     if (!(await runJobs(queue, threads, jobs, stop, interrupt.requested))) {

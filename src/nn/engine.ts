@@ -46,7 +46,7 @@ export interface ForwardOptions {
   seed?: number;
   /** Index of this slice's first sample within the whole batch (keeps dropout masks split-independent). */
   sampleOffset?: number;
-  /** Threads a layer's kernels may use (the native BiLSTM runs its two directions at once); default 1. */
+  /** Threads a layer's kernels may use (the native kernels run a BiLSTM's two directions, and two halves of a convolution's rows, at once); default 1. */
   threads?: number;
 }
 

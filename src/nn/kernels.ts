@@ -82,6 +82,8 @@ interface NativeAddon {
   isas(): string[];
   kernels(isa: string): Record<string, (memory: ArrayBuffer, ...args: number[]) => void>;
   allocate(bytes: number): ArrayBuffer;
+  /** Tasks the helper thread (a rep's second core) has run so far. */
+  helperTasks(): number;
 }
 
 /** The addon, or why there is none (not built: no compiler at install, or FORMSCORE_NATIVE=0 then). */

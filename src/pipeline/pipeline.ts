@@ -13,7 +13,7 @@ import { BENCHMARK_SPEC, sessionFileName, writeBenchmarkSessions } from '../data
 import { hasRealData } from '../data/dataset.js';
 import { runSeedEvaluation, SEEDS_CSV, SEEDS_SUMMARY_CSV } from '../evaluate/seeds.js';
 import type { ProgressBar } from '../train/progress.js';
-import { jobCount, runJobs, StopFlag, trainInWorker, type TrainJobSpec } from '../train/jobs.js';
+import { jobCount, runJobs, StopFlag, trainInWorker } from '../train/jobs.js';
 import { runEvaluation, EVALUATION_CSV } from '../evaluate/evaluation.js';
 import { runComparison, COMPARISON_CSV } from '../evaluate/comparison.js';
 import { BENCHMARK_DIR, runTransfer, TRANSFER_CSV } from '../evaluate/transfer.js';
@@ -279,13 +279,11 @@ async function trainStep(
   stop: StopFlag,
 ): Promise<'done' | 'interrupted'> {
   const profile = opts.profile ?? DEFAULT_PROFILE;
-  const jobs = jobsOf(opts);
-  const progress = opts.progress ? (jobs === 1 && opts.progress.tty ? 'tty' : 'lines') : 'none';
-  const spec: TrainJobSpec = {
+  const job = {
     exercise, phase, seeds: opts.seeds, dataDir: dirs.data, modelsDir: dirs.models, epochs: opts.preset.epochs[profile][phase],
-    seed: opts.preset.seed, profile, threads, resume, progress,
+    seed: opts.preset.seed, profile, threads, resume,
   };
-  const { status, lines } = await trainInWorker(spec, stop, { progress: opts.progress, log, prefix: jobs > 1 ? `${exercise}: ` : '' });
+  const { status, lines } = await trainInWorker(job, stop, { progress: opts.progress, log, sideBySide: jobsOf(opts) > 1 });
   for (const line of lines) log(line);
   return status;
 }

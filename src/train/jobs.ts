@@ -10,7 +10,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Exercise } from '../data/exercises.js';
 import type { DataProfile } from '../data/synthetic.js';
-import type { ProgressBar } from '../train/progress.js';
+import type { ProgressBar } from './progress.js';
 import { MissingInputError, type MissingInput } from '../workspace/errors.js';
 import type { Phase } from '../workspace/layout.js';
 
@@ -25,7 +25,8 @@ export interface TrainJobSpec {
   epochs?: number;
   batchSize?: number;
   learningRate?: number;
-  seed: number;
+  /** Default: the trainer's (an interrupted run's, with resume). */
+  seed?: number;
   profile: DataProfile;
   threads: number;
   resume: boolean;
@@ -43,15 +44,19 @@ export type TrainJobMessage =
 /** What the worker receives as workerData. */
 export interface TrainJobData {
   spec: TrainJobSpec;
-  /** Int32 [0]: 1 once the pipeline asks training to stop. */
+  /** Int32 [0]: 1 once the command asks training to stop. */
   stop: SharedArrayBuffer;
 }
 
 export interface TrainJobOutput {
   progress?: ProgressBar | null;
   log: (line: string) => void;
-  /** Put before every line of this job that does not already start with its exercise (several jobs print at once). */
-  prefix: string;
+  /**
+   * Whether other jobs print at the same time: then every line of this one that does not
+   * already start with its exercise gets it as a prefix, and progress is one line per epoch
+   * (else a terminal gets the bar redrawn in place).
+   */
+  sideBySide: boolean;
 }
 
 /** A stop request shared with every running job; `raise` is idempotent. */
@@ -67,14 +72,19 @@ export class StopFlag {
 }
 
 /** Trains one step in a new worker thread; resolves with its status and closing lines. */
-export function trainInWorker(spec: TrainJobSpec, stop: StopFlag, out: TrainJobOutput): Promise<{ status: 'done' | 'interrupted'; lines: string[]; headline: string }> {
+export function trainInWorker(
+  job: Omit<TrainJobSpec, 'progress'>, stop: StopFlag, out: TrainJobOutput,
+): Promise<{ status: 'done' | 'interrupted'; lines: string[]; headline: string }> {
+  const progress = !out.progress ? 'none' : !out.sideBySide && out.progress.tty ? 'tty' : 'lines';
+  const spec: TrainJobSpec = { ...job, progress };
   const data: TrainJobData = { spec, stop: stop.buffer };
   const worker = new Worker(new URL('./job-worker.js', import.meta.url), { workerData: data });
   const what = `training ${spec.exercise} phase ${spec.phase}`;
-  const tag = (line: string) => (out.prefix && !line.startsWith(`${spec.exercise} `) ? out.prefix + line : line);
+  const named = (line: string) => line.startsWith(`${spec.exercise} `);
+  const tag = (line: string) => (out.sideBySide && !named(line) ? `${spec.exercise}: ${line}` : line);
   let pending = '';
   const progressText = (text: string) => {
-    if (spec.progress === 'tty') return out.progress?.raw(text);
+    if (progress === 'tty') return out.progress?.raw(text);
     // one line per epoch: each complete line as a notice of its own, with the job's prefix
     pending += text;
     const lines = pending.split('\n');
@@ -93,7 +103,7 @@ export function trainInWorker(spec: TrainJobSpec, stop: StopFlag, out: TrainJobO
       if (m.type === 'log') out.log(tag(m.line));
       else if (m.type === 'progress') progressText(m.text);
       else if (m.type === 'done') settle(() => resolve({ status: m.status, lines: m.lines.map(tag), headline: m.headline }));
-      else settle(() => reject(m.missing ? new MissingInputError(m.message, m.missing.remedy, m.missing.kind) : new Error(`${what}: ${m.message}`)));
+      else settle(() => reject(m.missing ? new MissingInputError(m.message, m.missing.remedy, m.missing.kind) : new Error(named(m.message) ? m.message : `${what}: ${m.message}`)));
     });
     worker.on('error', (err) => settle(() => reject(new Error(`${what}: ${err.message}`))));
     worker.on('exit', (code) => settle(() => reject(new Error(`${what}: the worker thread exited (code ${code}) before it finished`))));
@@ -115,7 +125,8 @@ export function jobCount(command: string, threads: number, jobs: number | undefi
 
 /**
  * Threads of each job, in queue order: threads / jobs, or all of them for a job that will
- * run alone. Which jobs run alone comes from the costs (samples × epochs), by laying the
+ * run alone. Which jobs run alone comes from the costs (samples × epochs in the pipeline,
+ * bytes of training data in `train`: any measure of the work), by laying the
  * queue out on `jobs` slots as runJobs starts them, not from timing: a given setting
  * always trains an exercise on the same number of threads, hence to the same bytes.
  */
@@ -133,7 +144,7 @@ export function threadShares(costs: readonly number[], threads: number, jobs: nu
   });
 }
 
-/** One exercise's training for runJobs: its cost (samples × epochs) and how to run it; false when interrupted. */
+/** One exercise's training for runJobs: its cost (see threadShares) and how to run it; false when interrupted. */
 export interface Job {
   cost: number;
   run(threads: number): Promise<boolean>;
@@ -159,9 +170,11 @@ export async function runJobs(queue: readonly Job[], threads: number, jobs: numb
     const ok = await job.run(shares.get(job)!).catch((err: unknown) => (errors.push(err), stop.raise(), false));
     if (!ok) interrupted = true;
   };
+  const stopped = () => errors.length > 0 || interrupted || stop.raised;
   const slot = async () => {
-    for (let job = waiting.shift(); job && !errors.length && !interrupted; job = waiting.shift()) {
+    for (let job = waiting.shift(); job && !stopped(); job = waiting.shift()) {
       if (jobs > 1 && shares.get(job) === threads) await Promise.all(running);
+      if (stopped()) break; // the others ended in a stop or an error while this one waited
       const run = runOne(job);
       running.add(run);
       await run;
@@ -174,5 +187,5 @@ export async function runJobs(queue: readonly Job[], threads: number, jobs: numb
     clearInterval(watch);
   }
   if (errors.length) throw errors[0];
-  return !interrupted;
+  return !interrupted && !stop.raised;
 }

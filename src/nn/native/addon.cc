@@ -5,6 +5,7 @@
 //                    taking the engine's memory (an ArrayBuffer) first, then the same
 //                    arguments, pointers being byte offsets into that memory (0 = none)
 //   allocate(n)   -> a zeroed, 64-byte aligned ArrayBuffer of n bytes (the engine's memory)
+//   helperTasks() -> how many tasks the helper thread (helper-thread.cc) has run (tests)
 //
 // Plain Node-API (C), no wrapper library: two dozen functions with integer and float
 // arguments are all it needs, and it keeps the addon ABI-stable across Node versions.
@@ -196,13 +197,20 @@ napi_value allocate(napi_env env, napi_callback_info info) {
   return out;
 }
 
+napi_value helperTaskCount(napi_env env, napi_callback_info) {
+  napi_value out;
+  napi_create_double(env, double(helperTasks()), &out);
+  return out;
+}
+
 napi_value init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
     {"isas", nullptr, isas, nullptr, nullptr, nullptr, napi_default, nullptr},
     {"kernels", nullptr, kernels, nullptr, nullptr, nullptr, napi_default, nullptr},
     {"allocate", nullptr, allocate, nullptr, nullptr, nullptr, napi_default, nullptr},
+    {"helperTasks", nullptr, helperTaskCount, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
-  napi_define_properties(env, exports, 3, props);
+  napi_define_properties(env, exports, 4, props);
   return exports;
 }
 

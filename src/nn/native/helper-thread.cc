@@ -1,5 +1,7 @@
-// The helper thread of besides() (kernels.h), which lets one kernel use a second core:
-// the two directions of a single rep's BiLSTM layer (bilstmForward with threads > 1).
+// The helper thread of besides() (kernels.h), which lets one kernel use a second core
+// when a model predicts too few reps to split between its workers (a single rep): the
+// two directions of a BiLSTM layer (bilstmForward) and the two halves of a convolution's
+// rows (conv1dForward), with threads > 1. Tasks must not call besides() themselves.
 //
 // One helper per process, started on the first call and never stopped: it sleeps on a
 // condition variable, which does not hold the process open. After each task it spins for
@@ -19,10 +21,15 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
+#if !defined(_WIN32)
+#include <dlfcn.h>
+#endif
 
 namespace {
 
 using Task = void (*)(void*);
+
+std::atomic<uint64_t> ranByHelper{0};  // helperTasks(), for the tests
 
 inline void relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -49,6 +56,7 @@ struct Helper {
       // whoever exchanges the task out first runs it: the helper here, or the caller taking it back
       if (const Task f = task.exchange(nullptr, std::memory_order_acq_rel)) {
         f(ctx);
+        ranByHelper.fetch_add(1, std::memory_order_relaxed);
         done.store(true, std::memory_order_release);
       }
     }
@@ -67,9 +75,19 @@ struct Helper {
   }
 };
 
+// Keeps this library loaded until the process ends: Node unloads an addon that a worker
+// thread loaded when that worker exits, and the helper runs this library's code until then.
+void pinLibrary() {
+#if !defined(_WIN32)
+  Dl_info self;
+  if (dladdr(reinterpret_cast<void*>(&pinLibrary), &self) && self.dli_fname) dlopen(self.dli_fname, RTLD_NOW | RTLD_NODELETE);
+#endif
+}
+
 // the helper, or nullptr when no thread could be started
 Helper* helper() {
   static Helper* const h = []() -> Helper* {
+    pinLibrary();
     auto* h = new Helper;  // never freed: the thread uses it until the process ends
     try {
       std::thread([h] { h->loop(); }).detach();
@@ -110,3 +128,5 @@ void besides(Task task, void* ctx, Task own, void* ownCtx) {
     else relax();
   }
 }
+
+uint64_t helperTasks() { return ranByHelper.load(std::memory_order_relaxed); }

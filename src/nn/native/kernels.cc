@@ -7,6 +7,7 @@
 // function here, cheaper than the exp-based one of the WebAssembly kernels).
 #include <algorithm>
 #include <cstring>
+#include <new>
 #include <vector>
 #include "kernels.h"
 #include "simd.h"
@@ -367,10 +368,14 @@ void lstmForward(int B, int T, int In, int H, const float* X, const float* W, co
   gemm(B * T, H4, In, X, In, 1, W, H4, G, H4, 0);
   // panels for one sequence (where gemm's K panel would not split the sum: H <= KC)
   thread_local std::vector<float> panels;
-  const bool packed = B == 1 && H4 % PANEL == 0 && H <= KC;
+  bool packed = B == 1 && H4 % PANEL == 0 && H <= KC;
   if (packed) {
-    panels.resize(size_t(H) * H4);
-    packPanels(H, H4, U, panels.data());
+    try {
+      panels.resize(size_t(H) * H4);
+      packPanels(H, H4, U, panels.data());
+    } catch (const std::bad_alloc&) {
+      packed = false;  // the same sums from U itself
+    }
   }
   for (int s = 0; s < T; s++) {
     const int t = reverse ? T - 1 - s : s;

@@ -27,6 +27,7 @@ struct KernelTable {
   void (*dropoutForward)(int B, int S, float rate, uint32_t seed, int sampleOffset, const float* X, float* Y, float* mask);
   void (*addInto)(int n, const float* x, float* y);
   void (*mulInto)(int n, const float* x, const float* mask, float* y);
+  // one direction (the engine calls bilstmForward, which runs both; the parity tests call it directly)
   void (*lstmForward)(int B, int T, int In, int H, const float* X, const float* W, const float* U, const float* bias, float* G, float* Cs, float* Hs, int ldh, int reverse);
   void (*bilstmForward)(int B, int T, int In, int H, const float* X, const float* Wf, const float* Uf, const float* bf, float* Gf, float* Cf, const float* Wb, const float* Ub, const float* bb, float* Gb, float* Cb, float* Hs, int threads);
   void (*lstmBackward)(int B, int T, int In, int H, const float* X, const float* WT, const float* UT, const float* G, const float* Cs, const float* Hs, int ldh, const float* dHs, float* dG, float* dh, float* dc, float* dW, float* dU, float* dBias, float* dX, int accumulateDX, int reverse);
@@ -42,6 +43,8 @@ struct KernelTable {
 // both have finished. When another caller has the helper, the caller runs both itself.
 // (helper-thread.cc: one helper per process, started on first use.)
 void besides(void (*task)(void*), void* ctx, void (*own)(void*), void* ownCtx);
+// Tasks the helper thread has run so far (the tests check that it runs some).
+uint64_t helperTasks();
 
 namespace avx512 { extern const KernelTable table; }
 namespace avx2 { extern const KernelTable table; }
