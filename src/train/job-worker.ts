@@ -11,12 +11,12 @@ const { spec, stop } = workerData as TrainJobData;
 const post = (m: TrainJobMessage) => parentPort!.postMessage(m);
 const stopFlag = new Int32Array(stop);
 
-const progress = spec.progress === 'none' ? null : new ProgressBar({ write: (text: string) => post({ type: 'progress', text }) }, spec.progress === 'tty');
+// the rest of the spec is trainPhase's options as they are
+const { exercise, phase, seeds, progress: mode, ...options } = spec;
+const progress = mode === 'none' ? null : new ProgressBar({ write: (text: string) => post({ type: 'progress', text }) }, mode === 'tty');
 try {
-  const { status, lines, headline } = await trainPhase(spec.exercise, spec.phase, spec.seeds, {
-    dataDir: spec.dataDir, modelsDir: spec.modelsDir, epochs: spec.epochs, seed: spec.seed, profile: spec.profile,
-    threads: spec.threads, resume: spec.resume, batchSize: spec.batchSize, learningRate: spec.learningRate, progress, shouldStop: () => Atomics.load(stopFlag, 0) === 1,
-    log: (line) => post({ type: 'log', line }),
+  const { status, lines, headline } = await trainPhase(exercise, phase, seeds, {
+    ...options, progress, shouldStop: () => Atomics.load(stopFlag, 0) === 1, log: (line) => post({ type: 'log', line }),
   });
   post({ type: 'done', status: status === 'interrupted' ? 'interrupted' : 'done', lines, headline });
 } catch (err) {

@@ -14,7 +14,7 @@ import type { ProgressBar } from './progress.js';
 import { MissingInputError, type MissingInput } from '../workspace/errors.js';
 import type { Phase } from '../workspace/layout.js';
 
-/** What one training step trains: everything trainPhase needs, as plain data. */
+/** What one job trains: everything trainPhase needs, as plain data. */
 export interface TrainJobSpec {
   exercise: Exercise;
   phase: Phase;
