@@ -86,7 +86,24 @@ for (const set of kernelSets()) describe(`${set.name} kernels vs TypeScript refe
       const pat = w.put(At), pc2 = w.put(C0);
       w.k.gemm(M, N, K, pat, 1, M, pb, N, pc2, N, 1);
       close(`gemm TN ${M}x${N}x${K}`, w.get(pc2, M * N), ref);
+      // every element is the same sum in the same order however A is stored
+      assert.deepEqual(w.get(pc2, M * N), w.get(pc, M * N), `gemm TN ${M}x${N}x${K}: not the bytes of NN`);
     }
+  });
+
+  it('gemm: a transposed A spanning more than an L1 (copied strip by strip) gives the bytes of the plain product', () => {
+    // its own stream: the draws of the tests below stay as they were
+    const own = new Random(20261204);
+    const w = new Wasm(set);
+    const [M, N, K] = [64, 40, 200]; // a first K panel of 128 rows 256 bytes apart: 32 KB
+    const A = rand(M * K, 1, own);
+    const At = new Float64Array(K * M);
+    for (let i = 0; i < M; i++) for (let k = 0; k < K; k++) At[k * M + i] = A[i * K + k];
+    const pa = w.put(A), pat = w.put(At), pb = w.put(rand(K * N, 1, own)), C0 = rand(M * N, 1, own);
+    const pc = w.put(C0), pc2 = w.put(C0);
+    w.k.gemm(M, N, K, pa, K, 1, pb, N, pc, N, 1);
+    w.k.gemm(M, N, K, pat, 1, M, pb, N, pc2, N, 1);
+    assert.deepEqual(w.get(pc2, M * N), w.get(pc, M * N));
   });
 
   for (const [K, withDx] of [[5, false], [3, true]] as const) {

@@ -208,14 +208,13 @@ export class Dropout extends KindLayer<DropoutLayer> {
 class BiLstm extends KindLayer<BiLstmLayer> {
   private readonly dirs: {
     names: { kernel: WeightName; recurrent: WeightName; bias: WeightName };
-    gates: Region; // (B, T, 4H)
+    gates: Region; // (B, T, 4H) gate activations, overwritten by their gradients in backward
     cells: Region; // (B, T, H)
     WT: number; // (4H, In)
     UT: number; // (4H, H)
   }[];
   private readonly states: Tensor; // (B, T, 2H) hidden states; the output itself with returnSequences
   private readonly stateGrad: Tensor;
-  private readonly dGates: Region; // (B, T, 4H) scratch shared by every BiLSTM
   private readonly dh: Region; // (B, H)
   private readonly dc: Region;
   constructor(placed: Placed<BiLstmLayer>, m: EngineMemory, b: LayerBuffers) {
@@ -231,7 +230,6 @@ class BiLstm extends KindLayer<BiLstmLayer> {
     }));
     this.states = returnSequences ? b.output : allocTensor(m, [T, 2 * H]);
     this.stateGrad = returnSequences ? b.outputGrad : allocTensor(m, [T, 2 * H]);
-    this.dGates = m.activation(T * 4 * H, 'lstm dGates');
     this.dh = m.activation(H, 'lstm dh');
     this.dc = m.activation(H, 'lstm dc');
   }
@@ -256,10 +254,12 @@ class BiLstm extends KindLayer<BiLstmLayer> {
     const { k, g } = this.m;
     const { layer: { units: H, returnSequences }, input: [T, In] } = this.placed;
     if (!returnSequences) k.bidirectionalLastBackward(n, T, H, this.b.outputGrad.data, this.stateGrad.data);
-    // the forward direction writes dx, the backward direction adds to it
+    // the forward direction writes dx, the backward direction adds to it; each direction's
+    // gate gradients overwrite its gates (read for the last time as they are written), which
+    // keeps one (B, T, 4H) buffer less in cache than a separate gradient buffer
     this.dirs.forEach((d, reverse) => {
       k.lstmBackward(n, T, In, H, x.data, d.WT, d.UT, d.gates.ptr, d.cells.ptr, this.states.data + reverse * H * 4, 2 * H,
-        this.stateGrad.data + reverse * H * 4, this.dGates.ptr, this.dh.ptr, this.dc.ptr,
+        this.stateGrad.data + reverse * H * 4, d.gates.ptr, this.dh.ptr, this.dc.ptr,
         g(d.names.kernel), g(d.names.recurrent), g(d.names.bias), dx ? dx.data : 0, reverse, reverse);
     });
   }

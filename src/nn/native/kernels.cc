@@ -86,8 +86,24 @@ inline void rows(int N, int K, const float* A, long ra, long ca, const float* B,
     }
 }
 
+// A transposed A (a weight gradient X^T · dG: ra = 1, ca = the row width of X) gives a
+// tile its MR values of one k from one row of X, and its K values from K rows ca floats
+// apart. When those rows span an L1's worth of memory or more (the LSTM weight gradients:
+// 128 rows 256 or 512 bytes apart), the power-of-two stride also puts them in a few L1
+// sets, and they evict each other for every column tile. Such a strip is first copied
+// into K x MR contiguous floats: the same values in the same order, so the sums are
+// unchanged (measured: the weight gradient of the second LSTM, 15-18 % less time).
+constexpr long L1_BYTES = 32 * 1024;
+
 void gemmPanel(int M, int N, int K, const float* A, long ra, long ca, const float* B, long rb, float* C, long rc, int accumulate) {
   int i = 0;
+  if (ra == 1 && long(K) * ca * long(sizeof(float)) >= L1_BYTES) {
+    alignas(64) float strip[KC * MR];  // (K, MR)
+    for (; i + MR <= M; i += MR) {
+      for (int k = 0; k < K; k++) std::memcpy(strip + k * MR, A + i + k * ca, sizeof(float) * MR);
+      rows<MR>(N, K, strip, 1, MR, B, rb, C + i * rc, rc, accumulate);
+    }
+  }
   for (; i + MR <= M; i += MR) rows<MR>(N, K, A + i * ra, ra, ca, B, rb, C + i * rc, rc, accumulate);
   // the last M % MR rows as one shorter tile
   const float* a = A + i * ra;

@@ -542,7 +542,8 @@ export function bilstmForward(B: i32, T: i32, In: i32, H: i32, X: usize, Wf: usi
 
 // Backward through time for one direction (same layouts as lstmForward).
 // dHs (B, T, ldh): gradient arriving at each hidden state (column offset applied);
-// WT [4H, In] = W^T; UT [4H, H] = U^T; dG (B, T, 4H) scratch: pre-activation gate gradients;
+// WT [4H, In] = W^T; UT [4H, H] = U^T; dG (B, T, 4H): pre-activation gate gradients, which
+// may overwrite G (a step reads its gates before it writes their gradients, and G is not read again);
 // dh, dc (B, H) scratch; dW [In,4H] +=, dU [H,4H] +=, dBias [4H] +=;
 // dX (B, T, In) overwritten (accumulateDX = 0) or added to (1); dX = 0 skips it.
 export function lstmBackward(B: i32, T: i32, In: i32, H: i32, X: usize, WT: usize, UT: usize, G: usize, Cs: usize, Hs: usize, ldh: i32, dHs: usize, dG: usize, dh: usize, dc: usize, dW: usize, dU: usize, dBias: usize, dX: usize, accumulateDX: i32, reverse: i32): void {
