@@ -67,7 +67,9 @@ const f32 = (a: ArrayLike<number>) => Float32Array.from(a);
 for (const set of kernelSets()) describe(`${set.name} kernels vs TypeScript reference`, () => {
   it('gemm: A·B, Aᵀ·B and overlapping rows, odd sizes, accumulate', () => {
     const w = new Wasm(set);
-    for (const [M, N, K] of [[1, 1, 1], [5, 13, 7], [9, 24, 3], [4, 8, 16], [7, 6, 33], [1, 300, 9], [2, 150, 5], [8, 70, 4]]) {
+    // the last shape's transposed A has a K panel of 128 rows 256 bytes apart, 32 KB: the
+    // native kernels copy its strips into contiguous floats first
+    for (const [M, N, K] of [[1, 1, 1], [5, 13, 7], [9, 24, 3], [4, 8, 16], [7, 6, 33], [1, 300, 9], [2, 150, 5], [8, 70, 4], [64, 40, 200]]) {
       const A = rand(M * K);
       const B = rand(K * N);
       const C0 = rand(M * N);
@@ -89,21 +91,6 @@ for (const set of kernelSets()) describe(`${set.name} kernels vs TypeScript refe
       // every element is the same sum in the same order however A is stored
       assert.deepEqual(w.get(pc2, M * N), w.get(pc, M * N), `gemm TN ${M}x${N}x${K}: not the bytes of NN`);
     }
-  });
-
-  it('gemm: a transposed A spanning more than an L1 (copied strip by strip) gives the bytes of the plain product', () => {
-    // its own stream: the draws of the tests below stay as they were
-    const own = new Random(20261204);
-    const w = new Wasm(set);
-    const [M, N, K] = [64, 40, 200]; // a first K panel of 128 rows 256 bytes apart: 32 KB
-    const A = rand(M * K, 1, own);
-    const At = new Float64Array(K * M);
-    for (let i = 0; i < M; i++) for (let k = 0; k < K; k++) At[k * M + i] = A[i * K + k];
-    const pa = w.put(A), pat = w.put(At), pb = w.put(rand(K * N, 1, own)), C0 = rand(M * N, 1, own);
-    const pc = w.put(C0), pc2 = w.put(C0);
-    w.k.gemm(M, N, K, pa, K, 1, pb, N, pc, N, 1);
-    w.k.gemm(M, N, K, pat, 1, M, pb, N, pc2, N, 1);
-    assert.deepEqual(w.get(pc2, M * N), w.get(pc, M * N));
   });
 
   for (const [K, withDx] of [[5, false], [3, true]] as const) {
