@@ -96,15 +96,14 @@ inline void rows(int N, int K, const float* A, long ra, long ca, const float* B,
 constexpr long L1_BYTES = 32 * 1024;
 
 void gemmPanel(int M, int N, int K, const float* A, long ra, long ca, const float* B, long rb, float* C, long rc, int accumulate) {
+  const bool copy = ra == 1 && long(K) * ca * long(sizeof(float)) >= L1_BYTES;
+  alignas(64) float strip[KC * MR];  // (K, MR)
   int i = 0;
-  if (ra == 1 && long(K) * ca * long(sizeof(float)) >= L1_BYTES) {
-    alignas(64) float strip[KC * MR];  // (K, MR)
-    for (; i + MR <= M; i += MR) {
+  for (; i + MR <= M; i += MR) {
+    if (copy)
       for (int k = 0; k < K; k++) std::memcpy(strip + k * MR, A + i + k * ca, sizeof(float) * MR);
-      rows<MR>(N, K, strip, 1, MR, B, rb, C + i * rc, rc, accumulate);
-    }
+    rows<MR>(N, K, copy ? strip : A + i * ra, copy ? 1 : ra, copy ? MR : ca, B, rb, C + i * rc, rc, accumulate);
   }
-  for (; i + MR <= M; i += MR) rows<MR>(N, K, A + i * ra, ra, ca, B, rb, C + i * rc, rc, accumulate);
   // the last M % MR rows as one shorter tile
   const float* a = A + i * ra;
   float* c = C + i * rc;
