@@ -199,9 +199,9 @@ for (const set of kernelSets()) describe(`${set.name} kernels vs TypeScript refe
       const pwt = w.alloc(W.length), put = w.alloc(U.length);
       w.k.transpose(C, G, pw, pwt);
       w.k.transpose(H, G, pu, put);
-      const pdh = w.put(dh), pdg = w.alloc(B * T * G), ps1 = w.alloc(B * H), ps2 = w.alloc(B * H);
+      const pdh = w.put(dh), ps1 = w.alloc(B * H), ps2 = w.alloc(B * H);
       const pdw = w.alloc(W.length), pdu = w.alloc(U.length), pdb = w.alloc(G), pdx = w.alloc(x.length);
-      w.k.lstmBackward(B, T, C, H, px, pwt, put, pg, pc, ph, H, pdh, pdg, ps1, ps2, pdw, pdu, pdb, pdx, 0, reverse ? 1 : 0);
+      w.k.lstmBackward(B, T, C, H, px, pwt, put, pg, pc, ph, H, pdh, ps1, ps2, pdw, pdu, pdb, pdx, 0, reverse ? 1 : 0);
       close('lstm dkernel', w.get(pdw, W.length), dW);
       close('lstm drecurrent', w.get(pdu, U.length), dU);
       close('lstm dbias', w.get(pdb, G), db);

@@ -255,11 +255,10 @@ class BiLstm extends KindLayer<BiLstmLayer> {
     const { layer: { units: H, returnSequences }, input: [T, In] } = this.placed;
     if (!returnSequences) k.bidirectionalLastBackward(n, T, H, this.b.outputGrad.data, this.stateGrad.data);
     // the forward direction writes dx, the backward direction adds to it; each direction's
-    // gate gradients overwrite its gates (read for the last time as they are written), which
-    // keeps one (B, T, 4H) buffer less in cache than a separate gradient buffer
+    // gate gradients replace its gates
     this.dirs.forEach((d, reverse) => {
       k.lstmBackward(n, T, In, H, x.data, d.WT, d.UT, d.gates.ptr, d.cells.ptr, this.states.data + reverse * H * 4, 2 * H,
-        this.stateGrad.data + reverse * H * 4, d.gates.ptr, this.dh.ptr, this.dc.ptr,
+        this.stateGrad.data + reverse * H * 4, this.dh.ptr, this.dc.ptr,
         g(d.names.kernel), g(d.names.recurrent), g(d.names.bias), dx ? dx.data : 0, reverse, reverse);
     });
   }

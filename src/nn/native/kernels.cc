@@ -436,8 +436,8 @@ void bilstmForward(int B, int T, int In, int H, const float* X, const float* Wf,
   }
 }
 
-void lstmBackward(int B, int T, int In, int H, const float* X, const float* WT, const float* UT, const float* G, const float* Cs, const float* Hs, int ldh,
-                  const float* dHs, float* dG, float* dh, float* dc, float* dW, float* dU, float* dBias, float* dX, int accumulateDX, int reverse) {
+void lstmBackward(int B, int T, int In, int H, const float* X, const float* WT, const float* UT, float* G, const float* Cs, const float* Hs, int ldh,
+                  const float* dHs, float* dh, float* dc, float* dW, float* dU, float* dBias, float* dX, int accumulateDX, int reverse) {
   const int H4 = 4 * H;
   const vf one = vset(1);
   zero(dh, B * H);
@@ -446,8 +446,7 @@ void lstmBackward(int B, int T, int In, int H, const float* X, const float* WT, 
     const int t = reverse ? T - 1 - s : s;
     const int tp = reverse ? t + 1 : t - 1;
     for (int b = 0; b < B; b++) {
-      const float* g = G + long(b * T + t) * H4;
-      float* d = dG + long(b * T + t) * H4;
+      float* g = G + long(b * T + t) * H4;  // the gates, replaced by their gradients
       const float* c = Cs + long(b * T + t) * H;
       const float* cp = Cs + long(b * T + tp) * H;
       const float* dhs = dHs + long(b * T + t) * ldh;
@@ -460,23 +459,23 @@ void lstmBackward(int B, int T, int In, int H, const float* X, const float* WT, 
         const vf dhv = vld(dhs + j, n) + vld(dhb + j, n);
         const vf dcv = vld(dcb + j, n) + (dhv * og) * (one - tc * tc);
         const vf cprev = s > 0 ? vld(cp + j, n) : vf{};
-        vst(d + j, (dcv * gg) * (ig * (one - ig)), n);
-        vst(d + H + j, (dcv * cprev) * (fg * (one - fg)), n);
-        vst(d + 2 * H + j, (dcv * ig) * (one - gg * gg), n);
-        vst(d + 3 * H + j, (dhv * tc) * (og * (one - og)), n);
+        vst(g + j, (dcv * gg) * (ig * (one - ig)), n);
+        vst(g + H + j, (dcv * cprev) * (fg * (one - fg)), n);
+        vst(g + 2 * H + j, (dcv * ig) * (one - gg * gg), n);
+        vst(g + 3 * H + j, (dhv * tc) * (og * (one - og)), n);
         vst(dcb + j, dcv * fg, n);
       }
     }
-    if (s > 0) gemm(B, H, H4, dG + long(t) * H4, T * H4, 1, UT, H, dh, H, 0);
+    if (s > 0) gemm(B, H, H4, G + long(t) * H4, T * H4, 1, UT, H, dh, H, 0);
   }
-  gemm(In, H4, B * T, X, 1, In, dG, H4, dW, H4, 1);
+  gemm(In, H4, B * T, X, 1, In, G, H4, dW, H4, 1);
   for (int b = 0; b < B; b++) {
     const int hStart = reverse ? b * T + 1 : b * T;
     const int gStart = reverse ? b * T : b * T + 1;
-    gemm(H, H4, T - 1, Hs + long(hStart) * ldh, 1, ldh, dG + long(gStart) * H4, H4, dU, H4, 1);
+    gemm(H, H4, T - 1, Hs + long(hStart) * ldh, 1, ldh, G + long(gStart) * H4, H4, dU, H4, 1);
   }
-  colSum(B * T, H4, dG, H4, dBias);
-  if (dX) gemm(B * T, In, H4, dG, H4, 1, WT, In, dX, In, accumulateDX);
+  colSum(B * T, H4, G, H4, dBias);
+  if (dX) gemm(B * T, In, H4, G, H4, 1, WT, In, dX, In, accumulateDX);
 }
 
 void bidirectionalLastForward(int B, int T, int H, const float* Hs, float* Y) {

@@ -30,7 +30,7 @@ struct KernelTable {
   // one direction (the engine calls bilstmForward, which runs both; the parity tests call it directly)
   void (*lstmForward)(int B, int T, int In, int H, const float* X, const float* W, const float* U, const float* bias, float* G, float* Cs, float* Hs, int ldh, int reverse);
   void (*bilstmForward)(int B, int T, int In, int H, const float* X, const float* Wf, const float* Uf, const float* bf, float* Gf, float* Cf, const float* Wb, const float* Ub, const float* bb, float* Gb, float* Cb, float* Hs, int threads);
-  void (*lstmBackward)(int B, int T, int In, int H, const float* X, const float* WT, const float* UT, const float* G, const float* Cs, const float* Hs, int ldh, const float* dHs, float* dG, float* dh, float* dc, float* dW, float* dU, float* dBias, float* dX, int accumulateDX, int reverse);
+  void (*lstmBackward)(int B, int T, int In, int H, const float* X, const float* WT, const float* UT, float* G, const float* Cs, const float* Hs, int ldh, const float* dHs, float* dh, float* dc, float* dW, float* dU, float* dBias, float* dX, int accumulateDX, int reverse);
   void (*bidirectionalLastForward)(int B, int T, int H, const float* Hs, float* Y);
   void (*bidirectionalLastBackward)(int B, int T, int H, const float* dY, float* dHs);
   void (*denseForward)(int B, int In, int Out, const float* X, const float* W, const float* bias, float* Y, int act);

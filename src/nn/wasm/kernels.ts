@@ -542,11 +542,12 @@ export function bilstmForward(B: i32, T: i32, In: i32, H: i32, X: usize, Wf: usi
 
 // Backward through time for one direction (same layouts as lstmForward).
 // dHs (B, T, ldh): gradient arriving at each hidden state (column offset applied);
-// WT [4H, In] = W^T; UT [4H, H] = U^T; dG (B, T, 4H): pre-activation gate gradients, which
-// may overwrite G (a step reads its gates before it writes their gradients, and G is not read again);
+// WT [4H, In] = W^T; UT [4H, H] = U^T; G (B, T, 4H): lstmForward's gates, replaced by their
+// pre-activation gradients (a step reads its gates before it writes their gradients, and
+// nothing reads the gates after them; one (B, T, 4H) buffer less in cache than a copy);
 // dh, dc (B, H) scratch; dW [In,4H] +=, dU [H,4H] +=, dBias [4H] +=;
 // dX (B, T, In) overwritten (accumulateDX = 0) or added to (1); dX = 0 skips it.
-export function lstmBackward(B: i32, T: i32, In: i32, H: i32, X: usize, WT: usize, UT: usize, G: usize, Cs: usize, Hs: usize, ldh: i32, dHs: usize, dG: usize, dh: usize, dc: usize, dW: usize, dU: usize, dBias: usize, dX: usize, accumulateDX: i32, reverse: i32): void {
+export function lstmBackward(B: i32, T: i32, In: i32, H: i32, X: usize, WT: usize, UT: usize, G: usize, Cs: usize, Hs: usize, ldh: i32, dHs: usize, dh: usize, dc: usize, dW: usize, dU: usize, dBias: usize, dX: usize, accumulateDX: i32, reverse: i32): void {
   const H4 = 4 * H;
   const one = f32x4.splat(1);
   zero(dh, B * H);
@@ -556,7 +557,6 @@ export function lstmBackward(B: i32, T: i32, In: i32, H: i32, X: usize, WT: usiz
     const tp = reverse ? t + 1 : t - 1;
     for (let b = 0; b < B; b++) {
       const g = G + ((<usize>(b * T + t) * H4) << 2);
-      const d = dG + ((<usize>(b * T + t) * H4) << 2);
       const c = Cs + ((<usize>(b * T + t) * H) << 2);
       const cp = Cs + ((<usize>(b * T + tp) * H) << 2);
       const dhs = dHs + ((<usize>(b * T + t) * ldh) << 2);
@@ -576,28 +576,28 @@ export function lstmBackward(B: i32, T: i32, In: i32, H: i32, X: usize, WT: usiz
         const df = f32x4.mul(f32x4.mul(dcv, cprev), f32x4.mul(fg, f32x4.sub(one, fg)));
         const dgg = f32x4.mul(f32x4.mul(dcv, ig), f32x4.sub(one, f32x4.mul(gg, gg)));
         const dog = f32x4.mul(f32x4.mul(dhv, tc), f32x4.mul(og, f32x4.sub(one, og)));
-        v128.store(d + o, di);
-        v128.store(d + o + (<usize>H << 2), df);
-        v128.store(d + o + (<usize>(2 * H) << 2), dgg);
-        v128.store(d + o + (<usize>(3 * H) << 2), dog);
+        v128.store(g + o, di);
+        v128.store(g + o + (<usize>H << 2), df);
+        v128.store(g + o + (<usize>(2 * H) << 2), dgg);
+        v128.store(g + o + (<usize>(3 * H) << 2), dog);
         v128.store(dcb + o, f32x4.mul(dcv, fg));
       }
     }
     if (s > 0) {
-      // dh (B, H) = dG[:, t] · U^T, the gradient reaching the previous step's h
-      gemm(B, H, H4, dG + ((<usize>t * H4) << 2), T * H4, 1, UT, H, dh, H, 0);
+      // dh (B, H) = (the gate gradients at t) · U^T, the gradient reaching the previous step's h
+      gemm(B, H, H4, G + ((<usize>t * H4) << 2), T * H4, 1, UT, H, dh, H, 0);
     }
   }
   // weight gradients over all steps at once
-  gemm(In, H4, B * T, X, 1, In, dG, H4, dW, H4, 1);
+  gemm(In, H4, B * T, X, 1, In, G, H4, dW, H4, 1);
   for (let b = 0; b < B; b++) {
-    // dU += sum_t h_prev(t)^T dG(t), h_prev of step t is Hs at tp (T-1 rows per sample)
+    // dU += sum_t h_prev(t)^T (gate gradients at t), h_prev of step t is Hs at tp (T-1 rows per sample)
     const hStart = reverse ? b * T + 1 : b * T;
     const gStart = reverse ? b * T : b * T + 1;
-    gemm(H, H4, T - 1, Hs + ((<usize>hStart * ldh) << 2), 1, ldh, dG + ((<usize>gStart * H4) << 2), H4, dU, H4, 1);
+    gemm(H, H4, T - 1, Hs + ((<usize>hStart * ldh) << 2), 1, ldh, G + ((<usize>gStart * H4) << 2), H4, dU, H4, 1);
   }
-  colSum(B * T, H4, dG, H4, dBias);
-  if (dX != 0) gemm(B * T, In, H4, dG, H4, 1, WT, In, dX, In, accumulateDX);
+  colSum(B * T, H4, G, H4, dBias);
+  if (dX != 0) gemm(B * T, In, H4, G, H4, 1, WT, In, dX, In, accumulateDX);
 }
 
 // Collects the Bidirectional last-step output: forward h at T-1, backward h at frame 0
